@@ -1,0 +1,1 @@
+"""anisync SDK: the engine-agnostic runtime."""
