@@ -1,1 +1,27 @@
-"""anisync SDK: the engine-agnostic runtime."""
+"""anisync SDK: the engine-agnostic runtime.
+
+Characters have an emotion state (seed 004's vector in (0,1)^7 with mood and personality layers) that
+events move through an appraisal table; a behavior fills each character's behavior slot; the runtime
+delivers events and advances everything in time, deterministically under a seed.
+
+    from sdk import Event, Runtime, asset_path
+    runtime = Runtime(seed=1)
+    mira = runtime.spawn(asset_path("characters", "mira.yaml"))
+    runtime.emit(Event("greet", receiver="mira", sender="player"))
+    runtime.update(1 / 60)
+    print(mira.dominant(), mira.activity)
+"""
+
+from .character import Behavior, Character, CharacterDefinition
+from .emotion import EMOTIONS, PAD_TABLE, EmotionChange, EmotionState
+from .errors import AnisyncError, DefinitionError, EventError, InvalidArgumentError, ModelInputError, ModelLoadError
+from .events import BROADCAST, Event, EventBus
+from .reflex import ReflexBehavior
+from .resources import asset_path, shipped_characters
+from .runtime import Runtime, TraceRecord
+
+__all__ = [
+    "AnisyncError", "BROADCAST", "Behavior", "Character", "CharacterDefinition", "DefinitionError", "EMOTIONS",
+    "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError", "ModelInputError",
+    "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "TraceRecord", "asset_path", "shipped_characters",
+]

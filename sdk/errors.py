@@ -38,3 +38,7 @@ class ModelInputError(AnisyncError):
 
 class EventError(AnisyncError):
     """An event is malformed or addressed to nobody the runtime knows."""
+
+
+class InvalidArgumentError(AnisyncError, ValueError):
+    """A function argument is out of range or of the wrong kind; the message names the argument."""

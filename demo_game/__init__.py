@@ -1,0 +1,1 @@
+"""The anisync demo village (see the demo game issue)."""

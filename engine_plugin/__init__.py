@@ -1,0 +1,1 @@
+"""Panda3D integration of anisync (see the engine plugin issue)."""

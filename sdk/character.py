@@ -1,0 +1,171 @@
+"""Character definitions (YAML, checked against a schema) and the runtime's per-character state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol
+
+import numpy as np
+
+from .emotion import EMOTIONS, EmotionChange, EmotionState
+from .events import Event
+from .schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
+
+NAME_PATTERN = r"[a-z][a-z0-9_\-]*"
+
+_EMOTION_KEY = Text(choices=EMOTIONS)
+_UNIT_OPEN = Number(0.0, 1.0, open_min=True, open_max=True)
+
+#: The schema of a character definition file. See ``assets/characters/*.yaml`` for annotated examples.
+CHARACTER_SCHEMA = Record({
+    "id": Field(Text(pattern=NAME_PATTERN), doc="unique name; spawned copies get a numeric suffix"),
+    "name": Field(Text(), default=None, doc="display name (default: the id, capitalised)"),
+    "groups": Field(ListOf(Text(pattern=NAME_PATTERN)), default=list, doc="event groups, addressed as group:NAME"),
+    "appearance": Field(
+        MapOf(AnyOf((Text(), Number(), Flag()))), default=dict,
+        doc="identity parameters for the face renderer or appearance model",
+    ),
+    "personality": Field(Record({
+        "baseline": Field(MapOf(_UNIT_OPEN, key=_EMOTION_KEY), default=dict,
+                          doc="resting emotion per label, in (0,1)"),
+        "sensitivity": Field(MapOf(Number(0.0, 5.0), key=_EMOTION_KEY), default=dict,
+                             doc="impulse multiplier per label, in [0,5]"),
+    }), default=lambda: {"baseline": {}, "sensitivity": {}}),
+    "emotion": Field(Record({
+        "half_life": Field(Number(0.0, 3600.0, open_min=True), default=4.0, doc="seconds"),
+        "mood_time_constant": Field(Number(0.0, 36000.0, open_min=True), default=120.0, doc="seconds"),
+    }), default=lambda: {"half_life": 4.0, "mood_time_constant": 120.0}),
+    "appraisal": Field(
+        MapOf(MapOf(Number(-1.0, 1.0), key=_EMOTION_KEY), key=Text(pattern=NAME_PATTERN)), default=dict,
+        doc="event kind -> emotion impulse per label, in [-1,1]",
+    ),
+    "reflexes": Field(
+        MapOf(ListOf(Text(pattern=NAME_PATTERN), min_items=1), key=_EMOTION_KEY), default=dict,
+        doc="dominant emotion -> activities the default behavior picks from",
+    ),
+})
+
+
+@dataclass(frozen=True)
+class CharacterDefinition:
+    """A validated character definition. Build one with :meth:`load` or :meth:`from_dict`."""
+
+    id: str
+    name: str
+    groups: tuple[str, ...]
+    appearance: Mapping[str, Any]
+    personality: Mapping[str, Mapping[str, float]]
+    emotion: Mapping[str, float]
+    appraisal: Mapping[str, Mapping[str, float]]
+    reflexes: Mapping[str, tuple[str, ...]]
+    source: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
+        """Check ``data`` against :data:`CHARACTER_SCHEMA`; raises DefinitionError naming source and key."""
+        checked = check(CHARACTER_SCHEMA, data, source)
+        return cls(
+            id=checked["id"],
+            name=checked["name"] or checked["id"].capitalize(),
+            groups=tuple(checked["groups"]),
+            appearance=checked["appearance"],
+            personality=checked["personality"],
+            emotion=checked["emotion"],
+            appraisal=checked["appraisal"],
+            reflexes={label: tuple(items) for label, items in checked["reflexes"].items()},
+            source=None if source is None else str(source),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CharacterDefinition":
+        """Load and check a YAML character definition file."""
+        return cls.from_dict(load_yaml(path), source=path)
+
+    def new_emotion_state(self) -> EmotionState:
+        """A fresh :class:`EmotionState` with this character's personality."""
+        return EmotionState(
+            baseline=self.personality["baseline"],
+            sensitivity=self.personality["sensitivity"],
+            half_life=self.emotion["half_life"],
+            mood_time_constant=self.emotion["mood_time_constant"],
+        )
+
+
+class Behavior(Protocol):
+    """What fills a character's behavior slot. The runtime calls ``on_event`` for each delivered event
+    (at the event's effect time) and ``update`` once per step; ``activity`` names what the character is
+    doing now."""
+
+    activity: str
+
+    def on_event(self, character: "Character", event: Event) -> None: ...
+
+    def update(self, character: "Character", dt: float) -> None: ...
+
+    def snapshot(self) -> dict: ...
+
+    def restore(self, data: Mapping) -> None: ...
+
+
+class Character:
+    """A spawned character: definition, emotion, behavior slot, face expression and its own seeded RNG.
+
+    Create characters with :meth:`sdk.runtime.Runtime.spawn`, not directly.
+    """
+
+    def __init__(self, character_id: str, definition: CharacterDefinition, rng: np.random.Generator,
+                 emit: Callable[[Event], Event]):
+        self.id = character_id
+        self.definition = definition
+        self.appearance = dict(definition.appearance)
+        self.emotion = definition.new_emotion_state()
+        self.rng = rng
+        #: The seven-emotion vector the face shows; follows the emotion each update.
+        self.expression = self.emotion.vector.copy()
+        self.behavior: Behavior | None = None
+        self._emit = emit
+
+    @property
+    def activity(self) -> str:
+        """What the character is doing now (``"idle"`` without a behavior)."""
+        return self.behavior.activity if self.behavior is not None else "idle"
+
+    def dominant(self) -> tuple[str, float]:
+        """The dominant emotion as ``(label, intensity)``."""
+        return self.emotion.dominant()
+
+    def on_emotion_changed(self, callback: Callable[[EmotionChange], None], threshold: float = 0.05) -> Callable[[], None]:
+        """Subscribe to emotion changes past ``threshold``; returns an unsubscribe function."""
+        return self.emotion.on_emotion_changed(callback, threshold)
+
+    def emit(self, content: str, receiver: str | None = None, **fields: Any) -> Event:
+        """Send an event from this character; with no receiver it is an internal event to itself."""
+        return self._emit(Event(content=content, receiver=receiver or self.id, sender=self.id, **fields))
+
+    def appraise(self, event: Event) -> None:
+        """Apply the impulse the definition's appraisal table gives for this event kind, if any."""
+        impulse = self.definition.appraisal.get(event.content)
+        if impulse:
+            self.emotion.apply_impulse(impulse)
+
+    def snapshot(self) -> dict:
+        """Plain data (lists, dicts, numbers, strings) from which :meth:`restore` continues the run exactly."""
+        return {
+            "emotion": self.emotion.snapshot(),
+            "behavior": self.behavior.snapshot() if self.behavior is not None else None,
+            "rng": self.rng.bit_generator.state,
+            "expression": self.expression.tolist(),
+        }
+
+    def restore(self, data: Mapping) -> None:
+        """Put the character back in the state a :meth:`snapshot` recorded."""
+        self.emotion.restore(data["emotion"])
+        if self.behavior is not None and data["behavior"] is not None:
+            self.behavior.restore(data["behavior"])
+        self.rng.bit_generator.state = data["rng"]
+        self.expression = np.array(data["expression"], dtype=np.float64)
+
+    def __repr__(self) -> str:
+        label, intensity = self.dominant()
+        return f"<Character {self.id} {label}={intensity:.2f} doing {self.activity}>"

@@ -1,0 +1,161 @@
+"""Events (seed 002, section 2.3.2) and the bus that delivers them.
+
+An event is the 6-tuple ``<id, sender, receiver, content, timestamp, expiry>``. Internal events come from
+the character itself (``sender == receiver``, e.g. the end of a behavior); external ones from the world,
+other characters or the player.
+
+Addressing: ``receiver`` is a character id, ``"group:NAME"`` for every member of a group, or ``"*"``
+for everyone. Group and broadcast sends skip the sender itself.
+
+Delivery: :meth:`EventBus.send` queues an event per receiver; :meth:`EventBus.deliver`, called by the
+runtime at the start of each update, hands over every queued event whose timestamp lies before the end of
+that update, oldest timestamp first. An event whose expiry has passed when it takes effect is dropped and
+counted, never delivered. Each receiver's queue holds at most ``capacity`` events; on overflow the oldest
+queued event is dropped and counted (game code should not be able to grow memory without bound by
+spamming one NPC).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .errors import EventError, InvalidArgumentError
+
+BROADCAST = "*"
+GROUP_PREFIX = "group:"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event. ``content`` is the event kind that appraisal tables and behaviors match on
+    (``"greet"``, ``"taunt"``, ``"behavior_ended"``); ``payload`` carries optional details.
+
+    ``id`` and ``timestamp`` are filled in by :meth:`sdk.runtime.Runtime.emit` when left as ``None``;
+    ``expiry`` is an absolute time in runtime seconds (``inf``: never expires).
+    """
+
+    content: str
+    receiver: str
+    sender: str = "world"
+    id: int | None = None
+    timestamp: float | None = None
+    expiry: float = math.inf
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        """Alias of ``content``: what happened."""
+        return self.content
+
+    @property
+    def internal(self) -> bool:
+        """True for an event a character sent to itself."""
+        return self.sender == self.receiver
+
+    def as_tuple(self) -> tuple:
+        """The seed's 6-tuple ``(id, sender, receiver, content, timestamp, expiry)``."""
+        return (self.id, self.sender, self.receiver, self.content, self.timestamp, self.expiry)
+
+
+@dataclass
+class BusStats:
+    """Counters of an :class:`EventBus`."""
+
+    sent: int = 0
+    delivered: int = 0
+    dropped_expired: int = 0
+    dropped_overflow: int = 0
+
+
+class EventBus:
+    """Bounded per-receiver event queues with group and broadcast addressing."""
+
+    def __init__(self, capacity: int = 64):
+        if not (isinstance(capacity, int) and capacity > 0):
+            raise InvalidArgumentError(f"capacity: expected a positive integer, got {capacity!r}")
+        self.capacity = capacity
+        self.stats = BusStats()
+        self._queues: dict[str, deque[Event]] = {}
+        self._groups: dict[str, set[str]] = {}
+
+    # --- membership --------------------------------------------------------------------------------
+    def register(self, receiver: str, groups: Iterable[str] = ()) -> None:
+        """Open a queue for ``receiver`` and add it to ``groups``."""
+        self._queues.setdefault(receiver, deque())
+        for group in groups:
+            self._groups.setdefault(group, set()).add(receiver)
+
+    def unregister(self, receiver: str) -> None:
+        """Close ``receiver``'s queue (pending events are discarded) and remove it from every group."""
+        self._queues.pop(receiver, None)
+        for members in self._groups.values():
+            members.discard(receiver)
+
+    def receivers(self, address: str, sender: str | None = None) -> list[str]:
+        """The character ids an address resolves to now, in registration order."""
+        if address == BROADCAST:
+            return [r for r in self._queues if r != sender]
+        if address.startswith(GROUP_PREFIX):
+            members = self._groups.get(address[len(GROUP_PREFIX):], set())
+            return [r for r in self._queues if r in members and r != sender]
+        if address in self._queues:
+            return [address]
+        raise EventError(f"event receiver {address!r}: expected a spawned character id, 'group:NAME' or '*'")
+
+    # --- traffic -----------------------------------------------------------------------------------
+    def send(self, event: Event) -> int:
+        """Queue ``event`` for every receiver its address resolves to; returns how many queues took it."""
+        targets = self.receivers(event.receiver, sender=event.sender)
+        for target in targets:
+            queue = self._queues[target]
+            if len(queue) >= self.capacity:
+                queue.popleft()
+                self.stats.dropped_overflow += 1
+            queue.append(event)
+        self.stats.sent += 1
+        return len(targets)
+
+    def deliver(self, receiver: str, start: float, end: float) -> list[tuple[float, Event]]:
+        """Take ``receiver``'s events due by ``end`` as ``(effect_time, event)``, oldest first.
+
+        An event takes effect at its timestamp, or at ``start`` if it was stamped earlier; events stamped
+        after ``end`` stay queued for a later update.
+        """
+        queue = self._queues.get(receiver)
+        if not queue:
+            return []
+        due: list[tuple[float, Event]] = []
+        later: list[Event] = []
+        for event in queue:
+            if event.timestamp > end:
+                later.append(event)
+                continue
+            effect_time = max(event.timestamp, start)
+            if effect_time > event.expiry:
+                self.stats.dropped_expired += 1
+            else:
+                due.append((effect_time, event))
+        queue.clear()
+        queue.extend(later)
+        due.sort(key=lambda item: (item[0], item[1].id))
+        self.stats.delivered += len(due)
+        return due
+
+    def snapshot(self) -> dict[str, list[dict]]:
+        """Queued events per receiver as plain data."""
+        return {receiver: [dataclasses.asdict(event) for event in queue] for receiver, queue in self._queues.items()}
+
+    def restore(self, queues: Mapping[str, list[dict]]) -> None:
+        """Refill the queues from a :meth:`snapshot` (receivers must be registered)."""
+        for receiver, events in queues.items():
+            if receiver not in self._queues:
+                raise EventError(f"snapshot queue {receiver!r}: no such receiver is registered")
+            self._queues[receiver] = deque(Event(**event) for event in events)
+
+    def pending(self, receiver: str) -> int:
+        """How many events wait in ``receiver``'s queue."""
+        return len(self._queues.get(receiver, ()))

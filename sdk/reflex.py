@@ -1,0 +1,58 @@
+"""The default behavior: a character does something that shows its dominant emotion.
+
+It fills the behavior slot until a behavior tree is assigned. Each dominant emotion has a list of
+activities (the definition's ``reflexes``, else :data:`DEFAULT_REFLEXES`); the character keeps one for a
+random 2-5 s, then draws again from the list of whatever emotion dominates then, using its own seeded RNG.
+When an activity ends it raises the internal event ``behavior_ended``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from .character import Character
+
+DEFAULT_REFLEXES: dict[str, tuple[str, ...]] = {
+    "anger": ("glare", "stomp"),
+    "disgust": ("recoil", "turn_away"),
+    "fear": ("cower", "flee"),
+    "joy": ("laugh", "wave", "hum"),
+    "neutral": ("idle", "look_around", "stretch"),
+    "sadness": ("sigh", "cry"),
+    "surprise": ("gasp", "jump"),
+}
+
+MIN_DURATION, MAX_DURATION = 2.0, 5.0
+
+
+class ReflexBehavior:
+    """Picks an activity that shows the dominant emotion; see the module docstring."""
+
+    def __init__(self, reflexes: Mapping[str, tuple[str, ...]] | None = None):
+        self.reflexes = {**DEFAULT_REFLEXES, **(reflexes or {})}
+        self.activity = "idle"
+        self._shown_emotion = "neutral"
+        self._remaining = 0.0
+
+    def on_event(self, character: Character, event) -> None:
+        """Events act through the emotion; the next update notices a change of dominant emotion."""
+
+    def update(self, character: Character, dt: float) -> None:
+        self._remaining -= dt
+        label, _ = character.dominant()
+        if self._remaining > 0 and label == self._shown_emotion:
+            return
+        previous = self.activity
+        choices = self.reflexes[label]
+        self.activity = choices[int(character.rng.integers(len(choices)))]
+        self._shown_emotion = label
+        self._remaining = float(character.rng.uniform(MIN_DURATION, MAX_DURATION))
+        character.emit("behavior_ended", payload={"behavior": previous, "next": self.activity})
+
+    def snapshot(self) -> dict:
+        return {"activity": self.activity, "shown_emotion": self._shown_emotion, "remaining": self._remaining}
+
+    def restore(self, data: Mapping) -> None:
+        self.activity = data["activity"]
+        self._shown_emotion = data["shown_emotion"]
+        self._remaining = float(data["remaining"])

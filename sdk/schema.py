@@ -1,0 +1,226 @@
+"""Checking definition files (YAML data) against a schema.
+
+A schema is built from a few spec classes (:class:`Number`, :class:`Text`, :class:`Flag`, :class:`ListOf`,
+:class:`MapOf`, :class:`Record`, :class:`AnyOf`). :func:`check` walks the data and either returns it
+normalised (defaults filled in) or raises :class:`~sdk.errors.DefinitionError` naming the file, the dotted
+key path and what was expected. Unknown keys in a record are errors, so typos never pass silently.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from .errors import DefinitionError
+
+_REQUIRED = object()
+
+
+def _join(path: str, key: object) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+class Spec:
+    """Base class: ``check(value, source, path)`` returns the normalised value or raises."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def check(self, value: Any, source: object, path: str) -> Any:
+        raise NotImplementedError
+
+    def fail(self, value: Any, source: object, path: str) -> DefinitionError:
+        return DefinitionError(source, path, self.describe(), value)
+
+
+@dataclass(frozen=True)
+class Number(Spec):
+    """A finite int or float (never a bool) within ``[minimum, maximum]``; ``open_`` bounds exclude the ends."""
+
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    open_min: bool = False
+    open_max: bool = False
+    integer: bool = False
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a number"
+        low = "(" if self.open_min else "["
+        high = ")" if self.open_max else "]"
+        if math.isinf(self.minimum) and math.isinf(self.maximum):
+            return kind
+        return f"{kind} in {low}{self.minimum:g}, {self.maximum:g}{high}"
+
+    def check(self, value, source, path):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(value, source, path)
+        if self.integer and not float(value).is_integer():
+            raise self.fail(value, source, path)
+        too_low = value <= self.minimum if self.open_min else value < self.minimum
+        too_high = value >= self.maximum if self.open_max else value > self.maximum
+        if too_low or too_high:
+            raise self.fail(value, source, path)
+        return int(value) if self.integer else float(value)
+
+
+@dataclass(frozen=True)
+class Text(Spec):
+    """A string, optionally one of ``choices`` or matching the regular expression ``pattern``."""
+
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+
+    def describe(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(self.choices)
+        if self.pattern:
+            return f"a string matching {self.pattern}"
+        return "a string"
+
+    def check(self, value, source, path):
+        if not isinstance(value, str):
+            raise self.fail(value, source, path)
+        if self.choices and value not in self.choices:
+            raise self.fail(value, source, path)
+        if self.pattern and not re.fullmatch(self.pattern, value):
+            raise self.fail(value, source, path)
+        return value
+
+
+@dataclass(frozen=True)
+class Flag(Spec):
+    """true or false."""
+
+    def describe(self) -> str:
+        return "true or false"
+
+    def check(self, value, source, path):
+        if not isinstance(value, bool):
+            raise self.fail(value, source, path)
+        return value
+
+
+@dataclass(frozen=True)
+class AnyOf(Spec):
+    """The first of ``options`` that accepts the value."""
+
+    options: tuple[Spec, ...]
+
+    def describe(self) -> str:
+        return " or ".join(option.describe() for option in self.options)
+
+    def check(self, value, source, path):
+        for option in self.options:
+            try:
+                return option.check(value, source, path)
+            except DefinitionError:
+                continue
+        raise self.fail(value, source, path)
+
+
+@dataclass(frozen=True)
+class ListOf(Spec):
+    """A list whose items all match ``item``; at least ``min_items`` of them."""
+
+    item: Spec
+    min_items: int = 0
+
+    def describe(self) -> str:
+        return f"a list of {self.item.describe()}" + (f" (at least {self.min_items})" if self.min_items else "")
+
+    def check(self, value, source, path):
+        if not isinstance(value, list) or len(value) < self.min_items:
+            raise self.fail(value, source, path)
+        return [self.item.check(item, source, f"{path}[{i}]") for i, item in enumerate(value)]
+
+
+@dataclass(frozen=True)
+class MapOf(Spec):
+    """A mapping with keys matching ``key`` and values matching ``value``."""
+
+    value: Spec
+    key: Text = Text()
+
+    def describe(self) -> str:
+        return f"a mapping of {self.key.describe()} to {self.value.describe()}"
+
+    def check(self, value, source, path):
+        if not isinstance(value, dict):
+            raise self.fail(value, source, path)
+        checked = {}
+        for key, item in value.items():
+            key_path = _join(path, key)
+            if not isinstance(key, str):
+                raise DefinitionError(source, key_path, f"a key that is {self.key.describe()}", key)
+            try:
+                self.key.check(key, source, key_path)
+            except DefinitionError:
+                raise DefinitionError(source, key_path, f"a key that is {self.key.describe()}", key) from None
+            checked[key] = self.value.check(item, source, key_path)
+        return checked
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a :class:`Record`: its spec and its default (none: the key is required)."""
+
+    spec: Spec
+    default: Any = _REQUIRED
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+@dataclass(frozen=True)
+class Record(Spec):
+    """A mapping with a fixed set of keys; unknown keys are rejected, missing optional keys get defaults."""
+
+    fields: Mapping[str, Field] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return "a mapping with keys " + ", ".join(self.fields)
+
+    def check(self, value, source, path):
+        if not isinstance(value, dict):
+            raise self.fail(value, source, path)
+        for key in value:
+            if key not in self.fields:
+                raise DefinitionError(source, _join(path, key), "one of the keys " + ", ".join(self.fields), key)
+        checked = {}
+        for key, spec_field in self.fields.items():
+            if key in value:
+                checked[key] = spec_field.spec.check(value[key], source, _join(path, key))
+            elif spec_field.required:
+                raise DefinitionError(source, _join(path, key), spec_field.spec.describe(), missing=True)
+            else:
+                default = spec_field.default
+                checked[key] = default() if callable(default) else default
+        return checked
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Read a YAML file with ``yaml.safe_load``; unreadable files and syntax errors raise DefinitionError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise DefinitionError(path, "", "a readable YAML file", error.strerror or str(error)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise DefinitionError(path, "", f"valid YAML{where}", problem) from None
+
+
+def check(spec: Spec, data: Any, source: object = None) -> Any:
+    """Check a whole document against ``spec``; returns it normalised or raises DefinitionError."""
+    return spec.check(data, source, "")

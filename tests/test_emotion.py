@@ -1,0 +1,127 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sdk import EMOTIONS, Event, EmotionState, InvalidArgumentError, Runtime
+from sdk.emotion import EPSILON
+
+floats_any = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.floats(min_value=0, max_value=1e6, allow_nan=False),
+            st.lists(floats_any, min_size=7, max_size=7),
+        ),
+        max_size=30,
+    ),
+    half_life=st.floats(min_value=1e-3, max_value=1e4),
+    mood_tc=st.floats(min_value=1e-3, max_value=1e5),
+)
+def test_components_stay_inside_open_unit_interval(steps, half_life, mood_tc):
+    state = EmotionState(half_life=half_life, mood_time_constant=mood_tc)
+    for dt, impulse in steps:
+        state.apply_impulse(np.array(impulse))
+        state.advance(dt)
+        for vector in (state.vector, state.mood):
+            assert np.all(np.isfinite(vector))
+            assert np.all(vector > 0) and np.all(vector < 1)
+
+
+def test_decay_halves_distance_to_baseline_each_half_life():
+    state = EmotionState(half_life=2.0)
+    state.apply_impulse({"joy": 0.8})
+    joy = EMOTIONS.index("joy")
+    start = state.vector[joy] - state.baseline[joy]
+    state.advance(2.0)
+    assert state.vector[joy] - state.baseline[joy] == pytest.approx(start / 2, rel=1e-9)
+
+
+def test_advance_is_exact_whatever_the_slicing():
+    one, many = EmotionState(half_life=1.5, mood_time_constant=10), EmotionState(half_life=1.5, mood_time_constant=10)
+    for state in (one, many):
+        state.apply_impulse({"anger": 0.9, "neutral": -0.5})
+    one.advance(3.0)
+    for _ in range(300):
+        many.advance(0.01)
+    np.testing.assert_allclose(one.vector, many.vector, atol=1e-12)
+    np.testing.assert_allclose(one.mood, many.mood, atol=1e-12)
+
+
+def test_mood_follows_emotion_slowly():
+    state = EmotionState(half_life=100.0, mood_time_constant=60.0)
+    state.apply_impulse({"sadness": 0.9})
+    sadness = EMOTIONS.index("sadness")
+    state.advance(1.0)
+    assert state.baseline[sadness] < state.mood[sadness] < state.baseline[sadness] + 0.05
+    # Against a fine Euler integration of de/dt = -lambda (e - b), dm/dt = (e - m) / tau.
+    e, m, b = state.vector[sadness], state.mood[sadness], state.baseline[sadness]
+    dt, rate = 1e-3, np.log(2) / 100.0
+    for _ in range(120_000):
+        e, m = e - rate * (e - b) * dt, m + (e - m) / 60.0 * dt
+    state.advance(120.0)
+    assert state.mood[sadness] == pytest.approx(m, abs=1e-4) and state.vector[sadness] == pytest.approx(e, abs=1e-4)
+
+
+def _run_at_rate(rate: int, definition) -> np.ndarray:
+    runtime = Runtime(seed=3)
+    runtime.spawn(definition)
+    schedule = [(0.37, "greet"), (1.11, "taunt"), (2.5, "gift"), (2.51, "greet"), (4.0, "taunt")]
+    dt = 1.0 / rate
+    for step in range(6 * rate):
+        end = (step + 1) * dt
+        while schedule and schedule[0][0] <= end:
+            at, kind = schedule.pop(0)
+            runtime.emit(Event(kind, receiver=definition.id, sender="player", timestamp=at))
+        runtime.update(dt)
+    character = runtime.characters[definition.id]
+    return np.concatenate([character.emotion.vector, character.emotion.mood])
+
+
+def test_same_emotion_at_30_and_144_updates_per_second(sample_definitions):
+    for definition in sample_definitions:
+        at_30 = _run_at_rate(30, definition)
+        at_144 = _run_at_rate(144, definition)
+        assert np.max(np.abs(at_30 - at_144)) < 1e-3
+        assert not np.allclose(at_30[:7], definition.new_emotion_state().vector)  # the events did something
+
+
+def test_dominant_and_pad():
+    state = EmotionState()
+    assert state.dominant()[0] == "neutral"
+    state.apply_impulse({"fear": 0.95, "neutral": -0.9})
+    label, intensity = state.dominant()
+    assert label == "fear" and intensity == pytest.approx(state.vector[EMOTIONS.index("fear")])
+    pleasure, arousal, dominance = state.pad()
+    assert pleasure < 0 and arousal > 0 and dominance < 0
+
+
+def test_subscription_threshold_and_unsubscribe():
+    state = EmotionState()
+    changes = []
+    unsubscribe = state.on_emotion_changed(changes.append, threshold=0.2)
+    state.apply_impulse({"joy": 0.1})
+    state.notify()
+    assert changes == []
+    state.apply_impulse({"joy": 0.5})
+    state.notify()
+    assert len(changes) == 1 and changes[0].current[EMOTIONS.index("joy")] > 0.5
+    unsubscribe()
+    state.apply_impulse({"anger": 0.9})
+    state.notify()
+    assert len(changes) == 1
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(InvalidArgumentError, match="threshold"):
+        EmotionState().on_emotion_changed(print, threshold=float("nan"))
+    with pytest.raises(Exception, match="half_life"):
+        EmotionState(half_life=0)
+    with pytest.raises(Exception, match="mood_time_constant"):
+        EmotionState(mood_time_constant=math.inf)
+    assert EPSILON > 0
