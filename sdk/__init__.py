@@ -13,7 +13,7 @@ delivers events and advances everything in time, deterministically under a seed.
 """
 
 from .character import Behavior, Character, CharacterDefinition
-from .emotion import EMOTIONS, PAD_TABLE, EmotionChange, EmotionState
+from .emotion import EMOTIONS, PAD_TABLE, EmotionBank, EmotionChange, EmotionState
 from .errors import AnisyncError, DefinitionError, EventError, InvalidArgumentError, ModelInputError, ModelLoadError
 from .events import BROADCAST, Event, EventBus
 from .reflex import ReflexBehavior
@@ -22,6 +22,6 @@ from .runtime import Runtime, TraceRecord
 
 __all__ = [
     "AnisyncError", "BROADCAST", "Behavior", "Character", "CharacterDefinition", "DefinitionError", "EMOTIONS",
-    "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError", "ModelInputError",
+    "EmotionBank", "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError", "ModelInputError",
     "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "TraceRecord", "asset_path", "shipped_characters",
 ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
-from .emotion import EMOTIONS, EmotionChange, EmotionState
+from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .events import Event
 from .schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
 
@@ -60,6 +61,8 @@ class CharacterDefinition:
     appraisal: Mapping[str, Mapping[str, float]]
     reflexes: Mapping[str, tuple[str, ...]]
     source: str | None = None
+    #: The appraisal table as vectors in EMOTIONS order, for applying many impulses at once.
+    impulses: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
@@ -75,6 +78,7 @@ class CharacterDefinition:
             appraisal=checked["appraisal"],
             reflexes={label: tuple(items) for label, items in checked["reflexes"].items()},
             source=None if source is None else str(source),
+            impulses={kind: emotion_vector(table) for kind, table in checked["appraisal"].items()},
         )
 
     @classmethod
@@ -82,13 +86,15 @@ class CharacterDefinition:
         """Load and check a YAML character definition file."""
         return cls.from_dict(load_yaml(path), source=path)
 
-    def new_emotion_state(self) -> EmotionState:
-        """A fresh :class:`EmotionState` with this character's personality."""
+    def new_emotion_state(self, bank: EmotionBank | None = None, time: float = 0.0) -> EmotionState:
+        """A fresh :class:`EmotionState` with this character's personality, in ``bank`` if given."""
         return EmotionState(
             baseline=self.personality["baseline"],
             sensitivity=self.personality["sensitivity"],
             half_life=self.emotion["half_life"],
             mood_time_constant=self.emotion["mood_time_constant"],
+            bank=bank,
+            time=time,
         )
 
 
@@ -115,16 +121,23 @@ class Character:
     """
 
     def __init__(self, character_id: str, definition: CharacterDefinition, rng: np.random.Generator,
-                 emit: Callable[[Event], Event]):
+                 emit: Callable[[Event], Event], emotion: EmotionState):
         self.id = character_id
         self.definition = definition
         self.appearance = dict(definition.appearance)
-        self.emotion = definition.new_emotion_state()
+        self.emotion = emotion
         self.rng = rng
-        #: The seven-emotion vector the face shows; follows the emotion each update.
-        self.expression = self.emotion.vector.copy()
         self.behavior: Behavior | None = None
         self._emit = emit
+
+    @property
+    def expression(self) -> np.ndarray:
+        """The seven-emotion vector the face shows; the runtime copies the emotion into it each update."""
+        return self.emotion.bank.expression[self.emotion.row]
+
+    @expression.setter
+    def expression(self, value) -> None:
+        self.emotion.bank.expression[self.emotion.row] = value
 
     @property
     def activity(self) -> str:
@@ -143,11 +156,9 @@ class Character:
         """Send an event from this character; with no receiver it is an internal event to itself."""
         return self._emit(Event(content=content, receiver=receiver or self.id, sender=self.id, **fields))
 
-    def appraise(self, event: Event) -> None:
-        """Apply the impulse the definition's appraisal table gives for this event kind, if any."""
-        impulse = self.definition.appraisal.get(event.content)
-        if impulse:
-            self.emotion.apply_impulse(impulse)
+    def impulse_for(self, event: Event) -> np.ndarray | None:
+        """The emotion impulse this character's appraisal table gives for the event's kind, if any."""
+        return self.definition.impulses.get(event.content)
 
     def snapshot(self) -> dict:
         """Plain data (lists, dicts, numbers, strings) from which :meth:`restore` continues the run exactly."""
@@ -164,7 +175,7 @@ class Character:
         if self.behavior is not None and data["behavior"] is not None:
             self.behavior.restore(data["behavior"])
         self.rng.bit_generator.state = data["rng"]
-        self.expression = np.array(data["expression"], dtype=np.float64)
+        self.expression = data["expression"]
 
     def __repr__(self) -> str:
         label, intensity = self.dominant()

@@ -78,14 +78,107 @@ class _Subscription:
     last_dominant: tuple[str, float]
 
 
+class EmotionBank:
+    """The emotion layers of many characters as rows of matrices, advanced together.
+
+    The runtime keeps one bank and advances every row in a single vectorised step per update, which is
+    what lets hundreds of characters update within a frame budget. Rows of despawned characters are
+    recycled. An :class:`EmotionState` is a view of one row.
+    """
+
+    def __init__(self, capacity: int = 16):
+        self.size = 0  # rows in use or recycled; rows >= size are unused
+        self._free: list[int] = []
+        self._allocate(max(1, capacity))
+
+    def _allocate(self, capacity: int) -> None:
+        width = len(EMOTIONS)
+        old = {name: getattr(self, name, None) for name in ("vector", "mood", "baseline", "sensitivity", "aim", "expression", "decay_rate", "mood_rate", "time")}
+        self.vector = np.full((capacity, width), 0.5)
+        self.mood = np.full((capacity, width), 0.5)
+        self.baseline = np.full((capacity, width), 0.5)
+        self.sensitivity = np.ones((capacity, width))
+        self.aim = np.zeros((capacity, width))
+        self.expression = np.full((capacity, width), 0.5)
+        self.decay_rate = np.ones(capacity)
+        self.mood_rate = np.ones(capacity)
+        self.time = np.zeros(capacity)
+        for name, array in old.items():
+            if array is not None:
+                getattr(self, name)[: len(array)] = array
+
+    def add(self, baseline: np.ndarray, sensitivity: np.ndarray, half_life: float, mood_time_constant: float,
+            time: float) -> int:
+        """Take a row for a new character, at rest on its baseline; returns the row index."""
+        if self._free:
+            row = self._free.pop()
+        else:
+            if self.size == len(self.time):
+                self._allocate(2 * len(self.time))
+            row, self.size = self.size, self.size + 1
+        self.vector[row] = self.mood[row] = self.baseline[row] = self.expression[row] = baseline
+        self.sensitivity[row] = sensitivity
+        self.aim[row] = 0.0
+        self.decay_rate[row] = math.log(2.0) / half_life
+        self.mood_rate[row] = 1.0 / mood_time_constant
+        self.time[row] = time
+        return row
+
+    def release(self, row: int) -> None:
+        """Give a row back for reuse."""
+        self._free.append(row)
+
+    def advance_to(self, end_time: float | np.ndarray, rows: slice | np.ndarray | None = None) -> None:
+        """Advance ``rows`` (all by default) from their own times to ``end_time`` (one time, or one per row).
+
+        With an aim ``r`` (per second) the emotion obeys ``de/dt = -lambda (e - b) + r``, i.e. it decays
+        toward the shifted baseline ``b + r/lambda``; the mood follows ``dm/dt = k (e - m)``. Both have
+        closed forms, so the result does not depend on how time is sliced.
+        """
+        if rows is None:
+            rows = slice(0, self.size)
+        dt = np.maximum(end_time - self.time[rows], 0.0)
+        decay, mood_rate = self.decay_rate[rows], self.mood_rate[rows]
+        target = self.baseline[rows] + self.aim[rows] / decay[:, None]
+        offset = self.vector[rows] - target
+        emotion_factor = np.exp(-decay * dt)
+        mood_factor = np.exp(-mood_rate * dt)
+        gap = mood_rate - decay
+        distinct = np.abs(gap) > 1e-12
+        # u' = k (D e^{-lambda t} - u) with u = m - target; the equal-rates limit is k t e^{-k t}.
+        coupling = np.where(distinct, mood_rate / np.where(distinct, gap, 1.0) * (emotion_factor - mood_factor),
+                            mood_rate * dt * mood_factor)
+        mood = target + (self.mood[rows] - target) * mood_factor[:, None] + offset * coupling[:, None]
+        self.mood[rows] = np.clip(mood, EPSILON, 1 - EPSILON)
+        self.vector[rows] = np.clip(target + offset * emotion_factor[:, None], EPSILON, 1 - EPSILON)
+        self.time[rows] = np.maximum(self.time[rows], end_time)
+
+    def apply_impulses(self, rows: slice | np.ndarray, impulses: np.ndarray) -> None:
+        """Add one impulse per row (per label, in [-1, 1]), scaled by each row's sensitivity.
+
+        A positive component moves toward 1 and a negative one toward 0, in proportion to the room left;
+        non-finite components are ignored rather than allowed to poison the state.
+        """
+        delta = np.clip(np.nan_to_num(impulses * self.sensitivity[rows], nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+        vector = self.vector[rows]
+        vector = vector + delta * np.where(delta >= 0, 1.0 - vector, vector)
+        self.vector[rows] = np.clip(vector, EPSILON, 1 - EPSILON)
+
+    def dominant_indices(self) -> np.ndarray:
+        """Index into EMOTIONS of each row's strongest emotion."""
+        return np.argmax(self.vector[: self.size], axis=1)
+
+
 class EmotionState:
-    """The emotion, mood and personality of one character.
+    """The emotion, mood and personality of one character: a row of an :class:`EmotionBank`.
 
     Args:
         baseline: personality baseline per label (missing labels: 0.5 for neutral, 0.05 otherwise).
         sensitivity: multiplier of impulses per label (missing labels: 1.0).
         half_life: seconds for the emotion's distance to the baseline to halve.
         mood_time_constant: seconds of the mood's moving average.
+        bank: the bank to live in (the runtime's); a standalone state gets a bank of its own.
+        time: the time the state starts at.
     """
 
     def __init__(
@@ -94,19 +187,72 @@ class EmotionState:
         sensitivity: Mapping[str, float] | None = None,
         half_life: float = 4.0,
         mood_time_constant: float = 120.0,
+        bank: EmotionBank | None = None,
+        time: float = 0.0,
     ):
         if not (half_life > 0 and math.isfinite(half_life)):
             raise DefinitionError("emotion", "half_life", "a positive number of seconds", half_life)
         if not (mood_time_constant > 0 and math.isfinite(mood_time_constant)):
             raise DefinitionError("emotion", "mood_time_constant", "a positive number of seconds", mood_time_constant)
-        self.baseline = np.clip(emotion_vector({**DEFAULT_BASELINE, **(baseline or {})}), EPSILON, 1 - EPSILON)
-        self.sensitivity = emotion_vector(sensitivity or {}, default=1.0)
         self.half_life = float(half_life)
         self.mood_time_constant = float(mood_time_constant)
-        self.vector = self.baseline.copy()
-        self.mood = self.baseline.copy()
-        self.time = 0.0
+        self.bank = bank if bank is not None else EmotionBank(capacity=1)
+        self.row = self.bank.add(
+            np.clip(emotion_vector({**DEFAULT_BASELINE, **(baseline or {})}), EPSILON, 1 - EPSILON),
+            emotion_vector(sensitivity or {}, default=1.0), self.half_life, self.mood_time_constant, time,
+        )
         self._subscriptions: list[_Subscription] = []
+
+    # Row views: reading gives the live row (writes through), assigning copies into the bank.
+    @property
+    def vector(self) -> np.ndarray:
+        """The emotion vector e_t, a live view of the bank's row."""
+        return self.bank.vector[self.row]
+
+    @vector.setter
+    def vector(self, value) -> None:
+        self.bank.vector[self.row] = value
+
+    @property
+    def mood(self) -> np.ndarray:
+        """The mood vector, a live view of the bank's row."""
+        return self.bank.mood[self.row]
+
+    @mood.setter
+    def mood(self, value) -> None:
+        self.bank.mood[self.row] = value
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """The personality baseline."""
+        return self.bank.baseline[self.row]
+
+    @property
+    def sensitivity(self) -> np.ndarray:
+        """The personality's impulse multipliers."""
+        return self.bank.sensitivity[self.row]
+
+    @property
+    def time(self) -> float:
+        """The time this state has been advanced to."""
+        return float(self.bank.time[self.row])
+
+    @time.setter
+    def time(self, value: float) -> None:
+        self.bank.time[self.row] = value
+
+    @property
+    def aim(self) -> np.ndarray:
+        """Rate per second at which running behaviors push each component (seed 004's aim)."""
+        return self.bank.aim[self.row]
+
+    def set_aim(self, rates: np.ndarray | Mapping[str, float] | None) -> None:
+        """Set the aim (per-second push per label) of the behavior now running; ``None`` clears it."""
+        if rates is None:
+            self.bank.aim[self.row] = 0.0
+        else:
+            vector = emotion_vector(rates) if isinstance(rates, Mapping) else np.asarray(rates, dtype=np.float64)
+            self.bank.aim[self.row] = np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
 
     # --- views -------------------------------------------------------------------------------------
     def dominant(self) -> tuple[str, float]:
@@ -128,41 +274,18 @@ class EmotionState:
 
     # --- dynamics ----------------------------------------------------------------------------------
     def advance(self, dt: float) -> None:
-        """Let ``dt`` seconds pass: decay the emotion toward the baseline and move the mood after it.
+        """Let ``dt`` seconds pass; integrated exactly, so ten steps of 0.1 s equal one step of 1 s."""
+        if dt > 0:
+            self.advance_to(self.time + dt)
 
-        Both are integrated exactly, so ten steps of 0.1 s equal one step of 1 s.
-        """
-        if not dt > 0:
-            return
-        decay_rate = math.log(2.0) / self.half_life  # lambda
-        mood_rate = 1.0 / self.mood_time_constant  # k
-        offset = self.vector - self.baseline  # D
-        emotion_factor = math.exp(-decay_rate * dt)
-        mood_factor = math.exp(-mood_rate * dt)
-        # u' = k (D e^{-lambda t} - u), with u = m - b: closed form of the mood's moving average.
-        if abs(mood_rate - decay_rate) > 1e-12:
-            coupling = mood_rate / (mood_rate - decay_rate) * (emotion_factor - mood_factor)
-        else:
-            coupling = mood_rate * dt * mood_factor
-        self.mood = self.baseline + (self.mood - self.baseline) * mood_factor + offset * coupling
-        self.vector = self.baseline + offset * emotion_factor
-        self.time += dt
-        self._clip()
+    def advance_to(self, time: float) -> None:
+        """Advance to the absolute ``time`` (no-op if already there)."""
+        self.bank.advance_to(time, slice(self.row, self.row + 1))
 
     def apply_impulse(self, impulse: np.ndarray | Mapping[str, float]) -> None:
-        """Add an impulse (per label, in [-1, 1]), scaled by the personality's sensitivity.
-
-        Non-finite impulse components are ignored rather than allowed to poison the state.
-        """
+        """Add an impulse (per label, in [-1, 1]); see :meth:`EmotionBank.apply_impulses`."""
         delta = emotion_vector(impulse) if isinstance(impulse, Mapping) else np.asarray(impulse, dtype=np.float64)
-        delta = np.clip(np.nan_to_num(delta * self.sensitivity, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
-        room = np.where(delta >= 0, 1.0 - self.vector, self.vector)
-        self.vector = self.vector + delta * room
-        self._clip()
-
-    def _clip(self) -> None:
-        np.clip(self.vector, EPSILON, 1 - EPSILON, out=self.vector)
-        np.clip(self.mood, EPSILON, 1 - EPSILON, out=self.mood)
+        self.bank.apply_impulses(slice(self.row, self.row + 1), delta[None, :])
 
     # --- subscriptions -----------------------------------------------------------------------------
     def on_emotion_changed(self, callback: Callable[[EmotionChange], None], threshold: float = 0.05) -> Callable[[], None]:
@@ -189,10 +312,11 @@ class EmotionState:
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:
         """Plain data that :meth:`restore` accepts."""
-        return {"vector": self.vector.tolist(), "mood": self.mood.tolist(), "time": self.time}
+        return {"vector": self.vector.tolist(), "mood": self.mood.tolist(), "aim": self.aim.tolist(), "time": self.time}
 
     def restore(self, data: Mapping) -> None:
         """Continue from a :meth:`snapshot`."""
-        self.vector = np.array(data["vector"], dtype=np.float64)
-        self.mood = np.array(data["mood"], dtype=np.float64)
+        self.vector = data["vector"]
+        self.mood = data["mood"]
+        self.bank.aim[self.row] = data["aim"]
         self.time = float(data["time"])

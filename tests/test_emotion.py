@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sdk import EMOTIONS, Event, EmotionState, InvalidArgumentError, Runtime
+from sdk import EmotionBank
 from sdk.emotion import EPSILON
 
 floats_any = st.floats(allow_nan=True, allow_infinity=True)
@@ -125,3 +126,50 @@ def test_bad_arguments_are_named():
     with pytest.raises(Exception, match="mood_time_constant"):
         EmotionState(mood_time_constant=math.inf)
     assert EPSILON > 0
+
+
+def test_aim_pushes_toward_a_shifted_baseline_exactly():
+    state = EmotionState(half_life=4.0, mood_time_constant=30.0)
+    state.apply_impulse({"sadness": 0.8})
+    state.set_aim({"sadness": -0.05})
+    sadness = EMOTIONS.index("sadness")
+    e, m, b = state.vector[sadness], state.mood[sadness], state.baseline[sadness]
+    rate, dt = np.log(2) / 4.0, 1e-3
+    for _ in range(3000):  # Euler on de/dt = -lambda (e - b) + r, dm/dt = (e - m) / tau
+        e, m = e + (-rate * (e - b) - 0.05) * dt, m + (e - m) / 30.0 * dt
+    state.advance(3.0)
+    assert state.vector[sadness] == pytest.approx(e, abs=1e-4) and state.mood[sadness] == pytest.approx(m, abs=1e-4)
+    state.set_aim(None)
+    assert not state.aim.any()
+
+
+def test_bank_batch_equals_row_by_row():
+    bank_a, bank_b = EmotionBank(), EmotionBank()
+    rng = np.random.default_rng(0)
+    for bank in (bank_a, bank_b):
+        for i in range(5):
+            bank.add(np.full(7, 0.1 + 0.1 * i), np.ones(7), half_life=1.0 + i, mood_time_constant=10.0 + i, time=0.0)
+    impulses = rng.uniform(-1, 1, size=(5, 7))
+    times = rng.uniform(0, 2, size=5)
+    bank_a.advance_to(times, np.arange(5))
+    bank_a.apply_impulses(np.arange(5), impulses)
+    for row in range(5):
+        bank_b.advance_to(times[row], slice(row, row + 1))
+        bank_b.apply_impulses(slice(row, row + 1), impulses[row:row + 1])
+    bank_a.advance_to(3.0)
+    bank_b.advance_to(3.0)
+    np.testing.assert_allclose(bank_a.vector[:5], bank_b.vector[:5], atol=1e-12)
+    np.testing.assert_allclose(bank_a.mood[:5], bank_b.mood[:5], atol=1e-12)
+
+
+def test_despawned_rows_are_recycled(sample_definitions):
+    runtime = Runtime()
+    for _ in range(20):
+        runtime.spawn(sample_definitions[0])
+    runtime.despawn("bram_7")
+    newcomer = runtime.spawn(sample_definitions[2])
+    assert runtime.emotions.size == 20 and newcomer.emotion.dominant()[0] == "neutral"
+    np.testing.assert_allclose(newcomer.emotion.baseline, sample_definitions[2].new_emotion_state().baseline)
+    runtime.emit(Event("thunder", receiver="*"))
+    runtime.update(0.1)
+    assert newcomer.dominant()[0] == "fear" and runtime.characters["bram"].dominant()[0] != "fear"
