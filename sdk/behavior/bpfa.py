@@ -221,10 +221,12 @@ class BPFARun:
         return f"<BPFARun {self.automaton}:{self.state} {self.elapsed:.2f}s{inner}>"
 
 
-class _Cursor:
-    """The single model of a BPFA's machine; its ``state`` is set from a character's run for each event."""
+#: Where the machine keeps the cursor's state: not a valid event name, so no event can clash with it.
+_STATE_ATTRIBUTE = "_state"
 
-    state: str
+
+class _Cursor:
+    """The single model of a BPFA's machine; its state is set from a character's run for each event."""
 
 
 class BPFA:
@@ -330,7 +332,7 @@ class BPFA:
             for (source, event), arcs in self._arcs.items() for arc in arcs
         ]
         return Machine(model=model, states=list(self._states), transitions=transitions, initial=self._initial,
-                       auto_transitions=False, send_event=False)
+                       auto_transitions=False, send_event=False, model_attribute=_STATE_ATTRIBUTE)
 
     def probabilities(self, state: str, event: str, emotion: Sequence[float] | None = None) -> dict[str, float]:
         """The chance of each target of ``(state, event)`` for an emotion vector (weighting as in the module
@@ -445,7 +447,7 @@ class BPFA:
             target = arcs[_pick(_weights(arcs, character.emotion.vector), character.rng)].target
         self._machine.set_state(run.state, model=self._cursor)
         self._cursor.trigger(event, target)
-        self._enter(run, self._cursor.state)
+        self._enter(run, getattr(self._cursor, _STATE_ATTRIBUTE))
         return True
 
     def _advance(self, run: BPFARun, dt: float, character) -> bool:
