@@ -200,10 +200,11 @@ class Runtime:
         self.steps += 1
         if self._last_dominant is None:
             self._last_dominant = self.emotions.dominant_indices()
+        characters = list(self.characters.values())
+        activities = [character.behavior.activity for character in characters]
         self._react(deliveries)
         self.emotions.advance_to(end)
-        for character in self.characters.values():
-            before = character.behavior.activity
+        for character, before in zip(characters, activities):
             character.behavior.update(character, dt)
             if character.behavior.activity != before:
                 self._record(character.id, "activity", character.behavior.activity)
