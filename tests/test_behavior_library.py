@@ -129,7 +129,7 @@ def test_show_runs_and_traces_every_tick(capsys):
     out = capsys.readouterr().out
     assert [line.split()[2] for line in out.splitlines() if line.startswith("t=")] == ["1", "2", "3", "4"]
     assert any(line.split()[:2] == ["villager", "RUNNING"] and line.endswith(" us") for line in out.splitlines())
-    assert "a tick takes" in out
+    assert "done: 4 ticks" in out
 
 
 def test_show_errors(write_yaml, capsys):

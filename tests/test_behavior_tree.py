@@ -298,13 +298,8 @@ def test_shipped_characters_do_what_they_feel(name, events, expected):
 
 
 def test_shipped_trees_use_all_six_forms_and_expose_their_triggers():
-    forms, trees = set(), [TreeDefinition.load(path) for path in sorted(asset_path("behaviors", "trees").glob("*.yaml"))]
-    for tree in trees:
-        stack = [tree.root]
-        while stack:
-            spec = stack.pop()
-            forms.add(spec.form)
-            stack.extend(spec.children)
+    trees = [TreeDefinition.load(path) for path in sorted(asset_path("behaviors", "trees").glob("*.yaml"))]
+    forms = {spec.form for tree in trees for spec in tree.root.walk()}
     assert {"sequence", "selector", "guard", "parallel", "repeat", "timeout", "succeed"} <= forms
     villager = next(tree for tree in trees if tree.name == "villager")
     texts = [trigger.text for trigger in villager.triggers]

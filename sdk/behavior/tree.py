@@ -27,7 +27,8 @@ filtered        ``guard: {when, child}`` → ``Sequence(memory=False)`` of a con
                 py_trees' eternal-guard idiom, re-checked every tick (no global blackboard client, unlike
                 ``EternalGuard``)
 parallel        ``parallel: {children, policy=all|one}`` → :class:`py_trees.composites.Parallel` with
-                ``SuccessOnAll`` or ``SuccessOnOne``
+                ``SuccessOnAll`` or ``SuccessOnOne``; it fails as soon as one child fails, so it runs
+                only while every child can
 repetitive      ``repeat: {child, times}`` → :class:`py_trees.decorators.Repeat` (no times: forever)
 modified        ``invert`` → ``Inverter``; ``retry: {times}`` → ``Retry``; ``succeed`` →
                 ``FailureIsSuccess``; ``timeout: {seconds}`` → :class:`GameTimeout`, py_trees'
@@ -119,12 +120,15 @@ class NodeSpec:
     behavior: AutonomousBehavior | None = None
     condition: Expression | None = None
 
+    def walk(self) -> Iterator["NodeSpec"]:
+        """This node and every node under it, depth first, left to right."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
     def leaves(self) -> Iterator["NodeSpec"]:
         """The behavior leaves under this node, left to right."""
-        if self.behavior is not None:
-            yield self
-        for child in self.children:
-            yield from child.leaves()
+        return (spec for spec in self.walk() if spec.behavior is not None)
 
 
 # --- py_trees nodes ----------------------------------------------------------------------------------
@@ -285,7 +289,7 @@ class TreeDefinition:
         blackboard = library.new_blackboard(checked["blackboard"], source).values
         root = _spec(checked["root"], "root", source, library)
         leaves = [leaf.behavior for leaf in root.leaves()]
-        conditions = [spec.condition for spec in _walk(root) if spec.condition is not None]
+        conditions = [spec.condition for spec in root.walk() if spec.condition is not None]
         # One expression per distinct text: a guard often repeats the trigger of a behavior below it.
         triggers = {expression.text: expression for expression in [leaf.trigger for leaf in leaves] + conditions}
         return cls(name, None if source is None else str(source), library, blackboard, root,
@@ -298,12 +302,6 @@ class TreeDefinition:
             return _BUILDERS[spec.form](spec, [build(child) for child in spec.children], context)
 
         return build(self.root)
-
-
-def _walk(spec: NodeSpec) -> Iterator[NodeSpec]:
-    yield spec
-    for child in spec.children:
-        yield from _walk(child)
 
 
 def _spec(node: Any, key: str, source: object, library: BehaviorLibrary) -> NodeSpec:
