@@ -90,6 +90,11 @@ LIBRARY_SCHEMA = Record({
 })
 
 
+def beside(source: object, name: str) -> Path:
+    """The path ``name``, given relative to the file ``source`` (to the current directory without one)."""
+    return (Path(str(source)).parent if source is not None else Path.cwd()) / name
+
+
 def apply_aim(character: "Character", rates: np.ndarray, dt: float) -> None:
     """Move ``character``'s emotion by ``rates`` (per second, one per emotion) over ``dt`` seconds.
 
@@ -280,7 +285,6 @@ class BehaviorLibrary:
         """Check ``data`` against :data:`LIBRARY_SCHEMA`, parse every expression and load composites."""
         checked = check(LIBRARY_SCHEMA, data, source)
         blackboard = checked["blackboard"]
-        folder = Path(str(source)).parent if source is not None else Path.cwd()
         autonomous = {}
         for name, rule in checked["autonomous"].items():
             key = f"autonomous.{name}"
@@ -290,7 +294,7 @@ class BehaviorLibrary:
                 trigger=parse(rule["trigger"], source, f"{key}.trigger", blackboard),
                 aim=emotion_vector(rule["aim"]),
                 orientation=rule["orientation"],
-                runner=_runner(rule["run"], source, f"{key}.run", folder, composite_loader),
+                runner=_runner(rule["run"], source, f"{key}.run", composite_loader),
             )
         interactive = {}
         for name, rule in checked["interactive"].items():
@@ -311,15 +315,14 @@ class BehaviorLibrary:
         return Blackboard(spec, spec.check(dict(values or {}), source, key))
 
 
-def _runner(run: Mapping[str, Any], source: object, key: str, folder: Path,
-            composite_loader: Callable[[Path], Runner]) -> Runner:
+def _runner(run: Mapping[str, Any], source: object, key: str, composite_loader: Callable[[Path], Runner]) -> Runner:
     if (run["action"] is None) == (run["bpfa"] is None):
         raise DefinitionError(source, key, "exactly one of action (a single action) or bpfa (a composite behavior)", run)
     if run["bpfa"] is not None:
         if run["duration"] is not None:
             raise DefinitionError(source, f"{key}.duration", "no duration with bpfa (the BPFA decides when it is done)",
                                   run["duration"])
-        return composite_loader(folder / "bpfa" / f"{run['bpfa']}.yaml")
+        return composite_loader(beside(source, f"bpfa/{run['bpfa']}.yaml"))
     duration = run["duration"]
     if duration is None:
         return SingleAction(run["action"], None)

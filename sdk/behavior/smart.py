@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from ..character import NAME_PATTERN
 from ..errors import DefinitionError
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
-from .library import BehaviorLibrary, InteractiveBehavior, apply_aim, shipped_library
+from .library import BehaviorLibrary, InteractiveBehavior, apply_aim, beside, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -62,7 +62,7 @@ class SmartObjectDefinition:
         if checked["library"] is None:
             library = shipped_library()
         else:
-            library = BehaviorLibrary.load((Path(str(source)).parent if source is not None else Path.cwd()) / checked["library"])
+            library = BehaviorLibrary.load(beside(source, checked["library"]))
         behaviors = []
         for i, name in enumerate(checked["behaviors"]):
             if name not in library.interactive:

@@ -59,7 +59,7 @@ from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
 from ..resources import asset_path
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Spec, Text, check, load_yaml
 from .expr import Expression, parse
-from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, apply_aim, shipped_library
+from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, apply_aim, beside, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -283,8 +283,7 @@ class TreeDefinition:
             if checked["library"] is None:
                 library = shipped_library()
             else:
-                folder = Path(str(source)).parent if source is not None else Path.cwd()
-                library = BehaviorLibrary.load(folder / checked["library"])
+                library = BehaviorLibrary.load(beside(source, checked["library"]))
         name = checked["name"] or (Path(str(source)).stem if source is not None else "tree")
         blackboard = library.new_blackboard(checked["blackboard"], source).values
         root = _spec(checked["root"], "root", source, library)
@@ -344,8 +343,7 @@ def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinitio
     """
     tree = behavior["tree"]
     if tree.endswith((".yaml", ".yml")) or "/" in tree:
-        folder = Path(str(source)).parent if source is not None else Path.cwd()
-        path = folder / tree
+        path = beside(source, tree)
     else:
         try:
             path = asset_path("behaviors", "trees", f"{tree}.yaml")
