@@ -227,7 +227,7 @@ class FakeBPFA:
         return FakeRun()
 
     def fire(self, run, event, character):
-        if event.content != "greet":
+        if event != "greet":
             return False
         run.step += 1
         return True
@@ -240,6 +240,10 @@ class FakeBPFA:
 
     def finished(self, run):
         return run.step >= 3
+
+    def check_run(self, run):
+        if not 0 <= run.step <= 3:
+            raise InvalidArgumentError(f"run: step {run.step} is not a step of the fake")
 
 
 def test_a_composite_behavior_runs_through_the_bpfa_contract(tmp_path):
@@ -262,6 +266,9 @@ def test_a_composite_behavior_runs_through_the_bpfa_contract(tmp_path):
     runtime.update(0.1)
     character.behavior.restore(json.loads(json.dumps(saved)))
     assert character.activity == "bow"
+    saved["nodes"][0]["run"]["step"] = 7
+    with pytest.raises(InvalidArgumentError, match="step 7"):
+        character.behavior.restore(saved)
 
 
 def test_composite_behavior_takes_no_duration():

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 import numpy as np
 
 from ..character import NAME_PATTERN
-from ..emotion import EMOTIONS, emotion_vector
+from ..emotion import EMOTIONS, EPSILON, emotion_vector
 from ..errors import DefinitionError, InvalidArgumentError
 from ..resources import asset_path
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
@@ -96,13 +96,14 @@ def beside(source: object, name: str) -> Path:
 
 
 def apply_aim(character: "Character", rates: np.ndarray, dt: float) -> None:
-    """Move ``character``'s emotion by ``rates`` (per second, one per emotion) over ``dt`` seconds.
+    """Push ``character``'s emotion at ``rates`` (per second, one per emotion) for ``dt`` seconds.
 
-    Every aim and smart-object effect goes through here, once per character and update, so the
-    emotion store can replace it with a continuous aim. For now it is an impulse of ``rates * dt``, scaled
-    by the personality's sensitivity like any other impulse.
+    Every aim and smart-object effect goes through here, the tree's once per update even when nothing
+    pushes (rates of zero), so that an emotion store with a continuous aim (``de/dt = -lambda (e - b) +
+    rates``) can take its place. Until then it is that equation's aim term, one explicit step per update.
     """
-    character.emotion.apply_impulse(rates * dt)
+    emotion = character.emotion
+    emotion.vector = np.clip(emotion.vector + rates * dt, EPSILON, 1 - EPSILON)
 
 
 # --- what a behavior runs ----------------------------------------------------------------------------
@@ -169,9 +170,9 @@ class SingleAction:
 class CompositeBehavior:
     """A composite behavior that the BPFA runs, behind the :class:`Runner` interface.
 
-    ``bpfa`` follows the BPFA's contract: ``start() -> run``, ``fire(run, event, character) -> bool``,
-    ``advance(run, dt, character)``, ``current_action(run)``, ``finished(run)``; ``run_type`` is its run
-    class, with ``to_data()`` and ``from_data(data)``.
+    ``bpfa`` follows the BPFA's contract: ``start() -> run``, ``fire(run, event_kind, character) -> bool``,
+    ``advance(run, dt, character)``, ``current_action(run)``, ``finished(run)``, ``check_run(run)``;
+    ``run_type`` is its run class, with ``to_data()`` and ``from_data(data)``.
     """
 
     bpfa: Any
@@ -181,7 +182,7 @@ class CompositeBehavior:
         return self.bpfa.start()
 
     def fire(self, run: Any, event: "Event", character: "Character") -> bool:
-        return self.bpfa.fire(run, event, character)
+        return self.bpfa.fire(run, event.content, character)
 
     def advance(self, run: Any, dt: float, character: "Character") -> None:
         self.bpfa.advance(run, dt, character)
@@ -196,7 +197,9 @@ class CompositeBehavior:
         return run.to_data()
 
     def from_data(self, data: Any) -> Any:
-        return self.run_type.from_data(data)
+        run = self.run_type.from_data(data)
+        self.bpfa.check_run(run)
+        return run
 
 
 def load_composite(path: Path) -> CompositeBehavior:
@@ -217,10 +220,6 @@ class AutonomousBehavior:
     aim: np.ndarray  # per-second rates, in the order of EMOTIONS
     orientation: str
     runner: Runner
-
-    @property
-    def has_aim(self) -> bool:
-        return bool(np.any(self.aim))
 
 
 @dataclass(frozen=True, eq=False)

@@ -51,10 +51,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
+import numpy as np
 import py_trees
 from py_trees.common import ParallelPolicy, Status
 
 from ..character import NAME_PATTERN
+from ..emotion import EMOTIONS
 from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
 from ..resources import asset_path
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Spec, Text, check, load_yaml
@@ -363,6 +365,7 @@ def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinitio
 
 
 # --- the behavior slot -------------------------------------------------------------------------------
+_NO_AIM = np.zeros(len(EMOTIONS))
 #: Ticks :meth:`TreeBehavior.tick` may take to reach a running behavior (a tree completes, then restarts).
 MAX_TICKS = 4
 #: Per-node state beyond status, for snapshots: attribute names by py_trees class.
@@ -439,13 +442,11 @@ class TreeBehavior:
     def advance(self, character: "Character", dt: float) -> None:
         """Let ``dt`` seconds pass without ticking: running actions progress and their aims act."""
         self._context.clock += dt
-        aim = None
+        aim = _NO_AIM
         for leaf in self.running:
             leaf.rule.runner.advance(leaf.run, dt, character)
-            if leaf.rule.has_aim:
-                aim = leaf.rule.aim if aim is None else aim + leaf.rule.aim
-        if aim is not None:
-            apply_aim(character, aim, dt)
+            aim = aim + leaf.rule.aim
+        apply_aim(character, aim, dt)
 
     def tick(self, character: "Character") -> None:
         """Tick the tree: triggers are checked, finished actions end, new behaviors start.
