@@ -17,6 +17,7 @@ from .errors import AnisyncError
 COMMAND_MODULES = (
     "sdk.headless",
     "sdk.behavior.bpfa_commands",
+    "sdk.behavior.show",
 )
 
 GROUP_HELP = {
