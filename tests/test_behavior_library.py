@@ -68,24 +68,26 @@ def test_a_lit_campfire_calms_the_characters_by_it_and_an_unlit_one_does_not():
     campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
     runtime, near, far = _frightened_pair()
     for _ in range(20):
-        assert campfire.update(0.05, [near]) == ("warm_glow",)
+        assert campfire.update([near]) == ("warm_glow",)
         runtime.update(0.05)
     assert near.emotion.vector[FEAR] < far.emotion.vector[FEAR] - 0.1
     campfire.blackboard.set("lit", False)
-    before = near.emotion.vector.copy()
-    assert campfire.update(0.05, [near]) == () and campfire.acting == ()
-    assert np.array_equal(near.emotion.vector, before)
+    assert campfire.update([near]) == () and campfire.acting == ()
+    assert "object:campfire" not in near.emotion.aims  # an unlit campfire no longer pushes
+    campfire.blackboard.set("lit", True)
+    campfire.update([far])
+    assert "object:campfire" in far.emotion.aims and "object:campfire" not in near.emotion.aims
 
 
 def test_a_ringing_bell_startles_everyone_within_earshot():
     bell = SmartObject(SmartObjectDefinition.load(asset_path("objects", "bell.yaml")))
     runtime = Runtime(seed=0)
     mira = runtime.spawn(asset_path("characters", "mira.yaml"))
-    assert bell.update(0.1, [mira]) == () and mira.dominant()[0] != "surprise"
+    assert bell.update([mira]) == () and mira.dominant()[0] != "surprise"
     bell.blackboard.set("ringing", True)
     saved = bell.snapshot()
     for _ in range(5):
-        bell.update(0.1, [mira])
+        bell.update([mira])
         runtime.update(0.1)
     assert mira.dominant()[0] == "surprise" and mira.activity == "jump"
     bell.blackboard.set("ringing", False)

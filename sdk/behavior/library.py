@@ -95,17 +95,6 @@ def beside(source: object, name: str) -> Path:
     return (Path(str(source)).parent if source is not None else Path.cwd()) / name
 
 
-def apply_aim(character: "Character", rates: np.ndarray, dt: float) -> None:
-    """Push ``character``'s emotion at ``rates`` (per second, one per emotion) for ``dt`` seconds.
-
-    Every aim and smart-object effect goes through here, the tree's once per update even when nothing
-    pushes (rates of zero), so that an emotion store with a continuous aim (``de/dt = -lambda (e - b) +
-    rates``) can take its place. Until then it is that equation's aim term, one explicit step per update.
-    """
-    emotion = character.emotion
-    emotion.vector = np.clip(emotion.vector + rates * dt, EPSILON, 1 - EPSILON)
-
-
 # --- what a behavior runs ----------------------------------------------------------------------------
 class Runner(Protocol):
     """What a running behavior leaf drives: one action (:class:`SingleAction`) or a composite behavior

@@ -1,8 +1,8 @@
 """Smart objects (seed 004, eq. 21): things in the world whose interactive behaviors act on characters.
 
-A smart object has no emotion and no purpose: each of its interactive behaviors keeps acting, every
-update, for as long as its condition (on the object's own blackboard) holds, moving the emotion of every
-character within reach by the behavior's ``effect`` per second. The game decides who is within reach and
+A smart object has no emotion and no purpose: each of its interactive behaviors keeps acting for as long
+as its condition (on the object's own blackboard) holds, pushing the emotion of every character within
+reach by the behavior's ``effect`` per second (an aim on the character's emotion, integrated exactly). The game decides who is within reach and
 changes the object's blackboard (light the campfire, ring the bell). Definition files
 (``assets/objects/*.yaml``)::
 
@@ -14,7 +14,7 @@ changes the object's blackboard (light the campfire, ring the bell). Definition 
 Use::
 
     campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
-    campfire.update(dt, sufferers=[mira, yuki])   # once per game update, with the characters nearby
+    campfire.update(sufferers=[mira, yuki])   # whenever who is nearby, or the object's state, changes
     campfire.blackboard.set("lit", False)
 """
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from ..character import NAME_PATTERN
 from ..errors import DefinitionError
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
-from .library import BehaviorLibrary, InteractiveBehavior, apply_aim, beside, shipped_library
+from .library import BehaviorLibrary, InteractiveBehavior, beside, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -86,15 +86,26 @@ class SmartObject:
         self.id = definition.id
         self.blackboard = definition.library.new_blackboard(definition.blackboard)
         self.acting: tuple[str, ...] = ()
+        #: The emotion-aim source this object's effects are filed under on each sufferer.
+        self.aim_source = f"object:{self.id}"
+        self._reached: dict[str, "Character"] = {}
 
-    def update(self, dt: float, sufferers: Iterable["Character"]) -> tuple[str, ...]:
-        """Let every behavior whose condition holds act on ``sufferers`` for ``dt`` seconds; returns
-        the names of those that acted."""
+    def update(self, sufferers: Iterable["Character"]) -> tuple[str, ...]:
+        """Let every behavior whose condition holds act on ``sufferers`` (the characters in reach now) and
+        stop acting on those that left; returns the names of the behaviors acting.
+
+        The effect is a rate per second added to each sufferer's emotion aim (source ``object:ID``), so
+        the runtime integrates it exactly between calls; call this when reach or condition may change.
+        """
         active = [b for b in self.definition.behaviors if b.condition.holds(None, None, self.blackboard.values)]
-        if active:
-            effect = sum(behavior.effect for behavior in active)
-            for character in sufferers:
-                apply_aim(character, effect, dt)
+        effect = sum(behavior.effect for behavior in active) if active else None
+        reached = {character.id: character for character in sufferers} if active else {}
+        for character in self._reached.values():
+            if character.id not in reached:
+                character.emotion.set_aim(None, self.aim_source)
+        for character in reached.values():
+            character.emotion.set_aim(effect, self.aim_source)
+        self._reached = reached
         self.acting = tuple(behavior.name for behavior in active)
         return self.acting
 

@@ -51,17 +51,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
-import numpy as np
 import py_trees
 from py_trees.common import ParallelPolicy, Status
 
 from ..character import NAME_PATTERN
-from ..emotion import EMOTIONS
 from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
 from ..resources import asset_path
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Spec, Text, check, load_yaml
 from .expr import Expression, parse
-from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, apply_aim, beside, shipped_library
+from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, beside, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -365,7 +363,6 @@ def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinitio
 
 
 # --- the behavior slot -------------------------------------------------------------------------------
-_NO_AIM = np.zeros(len(EMOTIONS))
 #: Ticks :meth:`TreeBehavior.tick` may take to reach a running behavior (a tree completes, then restarts).
 MAX_TICKS = 4
 #: Per-node state beyond status, for snapshots: attribute names by py_trees class.
@@ -439,14 +436,13 @@ class TreeBehavior:
         for leaf in self.running:
             leaf.rule.runner.fire(leaf.run, event, character)
 
-    def advance(self, character: "Character", dt: float) -> None:
-        """Let ``dt`` seconds pass without ticking: running actions progress and their aims act."""
+    def advance(self, character: "Character", dt: float) -> bool:
+        """Let ``dt`` seconds pass without ticking: running actions progress (their aims act through the
+        emotion's continuous aim). Returns :attr:`due`: whether the tree needs a tick now."""
         self._context.clock += dt
-        aim = _NO_AIM
         for leaf in self.running:
             leaf.rule.runner.advance(leaf.run, dt, character)
-            aim = aim + leaf.rule.aim
-        apply_aim(character, aim, dt)
+        return self.due
 
     def tick(self, character: "Character") -> None:
         """Tick the tree: triggers are checked, finished actions end, new behaviors start.
@@ -474,6 +470,9 @@ class TreeBehavior:
             if leaf.run is not None and leaf.run is not previous:
                 character.emit("behavior_started", payload={
                     "behavior": leaf.name, "action": leaf.action, "sufferer": self._sufferer(leaf, character)})
+        running = self.running
+        if list(before) != running:  # the running set changed: so did the sum of aims
+            character.emotion.set_aim(sum(leaf.rule.aim for leaf in running) if running else None)
 
     def _sufferer(self, leaf: BehaviorLeaf, character: "Character") -> str | list[str] | None:
         """Who the behavior is aimed at: the character's id, the target (None if nobody sent an event
