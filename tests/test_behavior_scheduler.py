@@ -42,7 +42,8 @@ def test_an_event_is_reacted_to_in_the_update_it_is_delivered():
 
 def test_rate_limited_checks_spread_across_updates_and_lod_lowers_them():
     limited = _world(BehaviorScheduler(check_rate=5.0), seconds=4, characters=30)
-    assert 30 * 5 * 4 * 0.8 < limited.scheduler.stats.checks < 30 * 5 * 4 * 1.2  # not 30 * 30 * 4
+    # 5 checks a second each, plus one in every update that delivers an event: far from 30 a second.
+    assert 30 * 5 * 4 * 0.8 < limited.scheduler.stats.checks < 30 * 30 * 4 / 2
     scheduler = BehaviorScheduler()
     runtime = Runtime(seed=2, scheduler=scheduler)
     bram = runtime.spawn(asset_path("characters", "bram.yaml"))

@@ -152,15 +152,21 @@ def test_tick_and_advance_are_separate(grow):
     runtime, character = grow("a", a=True)
     runtime.update(0.1)
     behavior = character.behavior
-    assert not behavior.due
+    assert behavior.due  # the first tick started a: not yet known to be a fixed point
+    runtime.update(0.1)
+    assert not behavior.due  # a tick that changed nothing: settled
     behavior.advance(character, 1.0)  # the action is done, but only a tick notices
     assert behavior.due and character.activity == "act_a"
     started = queued(runtime, "behavior_started")
     behavior.tick(character)
-    assert not behavior.due and len(queued(runtime, "behavior_started")) == len(started) + 1  # a started again
+    assert len(queued(runtime, "behavior_started")) == len(started) + 1  # a started again
+    behavior.tick(character)
+    assert not behavior.due
     behavior.blackboard.set("a", False)
     behavior.tick(character)
-    assert character.activity == "idle" and not behavior.due  # failed: only a trigger change can help
+    assert character.activity == "idle" and behavior.due  # it just failed: the next tick starts it over
+    behavior.tick(character)
+    assert character.activity == "idle" and not behavior.due  # failed again: only a trigger change can help
 
 
 @pytest.mark.parametrize("root, key, expected", [

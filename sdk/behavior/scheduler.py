@@ -4,9 +4,15 @@ Ticking a py_trees tree of 15-30 nodes costs tens of microseconds, so ticking ev
 not scale to hundreds of characters. A tick changes nothing unless one of its inputs changed, so the
 scheduler ticks a character's tree only when
 
-* an event was delivered to the character in this update (so it reacts in the same update),
-* its running action is over or a timeout expired (:meth:`TreeBehavior.advance` says so), or
-* one of the trigger expressions its tree reads flipped value since the character's last check.
+* one of the trigger expressions its tree reads flipped value since the character's last check, or
+* its running action is over or a timeout expired (:meth:`TreeBehavior.advance` says so, also when an
+  event moved a composite behavior's BPFA on).
+
+Events reach a tree through these: the runtime appraises them before the scheduler runs, so an event
+that changes what a character should do flips a trigger in the same update, and a delivered event always
+makes its character check its triggers in that update, whatever its check rate. An event that flips
+nothing would leave a tick with nothing to change, so none is spent on it (a broadcast to 500 characters
+must not cost 500 ticks unless they all react).
 
 Between ticks the running action just advances. Triggers are checked for every character at once: each
 distinct expression is evaluated once, vectorised over the N×7 matrices of emotions and moods and arrays
@@ -119,19 +125,19 @@ class BehaviorScheduler:
             character.behavior.update(character, dt)
         if not plan.trees:
             return
-        flipped = self._flipped(plan, bank, time, dt)
-        evented = set(evented)
+        flipped = self._flipped(plan, bank, time, dt, set(evented))
         for i, character in enumerate(plan.trees):
             behavior = character.behavior
             due = behavior.advance(character, dt)
-            if due or flipped[i] or self.tick_every_update or character.id in evented:
+            if due or flipped[i] or self.tick_every_update:
                 behavior.tick(character)
                 self.stats.ticks += 1
             else:
                 self.stats.advances += 1
 
-    def _flipped(self, plan: _Plan, bank: "EmotionBank", time: float, dt: float) -> np.ndarray:
-        """Which tree characters had a trigger they read change value since their last check."""
+    def _flipped(self, plan: _Plan, bank: "EmotionBank", time: float, dt: float, evented: set[str]) -> np.ndarray:
+        """Which tree characters had a trigger they read change value since their last check; those
+        in ``evented`` check now whatever their rate."""
         values = np.empty(plan.relevant.shape, dtype=bool)
         emotions, moods = bank.vector[plan.rows], bank.mood[plan.rows]
         blackboard = plan.blackboard_arrays()
@@ -141,6 +147,8 @@ class BehaviorScheduler:
             plan.last_values = values
             return np.ones(len(plan.trees), dtype=bool)
         checking = self._checking(plan, time, dt)
+        if evented:
+            checking |= np.fromiter((c.id in evented for c in plan.trees), dtype=bool, count=len(plan.trees))
         self.stats.checks += int(checking.sum())
         flipped = ((values != plan.last_values) & plan.relevant).any(axis=1) & checking
         plan.last_values[checking] = values[checking]
