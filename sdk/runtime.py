@@ -207,7 +207,7 @@ class Runtime:
 
     def _step(self, dt: float) -> None:
         start, end = self.time, self.time + dt
-        deliveries = [(c, events) for c in self.characters.values() if (events := self.bus.deliver(c.id, start, end))]
+        deliveries = [(self.characters[receiver], due) for receiver, due in self.bus.deliver_all(start, end)]
         self.time = end
         self.steps += 1
         if self._last_dominant is None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from ..errors import InvalidArgumentError
+from .library import Blackboard
 from .tree import TreeBehavior
 
 if TYPE_CHECKING:
@@ -73,12 +74,17 @@ class _Plan:
         self.phase = np.array([zlib.crc32(c.id.encode()) / 2**32 for c in self.trees])
         self.rates = np.array([rates.get(c.id, default_rate) or np.inf for c in self.trees])  # inf: every update
         self.last_values: np.ndarray | None = None  # trigger values at each character's last check
+        self._blackboard: tuple[int, dict[str, np.ndarray]] = (-1, {})
 
     def blackboard_arrays(self) -> dict[str, np.ndarray]:
         """Each blackboard key the triggers read, as an array over the tree characters (0 where a
-        character's tree lacks the key: its relevance mask ignores that column anyway)."""
-        return {key: np.array([float(c.behavior.blackboard.values.get(key, 0.0)) for c in self.trees])
-                for key in self.blackboard_keys}
+        character's tree lacks the key: its relevance mask ignores that column anyway). Rebuilt only
+        when some blackboard changed since the last call."""
+        if self._blackboard[0] != Blackboard.changes:
+            arrays = {key: np.array([float(c.behavior.blackboard.values.get(key, 0.0)) for c in self.trees])
+                      for key in self.blackboard_keys}
+            self._blackboard = (Blackboard.changes, arrays)
+        return self._blackboard[1]
 
 
 class BehaviorScheduler:

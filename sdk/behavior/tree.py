@@ -395,6 +395,7 @@ class TreeBehavior:
         self._counters = [(node, attribute) for node in self._nodes for kind, attribute in _NODE_STATE
                           if isinstance(node, kind)]
         self._settled = False  # the last tick changed nothing
+        self._running: list[BehaviorLeaf] = []
 
     @property
     def triggers(self) -> tuple[Expression, ...]:
@@ -403,16 +404,16 @@ class TreeBehavior:
 
     @property
     def running(self) -> list[BehaviorLeaf]:
-        """The leaves whose behavior runs now, left to right."""
-        return [leaf for leaf in self._leaves if leaf.run is not None]
+        """The leaves whose behavior runs now, left to right (only a tick or a restore changes them)."""
+        return self._running
+
+    def _find_running(self) -> None:
+        self._running = [leaf for leaf in self._leaves if leaf.run is not None]
 
     @property
     def activity(self) -> str:
         """The action of the leftmost running behavior, or ``"idle"``."""
-        for leaf in self._leaves:
-            if leaf.run is not None:
-                return leaf.action
-        return "idle"
+        return self._running[0].action if self._running else "idle"
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -485,7 +486,8 @@ class TreeBehavior:
                 character.emit("behavior_started", payload={
                     "behavior": leaf.name, "action": leaf.action, "sufferer": self._sufferer(leaf, character)})
         self._settled = self._fingerprint() == fingerprint
-        running = self.running
+        self._find_running()
+        running = self._running
         if list(before) != running:  # the running set changed: so did the sum of aims
             character.emotion.set_aim(sum(leaf.rule.aim for leaf in running) if running else None)
 
@@ -531,6 +533,7 @@ class TreeBehavior:
         for node, state in zip(self._nodes, data["nodes"]):
             _restore_node(node, state)
         self._settled = False
+        self._find_running()
 
 
 def _node_state(node: py_trees.behaviour.Behaviour) -> dict:
