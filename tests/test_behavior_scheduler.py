@@ -3,18 +3,12 @@ import pytest
 
 from sdk import Event, InvalidArgumentError, Runtime, asset_path
 from sdk.behavior.scheduler import BehaviorScheduler
-from sdk.headless import WorldScript, spawn_samples
+
+from conftest import scripted_world
 
 
-def _world(scheduler: BehaviorScheduler, seconds: int = 20, characters: int = 9, seed: int = 4):
-    runtime = Runtime(seed=seed, scheduler=scheduler)
-    spawn_samples(runtime, characters)
-    script = WorldScript(runtime, seed=seed, events_per_second=4)
-    for second in range(seconds):
-        script.schedule_second(float(second))
-        for _ in range(30):
-            runtime.update(1 / 30)
-    return runtime
+def _world(scheduler: BehaviorScheduler, seconds: int = 20, characters: int = 9):
+    return scripted_world(seed=4, seconds=seconds, characters=characters, events_per_second=4, scheduler=scheduler)
 
 
 def test_ticking_on_change_gives_the_same_run_as_ticking_every_update():
