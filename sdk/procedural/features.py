@@ -21,8 +21,12 @@ from .geometry import Head, Layout
 from .paint import Painter
 from .palette import Palette, mix
 
+_MARGIN = 0.04  # regions reach this far (about one output pixel) beyond the drawing they hold, face units
 _U = np.linspace(-1.0, 1.0, 13)
 _MID = len(_U) // 2
+_U2 = _U**2
+_BULGE = {p: (1.0 - _U2) ** p for p in (0.3, 0.45, 0.5, 0.6, 0.8, 0.9)}  # curve shapes, precomputed
+_SNEER_SIDE = ((1.0 + _U) / 2) ** 1.5 * _BULGE[0.3]
 _T = np.linspace(0.0, 1.0, 9)
 _CIRCLE = np.linspace(0.0, 2.0 * np.pi, 18, endpoint=False)
 _COS, _SIN = np.cos(_CIRCLE), np.sin(_CIRCLE)
@@ -34,13 +38,13 @@ def ellipse(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
     return np.stack([cx + rx * _COS, cy + ry * _SIN], axis=1)
 
 
-_SIDE = np.linspace(0.0, 1.0, 5)
+_SIDE = np.linspace(0.0, 1.0, 9)
 _UNIT_BOX = np.concatenate([np.stack([_SIDE, 0 * _SIDE], 1), np.stack([1 + 0 * _SIDE, _SIDE], 1),
                             np.stack([_SIDE[::-1], 1 + 0 * _SIDE], 1), np.stack([0 * _SIDE, _SIDE[::-1]], 1)])
 
 
 def box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
-    """Rectangle outline with 5 points a side, so it stays close to its true shape after yaw projection."""
+    """Rectangle outline with 9 points a side, so it stays close to its true shape after yaw projection."""
     return _UNIT_BOX * (x1 - x0, y1 - y0) + (x0, y0)
 
 
@@ -64,12 +68,12 @@ def eye_shape(layout: Layout, e: ExpressionParams) -> EyeShape:
     """Lids from openness, smile and the brow actions that also pull on the lids (glare, droop)."""
     eh = layout.eye_height
     tilt = -layout.eye_tilt * _U
-    full = -0.64 * eh * (1.0 - _U**2) ** 0.45 + tilt
-    lower = 0.36 * eh * (1.0 - _U**2) ** 0.9 + tilt
+    full = -0.64 * eh * _BULGE[0.45] + tilt
+    lower = 0.36 * eh * _BULGE[0.9] + tilt
     upper = lower + (full - lower) * e.eye_open
     upper = upper + e.brow_lower * 0.3 * eh * (1.0 - _U) / 2  # anger: inner lid comes down
     upper = upper + e.brow_inner_up * 0.22 * eh * (1.0 + _U) / 2  # sadness: outer lid droops
-    smile_arc = -eh * (0.06 + 0.3 * (1.0 - _U**2) ** 0.8) + tilt
+    smile_arc = -eh * (0.06 + 0.3 * _BULGE[0.8]) + tilt
     lower = lower + (smile_arc - lower) * e.eye_smile
     upper = upper + (smile_arc - upper) * e.eye_smile**2
     upper = np.minimum(upper, lower)
@@ -181,10 +185,10 @@ def draw_brows(paint: Painter, layout: Layout, sides: list[int], e: ExpressionPa
 
 
 def brow_region(layout: Layout, side: int) -> np.ndarray:
-    inner_x = layout.eye_x - 0.85 * layout.eye_half_width - 0.06
-    x0, x1 = inner_x - 0.04, inner_x + layout.brow_length + 0.04
-    y0 = layout.brow_y - 0.06 - 0.16 - 0.17 - abs(layout.eye_tilt) * 0.5 - layout.brow_thickness
-    y1 = layout.brow_y + 0.05 + 0.13 + 0.04 + layout.brow_thickness
+    inner_x = layout.eye_x - 0.85 * layout.eye_half_width
+    x0, x1 = inner_x - 0.06 - _MARGIN, inner_x + layout.brow_length + _MARGIN
+    y0 = layout.brow_y - 0.06 - 0.16 - 0.17 - abs(layout.eye_tilt) * 0.5 - layout.brow_thickness - _MARGIN
+    y1 = layout.brow_y + 0.05 + 0.13 + 0.04 + abs(layout.eye_tilt) * 0.5 + layout.brow_thickness + _MARGIN
     b = box(x0, x1, y0, y1)
     return np.stack([side * b[:, 0], b[:, 1]], 1)
 
@@ -217,11 +221,11 @@ def mouth_shape(layout: Layout, e: ExpressionParams) -> MouthShape:
     """Lips from opening, corner form, width and the one-sided upper-lip raise."""
     half = layout.mouth_half_width * (1.0 + 0.5 * e.mouth_width)
     # The sneer lifts the viewer's-right corner and drops the other: the lopsided mouth of disgust.
-    base = layout.mouth_y - e.mouth_form * _MOUTH_CURVE * _U**2 - e.upper_lip_raise * _SNEER_TILT * _U
+    base = layout.mouth_y - e.mouth_form * _MOUTH_CURVE * _U2 - e.upper_lip_raise * _SNEER_TILT * _U
     rounder = 1.0 + 0.5 * max(0.0, -e.mouth_width)
-    sneer = e.upper_lip_raise * _LIP_RAISE * ((1.0 + _U) / 2) ** 1.5 * (1.0 - _U**2) ** 0.3
-    upper = base - e.mouth_open * 0.06 * rounder * (1.0 - _U**2) ** 0.5 - sneer
-    lower = base + e.mouth_open * _MOUTH_DROP * rounder * (1.0 - _U**2) ** 0.6
+    sneer = e.upper_lip_raise * _LIP_RAISE * _SNEER_SIDE
+    upper = base - e.mouth_open * 0.06 * rounder * _BULGE[0.5] - sneer
+    lower = base + e.mouth_open * _MOUTH_DROP * rounder * _BULGE[0.6]
     teeth = 0.03 + 0.03 * e.upper_lip_raise if (e.upper_lip_raise > 0.15 or e.mouth_width > 0.35) else 0.0
     tongue = 0.62 + 0.3 * max(0.0, -e.mouth_width)  # a rounded mouth shows less tongue
     return MouthShape(_U * half, upper, lower, teeth, tongue)
@@ -237,7 +241,7 @@ def draw_mouth(paint: Painter, shape: MouthShape, colors: Palette) -> None:
     opening = np.concatenate([upper, lower[::-1]])
     paint.polygon(opening, colors.mouth_inside)
     gap = shape.lower - shape.upper
-    tongue_top = np.minimum(shape.upper + shape.tongue * gap + 0.03 * _U**2, shape.lower)
+    tongue_top = np.minimum(shape.upper + shape.tongue * gap + 0.03 * _U2, shape.lower)
     paint.polygon(np.concatenate([np.stack([shape.x, tongue_top], 1), lower[::-1]]), colors.tongue)
     if shape.teeth > 0.0:
         teeth = np.minimum(shape.upper + shape.teeth, shape.upper + 0.45 * gap)

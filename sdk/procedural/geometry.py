@@ -112,10 +112,8 @@ class Head:
 
     def _fold(self, w: np.ndarray, d: np.ndarray) -> np.ndarray:
         """Largest |x / w| that stays in front on the side turning away (1 when facing the viewer)."""
-        if self.sin == 0.0:
-            return np.ones_like(w)
-        k = w * self.cos / (d * abs(self.sin))
-        return k / np.sqrt(1.0 + k * k)
+        # x/w where d(X)/dx = 0; cos > 0 for |yaw| <= 80, so this cannot divide by zero.
+        return 1.0 / np.sqrt(1.0 + (d * abs(self.sin) / (w * self.cos)) ** 2)
 
     def surface_x(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Projected x (face units) of face-surface points, and whether each is in front of the fold."""
@@ -157,7 +155,6 @@ class Head:
         """Polygon of the front half of the head, crown to chin, already projected (x in projected face
         units, so draw it as an unturned volume): the skin that faces the viewer. The back half of the skull
         is left to the hair, which is what shows there once the head turns."""
-        y = self._y
-        left, _ = self.surface_x(-self._w, y)
-        right, _ = self.surface_x(self._w, y)
-        return np.stack([np.concatenate([left, right[::-1]]), np.concatenate([y, y[::-1]])], axis=1)
+        y = np.concatenate([self._y, self._y[::-1]])
+        x, _ = self.surface_x(np.concatenate([-self._w, self._w[::-1]]), y)
+        return np.stack([x, y], axis=1)

@@ -69,13 +69,17 @@ class Painter:
         """Draw the shapes recorded after this on ``image``."""
         self._ops.append(("target", image))
 
-    def clip(self) -> None:
-        """Start shapes whose drawing is undone outside the clip given to the matching :meth:`unclip`."""
-        self._ops.append(("clip",))
+    def clip(self, outside: Image.Image, parts: tuple[int, int]) -> None:
+        """Start shapes whose drawing is undone, at :meth:`unclip`, where the 1-bit ``outside`` is 1.
 
-    def unclip(self, outside: Image.Image) -> None:
-        """Restore the pixels where the 1-bit ``outside`` is 1 to what they were at :meth:`clip`."""
-        self._ops.append(("unclip", outside))
+        ``parts`` is the range of recorded parts (see :meth:`add_points`) that the inside is drawn from; only
+        their bounding box is saved and restored.
+        """
+        self._ops.append(("clip", outside, parts))
+
+    def unclip(self) -> None:
+        """End the shapes started by :meth:`clip`."""
+        self._ops.append(("unclip",))
 
     def add_points(self, points: np.ndarray | Sequence[tuple[np.ndarray, Space]], space: Space = SURFACE) -> tuple[int, int]:
         """Record points without a shape (e.g. landmarks); returns the part range to look up after :meth:`draw`."""
@@ -105,16 +109,22 @@ class Painter:
     def draw(self) -> list[np.ndarray]:
         """Project every recorded point, draw every shape, and return the projected parts (canvas pixels)."""
         projected = self._project()
-        draw = before = image = None
+        draw = image = saved = None
         for op in self._ops:
             kind = op[0]
             if kind == "target":
                 image = op[1]
-                draw = ImageDraw.Draw(image)
+                draw = ImageDraw.ImageDraw(image)
             elif kind == "clip":
-                before = image.copy()
+                _, outside, (first, last) = op
+                inside = np.concatenate(projected[first:last])
+                low = np.maximum(np.floor(inside.min(axis=0)).astype(int) - 2, 0)
+                high = np.minimum(np.ceil(inside.max(axis=0)).astype(int) + 3, image.size)
+                box = (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
+                saved = (box, image.crop(box), outside.crop(box))
             elif kind == "unclip":
-                image.paste(before, (0, 0), op[1])
+                box, before, outside = saved
+                image.paste(before, box, outside)
             else:
                 _, first, last, fill, line, width = op
                 px = projected[first] if last == first + 1 else np.concatenate(projected[first:last])
@@ -128,11 +138,15 @@ class Painter:
         return projected
 
 
+_SHIFTS = np.array([(0, 0), (1, 0), (0, 1)])[:, None, :]
+
+
 def _stroke(draw: ImageDraw.ImageDraw, px: np.ndarray, color: RGB, width: int) -> None:
     """Polyline ``width`` pixels wide. Pillow's 1-pixel lines are ten times cheaper than wide ones, so a
     2-pixel line is three 1-pixel lines shifted right and down (the common case at 128 px output)."""
     if width > 2:
         draw.line(px.ravel().tolist(), fill=color, width=width, joint="curve")
         return
-    for shift in ((0, 0), (1, 0), (0, 1))[: 1 if width == 1 else 3]:
-        draw.line((px + shift).ravel().tolist(), fill=color, width=1)
+    copies = 1 if width == 1 else 3
+    for xy in (px + _SHIFTS[:copies]).reshape(copies, -1).tolist():
+        draw.line(xy, fill=color, width=1)

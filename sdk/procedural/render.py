@@ -10,7 +10,7 @@ antialiasing. Layers, back to front:
 Expression layers are clipped to the expression regions of :mod:`sdk.procedural.features`, which depend only
 on identity and yaw. Everything else is identical for every expression, so two renders of one identity and
 yaw can differ only inside the mask: a pixel of the output is in the mask when any canvas pixel it averages
-is in a region.
+is in a region, or when a neighbouring output pixel is (a one-pixel margin).
 """
 
 from __future__ import annotations
@@ -105,33 +105,35 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     outside = Image.new("1", (canvas_size, canvas_size), 1)
     paint = Painter(head)
     paint.target(outside)
-    for region in features.expression_regions(layout, sides):
+    regions = features.expression_regions(layout, sides)
+    for region in regions:
         paint.polygon(region, 0)
+    region_parts = (0, len(regions))
     paint.target(canvas)
     draw_behind_head(paint, head, identity, colors)
     draw_head(paint, head, colors)
-    paint.clip()
+    paint.clip(outside, region_parts)
     if expression.blush > 0.0:
         features.draw_blush(paint, layout, sides, expression.blush, colors)
     features.draw_eyes(paint, layout, sides, eye, colors)
     if expression.tears > 0.0:
         features.draw_tears(paint, layout, sides, eye, expression.tears, colors)
     features.draw_mouth(paint, mouth, colors)
-    paint.unclip(outside)
+    paint.unclip()
     draw_over_face(paint, head, identity, colors)
-    paint.clip()
+    paint.clip(outside, region_parts)
     features.draw_brows(paint, layout, sides, expression, colors)
     if expression.sweat > 0.0:
         features.draw_sweat(paint, expression.sweat, colors)
     if expression.gloom > 0.0:
         features.draw_gloom(paint, expression.gloom, colors)
-    paint.unclip(outside)
+    paint.unclip()
     points = _feature_landmarks(layout, eye, mouth, expression)
     first, last = paint.add_points([(points[:-5], SURFACE), (points[-5:-4], surface(NOSE_DEPTH)), (points[-4:], SURFACE)])
     projected = paint.draw()
 
     rgba = np.asarray(canvas.reduce(SUPERSAMPLE).convert("RGBA"))
-    mask = np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255  # any canvas pixel of the block inside
+    mask = _grow(np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255)  # any canvas pixel of the block inside
     _, visible = head.surface_x(points[:, 0], points[:, 1])
     landmarks = np.concatenate([_contour(head), *projected[first:last]])
     landmarks = (landmarks - (SUPERSAMPLE - 1) / 2) / SUPERSAMPLE  # canvas pixels to output pixel centres
@@ -140,6 +142,18 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
 
 
 _CONTOUR_POINTS = 9
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    """Dilate by one pixel (3 x 3): regions are margined in face units, but where the head's turn folds a
+    feature onto the silhouette the margin folds with it, so the mask keeps a pixel to spare in the image."""
+    rows = mask.copy()
+    rows[1:] |= mask[:-1]
+    rows[:-1] |= mask[1:]
+    grown = rows.copy()
+    grown[:, 1:] |= rows[:, :-1]
+    grown[:, :-1] |= rows[:, 1:]
+    return grown
 
 
 def _contour(head: Head) -> np.ndarray:
@@ -154,6 +168,8 @@ def _contour(head: Head) -> np.ndarray:
 def _feature_landmarks(layout, eye: features.EyeShape, mouth: features.MouthShape, e: ExpressionParams) -> np.ndarray:
     """Brow, eye, nose and mouth landmarks in face units, in :data:`LANDMARK_NAMES` order. A hidden eye and
     brow get landmarks too; projection folds them onto the head's edge."""
-    brows = [features.brow_points(layout, side, e)[0][[0, 4, 8]] for side in (-1, 1)]
-    eyes = [features.eye_landmarks(layout, side, eye) for side in (-1, 1)]
-    return np.concatenate([*brows, *eyes, [(0.0, layout.nose_y)], features.mouth_landmarks(mouth)])
+    brow = features.brow_points(layout, 1, e)[0][[0, 4, 8]]
+    right_eye = features.eye_landmarks(layout, 1, eye)
+    left = (-1.0, 1.0)
+    return np.concatenate([brow * left, brow, right_eye * left, right_eye, [(0.0, layout.nose_y)],
+                           features.mouth_landmarks(mouth)])
