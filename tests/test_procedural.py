@@ -147,10 +147,11 @@ def test_expression_regions_hold_every_drawing_without_clipping(seed, yaw, unit)
     assert not (changed & ~neutral.mask).any()
 
 
-def test_mask_is_a_small_part_of_the_face():
+def test_mask_covers_the_features_and_leaves_hair_neck_and_body_out():
     render = render_face(identity(2), None, 0)
     face_pixels = render.rgba[..., 3] > 0
-    assert 0.05 < render.mask[face_pixels].mean() < 0.5
+    assert 0.1 < render.mask[face_pixels].mean() < 0.6
+    assert not render.mask[:20].any() and not render.mask[-15:].any()  # crown; shoulders
     for name in ("eye_left_pupil", "eye_right_pupil", "lip_top", "brow_left_middle"):
         x, y = np.round(point(render, name)).astype(int)
         assert render.mask[y, x], name

@@ -196,9 +196,10 @@ def brow_region(layout: Layout, side: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------- mouth
 
 _MOUTH_CURVE = 0.075  # corner lift at mouth_form = 1
-_MOUTH_DROP = 0.3  # jaw drop of the lower lip at mouth_open = 1
+_MOUTH_DROP = 0.26  # jaw drop of the lower lip at mouth_open = 1
 _LIP_RAISE = 0.08
 _SNEER_TILT = 0.04
+_ROUNDER = 0.3  # how much taller a fully rounded (mouth_width = -1) opening is
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def mouth_shape(layout: Layout, e: ExpressionParams) -> MouthShape:
     half = layout.mouth_half_width * (1.0 + 0.5 * e.mouth_width)
     # The sneer lifts the viewer's-right corner and drops the other: the lopsided mouth of disgust.
     base = layout.mouth_y - e.mouth_form * _MOUTH_CURVE * _U2 - e.upper_lip_raise * _SNEER_TILT * _U
-    rounder = 1.0 + 0.5 * max(0.0, -e.mouth_width)
+    rounder = 1.0 + _ROUNDER * max(0.0, -e.mouth_width)
     sneer = e.upper_lip_raise * _LIP_RAISE * _SNEER_SIDE
     upper = base - e.mouth_open * 0.06 * rounder * _BULGE[0.5] - sneer
     lower = base + e.mouth_open * _MOUTH_DROP * rounder * _BULGE[0.6]
@@ -258,7 +259,7 @@ def mouth_landmarks(shape: MouthShape) -> np.ndarray:
 def mouth_region(layout: Layout) -> np.ndarray:
     half = 1.5 * layout.mouth_half_width + 0.05
     top = layout.mouth_y - _MOUTH_CURVE - _SNEER_TILT - 0.09 - _LIP_RAISE - 0.04
-    bottom = layout.mouth_y + _MOUTH_CURVE + _SNEER_TILT + _MOUTH_DROP * 1.5 + 0.04
+    bottom = layout.mouth_y + _MOUTH_CURVE + _SNEER_TILT + _MOUTH_DROP * (1.0 + _ROUNDER) + _MARGIN
     return box(-half, half, top, bottom)
 
 

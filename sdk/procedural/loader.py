@@ -23,8 +23,9 @@ source             shard file name and row                    image path
 The labels file of a folder is JSON: ``{"relative/path.png": {"emotions": {"joy": 1.0}, "identity": "mira",
 ...}, ...}`` with any subset of the keys above (paths relative to the folder, mask paths too); images without
 an entry get no labels. When a split is not
-given it is chosen from a hash of the identity (80 % train, 10 % validation, 10 % test), so no identity
-is in two splits and the choice is the same on every machine.
+labelled for any image of an identity it applies to all of them (conflicting labels are an error); otherwise
+it is chosen from a hash of the identity (80 % train, 10 % validation, 10 % test), so no identity is in two
+splits and the choice is the same on every machine. Images named as masks in the labels are not faces.
 """
 
 from __future__ import annotations
@@ -101,15 +102,24 @@ class FaceDataset:
         _check_split(split)
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
             raise DefinitionError("from_folder", "size", "a positive integer or None", size)
-        images = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        records, split_of_identity = [], {}
-        for path in images:
+        masks = {str(label.get("mask")) for label in labels.values() if isinstance(label, dict) and label.get("mask")}
+        images = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                        and p.relative_to(root).as_posix() not in masks)
+        checked = [(path, _check_label(source, root, path.relative_to(root).as_posix(),
+                                       labels.get(path.relative_to(root).as_posix(), {}))) for path in images]
+        # An identity's split is the one its labels name (they must agree), else a hash of its name.
+        named: dict[str, tuple[str, str]] = {}
+        for path, label in checked:
+            if label["split"] is None:
+                continue
             relative = path.relative_to(root).as_posix()
-            label = _check_label(source, root, relative, labels.get(relative, {}))
-            first = split_of_identity.setdefault(label["identity"], label["split"])
-            if first != label["split"]:
-                raise DefinitionError(source, f"{relative}.split", f"{first!r}, the split of identity "
-                                      f"{label['identity']!r} elsewhere (no identity in two splits)", label["split"])
+            first = named.setdefault(label["identity"], (label["split"], relative))
+            if first[0] != label["split"]:
+                raise DefinitionError(source, f"{relative}.split", f"{first[0]!r} as for {first[1]} (one split per "
+                                      f"identity, here {label['identity']!r})", label["split"])
+        records = []
+        for path, label in checked:
+            label["split"] = named[label["identity"]][0] if label["identity"] in named else split_of(label["identity"])
             if split is None or label["split"] == split:
                 records.append((path, label))
         dataset = cls.__new__(cls)
@@ -210,7 +220,7 @@ def split_of(identity: str) -> str:
 
 
 def _check_label(source: str, root: Path, key: str, label: object) -> dict:
-    """Validate the labels of the image at ``root / key`` and fill in what is missing."""
+    """Validate the labels of the image at ``root / key``; missing labels are None (the split is filled in later)."""
     if not isinstance(label, dict):
         raise DefinitionError(source, key, "a mapping of labels", label)
     for name in label:
@@ -253,5 +263,5 @@ def _check_label(source: str, root: Path, key: str, label: object) -> dict:
     split = label.get("split")
     if split is not None and split not in SPLITS:
         raise DefinitionError(source, f"{key}.split", "one of " + ", ".join(SPLITS), split)
-    out["split"] = split or split_of(out["identity"])
+    out["split"] = split
     return out
