@@ -306,18 +306,26 @@ _SWEAT_X, _SWEAT_Y = 0.78, -0.42
 _HALF_TURN = np.linspace(0.0, np.pi, 9)
 
 
-def draw_sweat(paint: Painter, amount: float, colors: Palette) -> None:
-    """The anime sweat drop at the temple on the viewer's right; it grows with ``amount``."""
+def sweat_side(head: Head) -> int:
+    """The temple the sweat drop sits on: the viewer's right, unless that side has turned away."""
+    return -1 if head.sin > 0.2 else 1
+
+
+def draw_sweat(paint: Painter, side: int, amount: float, colors: Palette) -> None:
+    """The anime sweat drop at the temple on ``side``; it grows with ``amount``."""
     size = 0.12 + 0.1 * amount
     bulb = np.stack([_SWEAT_X + size * 0.7 * np.cos(_HALF_TURN), _SWEAT_Y + size * (0.9 + 0.7 * np.sin(_HALF_TURN))], 1)
-    paint.polygon(np.concatenate([[(_SWEAT_X, _SWEAT_Y - size * 0.6)], bulb]), colors.tear, colors.tear_line, 0.02)
+    mirror = (float(side), 1.0)
+    drop = np.concatenate([[(_SWEAT_X, _SWEAT_Y - size * 0.6)], bulb]) * mirror
+    paint.polygon(drop, colors.tear, colors.tear_line, 0.02)
     glint = np.array([(_SWEAT_X - 0.3 * size, _SWEAT_Y + 0.6 * size), (_SWEAT_X - 0.25 * size, _SWEAT_Y + 1.1 * size)])
-    paint.line(glint, (255, 255, 255), 0.025)
+    paint.line(glint * mirror, (255, 255, 255), 0.025)
 
 
-def sweat_region() -> np.ndarray:
+def sweat_region(side: int) -> np.ndarray:
     size = 0.23
-    return box(_SWEAT_X - 0.8 * size, _SWEAT_X + 0.8 * size, _SWEAT_Y - 0.7 * size, _SWEAT_Y + 1.7 * size)
+    b = box(_SWEAT_X - 0.8 * size, _SWEAT_X + 0.8 * size, _SWEAT_Y - 0.7 * size, _SWEAT_Y + 1.7 * size)
+    return b * (float(side), 1.0)
 
 
 _GLOOM_X = np.linspace(-0.5, 0.5, 7)
@@ -336,10 +344,11 @@ def gloom_region() -> np.ndarray:
     return box(_GLOOM_X[0] - 0.04, _GLOOM_X[-1] + 0.04, _GLOOM_TOP - 0.04, _GLOOM_TOP + _GLOOM_LENGTH.max() + 0.04)
 
 
-def expression_regions(layout: Layout, sides: list[int]) -> list[np.ndarray]:
+def expression_regions(layout: Layout, sides: list[int], sweat: int) -> list[np.ndarray]:
     """Face-surface polygons that hold every expression drawing at any parameter value, with a margin of
-    about one output pixel, for the visible ``sides``; they depend on the identity's layout only."""
-    regions = [mouth_region(layout), sweat_region(), gloom_region()]
+    about one output pixel, for the visible ``sides`` and the ``sweat`` side; they depend on identity and
+    yaw only."""
+    regions = [mouth_region(layout), sweat_region(sweat), gloom_region()]
     for side in sides:
         regions += [*eye_regions(layout, side), brow_region(layout, side), blush_region(layout, side)]
     return regions

@@ -105,7 +105,8 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     outside = Image.new("1", (canvas_size, canvas_size), 1)
     paint = Painter(head)
     paint.target(outside)
-    regions = features.expression_regions(layout, sides)
+    sweat_side = features.sweat_side(head)
+    regions = features.expression_regions(layout, sides, sweat_side)
     for region in regions:
         paint.polygon(region, 0)
     region_parts = (0, len(regions))
@@ -124,7 +125,7 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     paint.clip(outside, region_parts)
     features.draw_brows(paint, layout, sides, expression, colors)
     if expression.sweat > 0.0:
-        features.draw_sweat(paint, expression.sweat, colors)
+        features.draw_sweat(paint, sweat_side, expression.sweat, colors)
     if expression.gloom > 0.0:
         features.draw_gloom(paint, expression.gloom, colors)
     paint.unclip()
