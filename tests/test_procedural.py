@@ -268,3 +268,27 @@ def test_identity_and_expression_round_trip_through_dicts():
     params = ExpressionParams.from_emotions({"fear": 0.7, "joy": 0.3})
     assert ExpressionParams.from_dict(params.to_dict()) == params
     assert ExpressionParams.from_vector(params.to_vector(np.float64)) == params
+
+
+# --------------------------------------------------------------------------------------- documented mapping
+
+def _documented_rows(lines):
+    rows = {}
+    for line in lines:
+        cells = line.replace("|", " ").split()
+        if cells and cells[0] in EMOTIONS and len(cells) == 1 + len(EXPRESSION_PARAMS):
+            rows[cells[0]] = [float(c) for c in cells[1:]]
+    return rows
+
+
+def test_documented_emotion_tables_match_the_code():
+    import pathlib
+
+    from sdk.procedural import expression
+
+    docs = pathlib.Path(__file__).resolve().parents[1] / "docs" / "procedural.md"
+    for source in (expression.__doc__.splitlines(), docs.read_text().splitlines()):
+        rows = _documented_rows(source)
+        assert set(rows) == set(EMOTIONS)
+        for emotion, values in rows.items():
+            assert np.allclose(values, EMOTION_TABLE[emotion].to_vector(np.float64)), emotion

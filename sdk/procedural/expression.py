@@ -14,10 +14,10 @@ brow_inner_up       0..1      0      inner brow ends rise, the worried slant (AU
 mouth_open          0..1      0      jaw drop                                                   Live2D ParamMouthOpenY
 mouth_form          -1..1     0      mouth corners down (-1) or up (+1)                         Live2D ParamMouthForm
 mouth_width         -1..1     0      rounded and narrow (-1) to stretched wide (+1)             VRM ou / ee visemes
-upper_lip_raise     0..1      0      one side of the upper lip lifts and bares teeth (AU10)     VRM-less sneer
+upper_lip_raise     0..1      0      one side of the upper lip lifts and bares teeth            FACS AU10 (sneer)
 blush               0..1      0      cheek blush                                                Live2D ParamCheek
 tears               0..1      0      tears well on the lower lids, then run down the cheeks
-sweat               0..1      0      the anime sweat drop at the temple
+sweat               0..1      0      the anime sweat drop at the temple (the side facing you)
 gloom               0..1      0      dark vertical lines over the forehead (anime dread, 'ugh')
 ==================  ========  =====  =========================================================  ==========================
 

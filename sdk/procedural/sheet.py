@@ -18,9 +18,9 @@ SHEET_YAWS = (0.0, 40.0, 80.0)
 
 
 def grid(cells: Sequence[Image.Image | None], columns: int, cell: int, column_labels: Sequence[str] = (),
-         row_labels: Sequence[str] = ()) -> Image.Image:
+         row_labels: Sequence[str] = (), captions: Sequence[str | None] = ()) -> Image.Image:
     """Lay ``cells`` (RGBA, ``cell`` pixels square; None leaves a gap) out row by row on a light background,
-    with optional labels above the columns and left of the rows."""
+    with optional labels above the columns and left of the rows, and a caption in a cell's corner."""
     font = ImageFont.load_default()
     top = 16 if column_labels else 0
     left = 44 if row_labels else 0
@@ -32,8 +32,11 @@ def grid(cells: Sequence[Image.Image | None], columns: int, cell: int, column_la
     for r, label in enumerate(row_labels):
         draw.text((4, top + r * cell + cell // 2), label, fill=_INK, font=font, anchor="lm")
     for i, image in enumerate(cells):
+        x, y = left + (i % columns) * cell, top + (i // columns) * cell
         if image is not None:
-            sheet.alpha_composite(image, (left + (i % columns) * cell, top + (i // columns) * cell))
+            sheet.alpha_composite(image, (x, y))
+        if i < len(captions) and captions[i]:
+            draw.text((x + 3, y + 2), captions[i], fill=_INK, font=font)
     return sheet
 
 
@@ -60,8 +63,9 @@ def emotion_sheet(identities: Sequence[FaceIdentity], size: int = 128) -> Image.
     cells: list[Image.Image | None] = []
     for identity in identities:
         cells += [render_face(identity, EMOTION_TABLE[emotion], 0.0, size).image() for emotion in EMOTIONS]
+    captions: list[str | None] = [None] * len(cells)
     for identity in identities[:2]:
         cells += [render_face(identity, None, yaw, size).image() for yaw in SHEET_YAWS]
-    cells.append(None)
+        captions += [f"yaw {yaw:g}" for yaw in SHEET_YAWS]
     row_labels = [identity.style for identity in identities] + ["yaw"]
-    return grid(cells, len(EMOTIONS), size, column_labels=EMOTIONS, row_labels=row_labels)
+    return grid(cells, len(EMOTIONS), size, column_labels=EMOTIONS, row_labels=row_labels, captions=captions)
