@@ -90,10 +90,13 @@ class Painter:
             self._spaces.append(part_space)
         return first, len(self._points)
 
-    def _project(self) -> list[np.ndarray]:
-        """Canvas-pixel coordinates of every recorded part, in recording order."""
+    def _project(self) -> tuple[np.ndarray, list[int]]:
+        """Canvas-pixel coordinates of every recorded point, and where each part starts (plus the end).
+
+        Parts are stored in recording order, so the parts of one shape are one contiguous slice.
+        """
         head = self.head
-        sizes = np.array([len(p) for p in self._points])
+        sizes = [len(p) for p in self._points]
         pts = np.concatenate(self._points)
         # Per part: 1 for surface, else 0; then depth (surface) or xc, zc, r (volume).
         params = np.array([(1.0, s[1], 0.0, 1.0) if s[0] == "surface" else (0.0, *s[1:]) for s in self._spaces])
@@ -102,13 +105,12 @@ class Painter:
         X = head.volume_x(pts[:, 0], per_point[:, 1], per_point[:, 2], per_point[:, 3])
         xs, _ = head.surface_x(pts[on_surface, 0], pts[on_surface, 1])
         X[on_surface] = xs + per_point[on_surface, 1] * head.sin
-        px = head.pixels(X, pts[:, 1])
-        ends = np.cumsum(sizes).tolist()
-        return [px[start:end] for start, end in zip([0] + ends[:-1], ends)]
+        return head.pixels(X, pts[:, 1]), [0, *np.cumsum(sizes).tolist()]
 
-    def draw(self) -> list[np.ndarray]:
-        """Project every recorded point, draw every shape, and return the projected parts (canvas pixels)."""
-        projected = self._project()
+    def draw(self) -> tuple[np.ndarray, list[int]]:
+        """Project every recorded point and draw every shape. Returns the projected points (canvas pixels)
+        and the start of each part in them, for reading back points recorded with :meth:`add_points`."""
+        px, starts = self._project()
         draw = image = saved = None
         for op in self._ops:
             kind = op[0]
@@ -117,7 +119,7 @@ class Painter:
                 draw = ImageDraw.ImageDraw(image)
             elif kind == "clip":
                 _, outside, (first, last) = op
-                inside = np.concatenate(projected[first:last])
+                inside = px[starts[first]:starts[last]]
                 low = np.maximum(np.floor(inside.min(axis=0)).astype(int) - 2, 0)
                 high = np.minimum(np.ceil(inside.max(axis=0)).astype(int) + 3, image.size)
                 box = (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
@@ -127,26 +129,26 @@ class Painter:
                 image.paste(before, box, outside)
             else:
                 _, first, last, fill, line, width = op
-                px = projected[first] if last == first + 1 else np.concatenate(projected[first:last])
+                shape = px[starts[first]:starts[last]]
                 if kind == "polygon":
                     if fill is not None:
-                        draw.polygon(px.ravel().tolist(), fill=fill)
+                        draw.polygon(shape.ravel().tolist(), fill=fill)
                     if line is None:
                         continue
-                    px = np.concatenate([px, px[:1]])
-                _stroke(draw, px, line, width)
-        return projected
+                    shape = np.concatenate([shape, shape[:1]])
+                _stroke(draw, shape, line, width)
+        return px, starts
 
 
-_SHIFTS = np.array([(0, 0), (1, 0), (0, 1)])[:, None, :]
+_SHIFTS = np.array([(0, 0), (1, 1)])[:, None, :]
 
 
 def _stroke(draw: ImageDraw.ImageDraw, px: np.ndarray, color: RGB, width: int) -> None:
     """Polyline ``width`` pixels wide. Pillow's 1-pixel lines are ten times cheaper than wide ones, so a
-    2-pixel line is three 1-pixel lines shifted right and down (the common case at 128 px output)."""
+    2-pixel line (the common case at 128 px output) is two 1-pixel lines, the second shifted diagonally."""
     if width > 2:
         draw.line(px.ravel().tolist(), fill=color, width=width, joint="curve")
         return
-    copies = 1 if width == 1 else 3
+    copies = 1 if width == 1 else 2
     for xy in (px + _SHIFTS[:copies]).reshape(copies, -1).tolist():
         draw.line(xy, fill=color, width=1)

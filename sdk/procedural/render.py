@@ -131,12 +131,12 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     paint.unclip()
     points = _feature_landmarks(layout, eye, mouth, expression)
     first, last = paint.add_points([(points[:-5], SURFACE), (points[-5:-4], surface(NOSE_DEPTH)), (points[-4:], SURFACE)])
-    projected = paint.draw()
+    projected, starts = paint.draw()
 
     rgba = np.asarray(canvas.reduce(SUPERSAMPLE).convert("RGBA"))
     mask = _grow(np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255)  # any canvas pixel of the block inside
     _, visible = head.surface_x(points[:, 0], points[:, 1])
-    landmarks = np.concatenate([_contour(head), *projected[first:last]])
+    landmarks = np.concatenate([_contour(head), projected[starts[first]:starts[last]]])
     landmarks = (landmarks - (SUPERSAMPLE - 1) / 2) / SUPERSAMPLE  # canvas pixels to output pixel centres
     visible = np.concatenate([np.ones(_CONTOUR_POINTS, bool), visible])
     return FaceRender(rgba, mask, landmarks.astype(np.float32), visible)
