@@ -1,4 +1,4 @@
-"""The expression-bearing features: eyes, brows, mouth, blush, tears and the sweat drop.
+"""The expression-bearing features: eyes, brows, mouth, blush, tears, the sweat drop and gloom lines.
 
 For each feature this module computes its geometry from the layout and the expression parameters, records
 its drawing on a :class:`~sdk.procedural.paint.Painter`, and reports its landmarks. It also gives the
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .expression import ExpressionParams
+from .expression import REST, ExpressionParams
 from .geometry import Head, Layout
 from .paint import Painter
 from .palette import Palette, mix
@@ -30,7 +30,6 @@ _SNEER_SIDE = ((1.0 + _U) / 2) ** 1.5 * _BULGE[0.3]
 _T = np.linspace(0.0, 1.0, 9)
 _CIRCLE = np.linspace(0.0, 2.0 * np.pi, 18, endpoint=False)
 _COS, _SIN = np.cos(_CIRCLE), np.sin(_CIRCLE)
-_REST_OPEN = 0.75
 
 
 def ellipse(cx: float, cy: float, rx: float, ry: float) -> np.ndarray:
@@ -50,6 +49,10 @@ def box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------------------- eyes
 
+# Eye proportions, in eye heights: the wide-open upper lid and the lower lid at the eye's middle, and the
+# thickest lash line (at the outer corner).
+_LID_TOP, _LID_BOTTOM, _LASH = 0.64, 0.36, 0.18
+
 @dataclass(frozen=True)
 class EyeShape:
     """Lid curves of one eye over ``_U`` (v offsets) and its iris, in eye-local coordinates."""
@@ -68,8 +71,8 @@ def eye_shape(layout: Layout, e: ExpressionParams) -> EyeShape:
     """Lids from openness, smile and the brow actions that also pull on the lids (glare, droop)."""
     eh = layout.eye_height
     tilt = -layout.eye_tilt * _U
-    full = -0.64 * eh * _BULGE[0.45] + tilt
-    lower = 0.36 * eh * _BULGE[0.9] + tilt
+    full = -_LID_TOP * eh * _BULGE[0.45] + tilt
+    lower = _LID_BOTTOM * eh * _BULGE[0.9] + tilt
     upper = lower + (full - lower) * e.eye_open
     upper = upper + e.brow_lower * 0.3 * eh * (1.0 - _U) / 2  # anger: inner lid comes down
     upper = upper + e.brow_inner_up * 0.22 * eh * (1.0 + _U) / 2  # sadness: outer lid droops
@@ -77,7 +80,7 @@ def eye_shape(layout: Layout, e: ExpressionParams) -> EyeShape:
     lower = lower + (smile_arc - lower) * e.eye_smile
     upper = upper + (smile_arc - upper) * e.eye_smile**2
     upper = np.minimum(upper, lower)
-    wide = np.clip((e.eye_open - _REST_OPEN) / (1.0 - _REST_OPEN), 0.0, 1.0)
+    wide = np.clip((e.eye_open - REST.eye_open) / (1.0 - REST.eye_open), 0.0, 1.0)
     return EyeShape(upper, lower, -0.12 * eh, 1.0 - 0.35 * wide)
 
 
@@ -138,7 +141,7 @@ def draw_eyes(paint: Painter, layout: Layout, sides: list[int], shape: EyeShape,
         for i, color in enumerate((colors.iris, colors.iris_dark, colors.iris_light, pupil, white, white)):
             strokes.append((points[i * n:(i + 1) * n], color, None))
         strokes.append((_eye_points(layout, _U[6:], shape.lower[6:] + 0.01), colors.lash, 0.018))
-    lash = eh * (0.1 + 0.08 * (_U + 1.0) / 2)
+    lash = eh * (_LASH - 0.08 * (1.0 - _U) / 2)
     closing = 0.03 if shape.closed else 0.0
     lash_u = np.concatenate([_U, [1.18], _U[::-1]])
     lash_v = np.concatenate([shape.upper - lash, [shape.upper[-1] - 0.16 * eh], shape.upper[::-1] + closing])
@@ -155,11 +158,11 @@ def eye_landmarks(layout: Layout, side: int, shape: EyeShape) -> np.ndarray:
 
 
 def eye_regions(layout: Layout, side: int) -> list[np.ndarray]:
-    """Eye box (lids, lashes, glare and droop at any value) and the cheek strip the tears run down."""
-    eh = layout.eye_height
-    top = -0.64 * eh - 0.18 * eh - abs(layout.eye_tilt) - 0.03
-    eye = box(-1.12, 1.3, top, 0.36 * eh + abs(layout.eye_tilt) + 0.05)
-    tears = box(0.2, 1.25, 0.0, _TEAR_LENGTH + 0.42 * eh + 0.08)
+    """Eye box (lids, lashes and lash wing, glints, welling tears at any value) and the cheek strip the
+    tears run down."""
+    eh, tilt = layout.eye_height, abs(layout.eye_tilt)
+    eye = box(-1.12, 1.3, -(_LID_TOP + _LASH) * eh - tilt - _MARGIN, _LID_BOTTOM * eh + tilt + 0.01 + _MARGIN)
+    tears = box(0.2, 1.25, 0.0, _LID_BOTTOM * eh + tilt + _TEAR_LENGTH + 0.08 + _MARGIN)
     return [_eye_points(layout, b[:, 0], b[:, 1]) * (side, 1.0) for b in (eye, tears)]
 
 
@@ -189,14 +192,14 @@ def brow_region(layout: Layout, side: int) -> np.ndarray:
     x0, x1 = inner_x - 0.06 - _MARGIN, inner_x + layout.brow_length + _MARGIN
     y0 = layout.brow_y - 0.06 - 0.16 - 0.17 - abs(layout.eye_tilt) * 0.5 - layout.brow_thickness - _MARGIN
     y1 = layout.brow_y + 0.05 + 0.13 + 0.04 + abs(layout.eye_tilt) * 0.5 + layout.brow_thickness + _MARGIN
-    b = box(x0, x1, y0, y1)
-    return np.stack([side * b[:, 0], b[:, 1]], 1)
+    return box(x0, x1, y0, y1) * (side, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------------- mouth
 
 _MOUTH_CURVE = 0.075  # corner lift at mouth_form = 1
 _MOUTH_DROP = 0.26  # jaw drop of the lower lip at mouth_open = 1
+_MOUTH_RISE = 0.06  # and the upper lip's rise
 _LIP_RAISE = 0.08
 _SNEER_TILT = 0.04
 _ROUNDER = 0.3  # how much taller a fully rounded (mouth_width = -1) opening is
@@ -225,7 +228,7 @@ def mouth_shape(layout: Layout, e: ExpressionParams) -> MouthShape:
     base = layout.mouth_y - e.mouth_form * _MOUTH_CURVE * _U2 - e.upper_lip_raise * _SNEER_TILT * _U
     rounder = 1.0 + _ROUNDER * max(0.0, -e.mouth_width)
     sneer = e.upper_lip_raise * _LIP_RAISE * _SNEER_SIDE
-    upper = base - e.mouth_open * 0.06 * rounder * _BULGE[0.5] - sneer
+    upper = base - e.mouth_open * _MOUTH_RISE * rounder * _BULGE[0.5] - sneer
     lower = base + e.mouth_open * _MOUTH_DROP * rounder * _BULGE[0.6]
     teeth = 0.03 + 0.03 * e.upper_lip_raise if (e.upper_lip_raise > 0.15 or e.mouth_width > 0.35) else 0.0
     tongue = 0.62 + 0.3 * max(0.0, -e.mouth_width)  # a rounded mouth shows less tongue
@@ -257,8 +260,8 @@ def mouth_landmarks(shape: MouthShape) -> np.ndarray:
 
 
 def mouth_region(layout: Layout) -> np.ndarray:
-    half = 1.5 * layout.mouth_half_width + 0.05
-    top = layout.mouth_y - _MOUTH_CURVE - _SNEER_TILT - 0.09 - _LIP_RAISE - 0.04
+    half = 1.5 * layout.mouth_half_width + _MARGIN
+    top = layout.mouth_y - _MOUTH_CURVE - _SNEER_TILT - 0.06 * (1.0 + _ROUNDER) - _LIP_RAISE - _MARGIN
     bottom = layout.mouth_y + _MOUTH_CURVE + _SNEER_TILT + _MOUTH_DROP * (1.0 + _ROUNDER) + _MARGIN
     return box(-half, half, top, bottom)
 
@@ -280,7 +283,8 @@ def draw_blush(paint: Painter, layout: Layout, sides: list[int], amount: float, 
 
 
 def blush_region(layout: Layout, side: int) -> np.ndarray:
-    return box(side * layout.cheek_x - 0.21, side * layout.cheek_x + 0.21, layout.cheek_y - 0.1, layout.cheek_y + 0.1)
+    x, y = layout.cheek_x, layout.cheek_y
+    return box(x - 0.19 - _MARGIN, x + 0.19 + _MARGIN, y - 0.085 - _MARGIN, y + 0.085 + _MARGIN) * (side, 1.0)
 
 
 _TEAR_LENGTH = 0.5
@@ -313,7 +317,7 @@ def sweat_side(head: Head) -> int:
 
 def draw_sweat(paint: Painter, side: int, amount: float, colors: Palette) -> None:
     """The anime sweat drop at the temple on ``side``; it grows with ``amount``."""
-    size = 0.12 + 0.1 * amount
+    size = 0.12 + 0.1 * amount  # sweat_region holds the largest
     bulb = np.stack([_SWEAT_X + size * 0.7 * np.cos(_HALF_TURN), _SWEAT_Y + size * (0.9 + 0.7 * np.sin(_HALF_TURN))], 1)
     mirror = (float(side), 1.0)
     drop = np.concatenate([[(_SWEAT_X, _SWEAT_Y - size * 0.6)], bulb]) * mirror
@@ -323,9 +327,9 @@ def draw_sweat(paint: Painter, side: int, amount: float, colors: Palette) -> Non
 
 
 def sweat_region(side: int) -> np.ndarray:
-    size = 0.23
-    b = box(_SWEAT_X - 0.8 * size, _SWEAT_X + 0.8 * size, _SWEAT_Y - 0.7 * size, _SWEAT_Y + 1.7 * size)
-    return b * (float(side), 1.0)
+    size = 0.22  # at sweat = 1
+    x0, x1 = _SWEAT_X - 0.7 * size - _MARGIN, _SWEAT_X + 0.7 * size + _MARGIN
+    return box(x0, x1, _SWEAT_Y - 0.6 * size - _MARGIN, _SWEAT_Y + 1.6 * size + _MARGIN) * (side, 1.0)
 
 
 _GLOOM_X = np.linspace(-0.5, 0.5, 7)
@@ -341,7 +345,7 @@ def draw_gloom(paint: Painter, amount: float, colors: Palette) -> None:
 
 
 def gloom_region() -> np.ndarray:
-    return box(_GLOOM_X[0] - 0.04, _GLOOM_X[-1] + 0.04, _GLOOM_TOP - 0.04, _GLOOM_TOP + _GLOOM_LENGTH.max() + 0.04)
+    return box(_GLOOM_X[0] - _MARGIN, _GLOOM_X[-1] + _MARGIN, _GLOOM_TOP - _MARGIN, _GLOOM_TOP + _GLOOM_LENGTH.max() + _MARGIN)
 
 
 def expression_regions(layout: Layout, sides: list[int], sweat: int) -> list[np.ndarray]:

@@ -5,10 +5,10 @@ Below the skull the head continues as a stack of elliptical cross-sections (half
 ``d(y)``, centre pushed forward by ``z0(y)``) that narrows into the jaw and chin. A yaw of ``theta`` turns the
 head about the vertical axis through the skull centre and projects orthographically:
 
-* points on the face surface (:meth:`Head.surface`) sit on their cross-section's front half; a point that the
+* points on the face surface (:meth:`Head.surface_x`) sit on their cross-section's front half; a point that the
   turn carries behind the visible edge is clamped onto that edge, so features fold away instead of mirroring;
   points beyond the cross-section (hair over the temples) keep their sideways offset from its edge;
-* hair volumes, the neck and the body (:meth:`Head.volume`) turn rigidly about their own centre ``(xc, zc)``
+* hair volumes, the neck and the body (:meth:`Head.volume_x`) turn rigidly about their own centre ``(xc, zc)``
   with a depth-to-width ratio ``r``, so a lock of hair narrows to ``sqrt(cos^2 + r^2 sin^2)`` of its width.
 
 This is the 2D approximation of yaw 0-80 degrees that seed 002 evaluates at 0, 40 and 80.
@@ -128,11 +128,6 @@ class Head:
         # Hair beyond the cheek keeps its sideways offset from the edge, foreshortened like a lateral step.
         X = X + np.sign(s) * np.maximum(np.abs(x) - w, 0.0) * self.cos
         return X, visible
-
-    def surface(self, pts: np.ndarray) -> np.ndarray:
-        """Face-surface points (N, 2) in face units to canvas pixels."""
-        X, _ = self.surface_x(pts[:, 0], pts[:, 1])
-        return self.pixels(X, pts[:, 1])
 
     def volume_x(self, x: np.ndarray, xc, zc, r) -> np.ndarray:
         """Projected x (face units) of volume points; the volume is centred at ``(xc, zc)`` with depth/width

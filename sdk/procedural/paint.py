@@ -25,7 +25,7 @@ def surface(depth: float = 0.0) -> Space:
 
 
 def volume(xc: float = 0.0, zc: float = 0.0, r: float = 1.0) -> Space:
-    """Points of a volume centred at ``(xc, zc)`` with depth-to-width ratio ``r`` (see :meth:`Head.volume`)."""
+    """Points of a volume centred at ``(xc, zc)`` with depth-to-width ratio ``r`` (see :meth:`Head.volume_x`)."""
     return ("volume", xc, zc, r)
 
 

@@ -10,7 +10,8 @@ antialiasing. Layers, back to front:
 Expression layers are clipped to the expression regions of :mod:`sdk.procedural.features`, which depend only
 on identity and yaw. Everything else is identical for every expression, so two renders of one identity and
 yaw can differ only inside the mask: a pixel of the output is in the mask when any canvas pixel it averages
-is in a region, or when a neighbouring output pixel is (a one-pixel margin).
+is in a region, or within ``size / 64`` pixels (at least two) of one that is (a margin for the silhouette,
+see ``_grow``).
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     projected, starts = paint.draw()
 
     rgba = np.asarray(canvas.reduce(SUPERSAMPLE).convert("RGBA"))
-    mask = _grow(np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255)  # any canvas pixel of the block inside
+    # A pixel is in the mask when any canvas pixel it averages is in a region, grown by _grow.
+    mask = _grow(np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255, max(2, round(size / 64)))
     _, visible = head.surface_x(points[:, 0], points[:, 1])
     landmarks = np.concatenate([_contour(head), projected[starts[first]:starts[last]]])
     landmarks = (landmarks - (SUPERSAMPLE - 1) / 2) / SUPERSAMPLE  # canvas pixels to output pixel centres
@@ -145,16 +147,18 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
 _CONTOUR_POINTS = 9
 
 
-def _grow(mask: np.ndarray) -> np.ndarray:
-    """Dilate by one pixel (3 x 3): regions are margined in face units, but where the head's turn folds a
-    feature onto the silhouette the margin folds with it, so the mask keeps a pixel to spare in the image."""
-    rows = mask.copy()
-    rows[1:] |= mask[:-1]
-    rows[:-1] |= mask[1:]
-    grown = rows.copy()
-    grown[:, 1:] |= rows[:, :-1]
-    grown[:, :-1] |= rows[:, 1:]
-    return grown
+def _grow(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Dilate by ``pixels`` (a square). Regions have a margin in face units, but where the head's turn folds
+    a feature onto the silhouette the margin folds with it and polygon edges there are chords of a curve,
+    so the mask keeps a little to spare in the image as well."""
+    for _ in range(pixels):
+        rows = mask.copy()
+        rows[1:] |= mask[:-1]
+        rows[:-1] |= mask[1:]
+        mask = rows.copy()
+        mask[:, 1:] |= rows[:, :-1]
+        mask[:, :-1] |= rows[:, 1:]
+    return mask
 
 
 def _contour(head: Head) -> np.ndarray:
