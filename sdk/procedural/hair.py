@@ -44,21 +44,28 @@ def _arc(radius: float, start_deg: float, end_deg: float, n: int, cx: float = 0.
     return np.stack([cx + radius * np.sin(a), cy - radius * np.cos(a)], axis=1)
 
 
-def _strands(tips: list[tuple[float, float]], notch_rise: float, curl: float) -> np.ndarray:
-    """Bang edge from the viewer's right to left: each strand bulges from its notch to its tip and back.
+def _notches(tips: list[tuple[float, float]], notch_rise: float) -> list[tuple[float, float]]:
+    """The notch between each pair of neighbouring bang tips, ``notch_rise`` above the higher tip."""
+    return [((x0 + x1) / 2, min(y0, y1) - notch_rise) for (x0, y0), (x1, y1) in zip(tips, tips[1:])]
 
-    ``curl`` swings every tip sideways (positive: towards the viewer's left), as hair combed to one side.
-    """
+
+def _strands(tips: list[tuple[float, float]], notch_rise: float, curl: float) -> np.ndarray:
+    """Bang edge from the viewer's right to left. Each strand runs notch, shoulder, tip, shoulder, notch;
+    a shoulder sits 60 % of the way from notch to tip, pushed out towards its notch, which rounds the strand.
+    ``curl`` swings every tip sideways (positive: towards the viewer's left), as hair combed to one side."""
+    def shoulder(notch: tuple[float, float], tip: tuple[float, float]) -> tuple[float, float]:
+        return (notch[0] + 0.6 * (tip[0] - notch[0]) + 0.03 * np.sign(notch[0] - tip[0]),
+                notch[1] + 0.6 * (tip[1] - notch[1]))
+
+    notches = _notches(tips, notch_rise)
     points = []
     for i, (x, y) in enumerate(tips):
+        tip = (x - curl, y)
         if i > 0:
-            px, py = tips[i - 1]
-            nx, ny = (x + px) / 2, min(y, py) - notch_rise
-            points += [(nx, ny), (0.5 * (nx + x) + 0.25 * (px - x) * 0.3, 0.45 * ny + 0.55 * y)]
-        points.append((x - curl, y))
-        if i + 1 < len(tips):
-            qx = tips[i + 1][0]
-            points.append((0.5 * (x + qx) + 0.55 * (x - qx) * 0.5, 0.5 * y + 0.5 * (min(y, tips[i + 1][1]) - notch_rise)))
+            points += [notches[i - 1], shoulder(notches[i - 1], tip)]
+        points.append(tip)
+        if i < len(notches):
+            points.append(shoulder(notches[i], tip))
     return np.array(points)
 
 
@@ -66,10 +73,8 @@ def _bangs(tips: list[tuple[float, float]], notch_rise: float, curl: float = 0.0
     """The fringe (its top on the crown, its strands on the forehead) and a strand line up from each notch."""
     edge = np.concatenate([[(1.02, 0.05)], _strands(tips, notch_rise, curl), [(-1.02, 0.05)]])
     fringe = HairShape(((_arc(CROWN_RADIUS, -100, 100, 15), _HEAD), (edge, SURFACE)))
-    lines = []
-    for (x, y), (nx, ny) in zip(tips[:-1], tips[1:]):
-        mx, my = (x + nx) / 2, min(y, ny) - notch_rise
-        lines.append(HairShape(((np.array([(mx, my), (mx + 0.04 * mx, my - 0.22)]), SURFACE),), tone="strand"))
+    lines = [HairShape(((np.array([(x, y), (1.04 * x, y - 0.22)]), SURFACE),), tone="strand")
+             for x, y in _notches(tips, notch_rise)]
     return [fringe, *lines]
 
 
