@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..emotion import EMOTIONS
 from .expression import EMOTION_TABLE
-from .identity import STYLES, FaceIdentity, sample_identity
+from .identity import FaceIdentity, sample_identity
 from .render import render_face
 
 _BACKGROUND = (236, 236, 242, 255)
@@ -40,18 +40,24 @@ def grid(cells: Sequence[Image.Image | None], columns: int, cell: int, column_la
     return sheet
 
 
-def sheet_identities(count: int = 8, seed: int = 0, tries: int = 50) -> list[FaceIdentity]:
-    """``count`` identities cycling through the styles; each is the first of up to ``tries`` draws whose
-    hair style is not on the sheet yet (else the last draw), so the sheet shows many silhouettes."""
+#: Style and hair style of each sheet row: every style class and every hair silhouette appears.
+SHEET_CAST: tuple[tuple[str, str], ...] = (
+    ("cute", "twin_tails"), ("cool", "long"), ("tech", "short"), ("cute", "buns"),
+    ("cool", "spiky"), ("tech", "bob"), ("cute", "hime"), ("cool", "ponytail"),
+)
+
+
+def sheet_identities(count: int = 8, seed: int = 0, tries: int = 200) -> list[FaceIdentity]:
+    """``count`` identities following :data:`SHEET_CAST` (cycling): for each, the first of up to ``tries``
+    draws of its style with its hair style (else the last draw); everything else is as drawn."""
     identities: list[FaceIdentity] = []
     attempt = 0
     for i in range(count):
-        style = STYLES[i % len(STYLES)]
-        used = {identity.hair_style for identity in identities}
+        style, hair_style = SHEET_CAST[i % len(SHEET_CAST)]
         for _ in range(tries):
             candidate = sample_identity(np.random.default_rng([seed, attempt]), style)
             attempt += 1
-            if candidate.hair_style not in used:
+            if candidate.hair_style == hair_style:
                 break
         identities.append(candidate)
     return identities
