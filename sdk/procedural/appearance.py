@@ -7,7 +7,7 @@ import numpy as np
 
 from .features import box, ellipse
 from .geometry import Head
-from .hair import HairShape, hair_shapes
+from .hair import HAIRLINE_Y, HairShape, hair_shapes
 from .identity import FaceIdentity
 from .paint import HEAD_VOLUME, Painter, surface, volume
 from .palette import Palette, mix
@@ -46,7 +46,8 @@ def draw_behind_head(paint: Painter, head: Head, identity: FaceIdentity, colors:
 
 def draw_head(paint: Painter, head: Head, colors: Palette) -> None:
     """Head skin, the ear turned towards the viewer, and the nose (its tip stands off the face in profile)."""
-    paint.polygon(head.outline_points(), colors.skin, colors.skin_line, _LINE, space=HEAD_VOLUME)
+    # Above the hairline every hair style covers the skull, so the skin starts there.
+    paint.polygon(head.outline_points(HAIRLINE_Y), colors.skin, colors.skin_line, _LINE, space=HEAD_VOLUME)
     for side in (-1, 1):
         if _turned_towards(head, side):
             _draw_ear(paint, side, colors)

@@ -146,10 +146,11 @@ class Head:
         """Projected face-unit coordinates to canvas pixels, shape (N, 2)."""
         return np.stack([self.origin[0] + X * self.scale, self.origin[1] + Y * self.scale], axis=1)
 
-    def outline_points(self) -> np.ndarray:
-        """Polygon of the front half of the head, crown to chin, already projected (x in projected face
-        units, so draw it as an unturned volume): the skin that faces the viewer. The back half of the skull
-        is left to the hair, which is what shows there once the head turns."""
-        y = np.concatenate([self._y, self._y[::-1]])
-        x, _ = self.surface_x(np.concatenate([-self._w, self._w[::-1]]), y)
+    def outline_points(self, top: float) -> np.ndarray:
+        """Polygon of the front half of the head from height ``top`` to the chin, already projected (x in
+        projected face units, so draw it as an unturned volume): the skin that faces the viewer. The back
+        half of the skull is left to the hair, which is what shows there once the head turns."""
+        levels = self._y[self._y >= top]
+        y = np.concatenate([levels, levels[::-1]])
+        x, _ = self.surface_x(np.concatenate([-self._w[-len(levels):], self._w[::-1][:len(levels)]]), y)
         return np.stack([x, y], axis=1)

@@ -19,6 +19,8 @@ from .identity import HAIR_STYLES
 from .paint import SURFACE, Space, volume
 
 CROWN_RADIUS = 1.16
+#: Height of the crown's front hairline; every style's hair covers the skull above it.
+HAIRLINE_Y = -0.35
 _HEAD = volume()
 
 
@@ -80,7 +82,7 @@ def _bangs(tips: list[tuple[float, float]], notch_rise: float, curl: float = 0.0
 
 def _crown() -> HairShape:
     """The hair over the skull, down to the temples; the bangs cover its forehead edge."""
-    hairline = np.array([(0.92, -0.05), (0.7, -0.35), (-0.7, -0.35), (-0.92, -0.05)])
+    hairline = np.array([(0.92, -0.05), (0.7, HAIRLINE_Y), (-0.7, HAIRLINE_Y), (-0.92, -0.05)])
     return HairShape(((_arc(CROWN_RADIUS, -100, 100, 15), _HEAD), (hairline, SURFACE)))
 
 
@@ -169,7 +171,7 @@ def _spiky_crown() -> HairShape:
     a = np.radians(np.linspace(-115, 115, 17))
     radius = np.where(np.arange(17) % 2 == 0, 1.1, 1.34)
     outer = np.stack([radius * np.sin(a), -radius * np.cos(a) * 1.02], axis=1)
-    hairline = np.array([(0.92, -0.05), (0.7, -0.35), (-0.7, -0.35), (-0.92, -0.05)])
+    hairline = np.array([(0.92, -0.05), (0.7, HAIRLINE_Y), (-0.7, HAIRLINE_Y), (-0.92, -0.05)])
     return HairShape(((outer, _HEAD), (hairline, SURFACE)))
 
 
