@@ -16,8 +16,6 @@ _LINE = 0.025  # outline width of large shapes, face units
 NOSE_DEPTH = 0.06  # how far the nose tip stands off the face surface, face units
 _BODY = volume(0.0, -0.2, 0.5)
 _NECK = volume(0.0, -0.05)
-
-
 _SIDES = {"left": -1, "right": 1}
 
 
@@ -31,10 +29,15 @@ def _turned_towards(head: Head, side: int) -> bool:
     return side * head.sin < -0.4
 
 
+def _behind_head(head: Head, shape: HairShape) -> bool:
+    """Back hair, and side hair on a side turning away (the head then hides it)."""
+    return shape.layer == "back" or (shape.layer in _SIDES and _turned_away(head, _SIDES[shape.layer], 0.0))
+
+
 def draw_behind_head(paint: Painter, head: Head, identity: FaceIdentity, colors: Palette) -> None:
     """Back hair, body and neck, the ear and headset cup on the far side."""
     for shape in hair_shapes(identity.hair_style):
-        if shape.layer == "back" or (shape.layer in _SIDES and _turned_away(head, _SIDES[shape.layer], 0.0)):
+        if _behind_head(head, shape):
             _draw_hair(paint, shape, colors)
     _draw_body(paint, head, identity, colors)
     for side in (-1, 1):
@@ -59,7 +62,7 @@ def draw_head(paint: Painter, head: Head, colors: Palette) -> None:
 def draw_over_face(paint: Painter, head: Head, identity: FaceIdentity, colors: Palette) -> None:
     """Front hair (crown, bangs, side locks, shine, ties), then the accessory."""
     for shape in hair_shapes(identity.hair_style):
-        if shape.layer == "front" or (shape.layer in _SIDES and not _turned_away(head, _SIDES[shape.layer], 0.0)):
+        if not _behind_head(head, shape):
             _draw_hair(paint, shape, colors)
     accessory = identity.accessory
     if accessory == "hair_clip":

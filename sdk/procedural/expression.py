@@ -46,7 +46,7 @@ are scaled down to keep it so. Neutral adds nothing but dilutes the others.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Iterable, Mapping, NamedTuple
 
 import numpy as np

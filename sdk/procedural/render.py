@@ -16,7 +16,6 @@ see ``_grow``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from numbers import Integral
 
