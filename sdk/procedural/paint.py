@@ -15,18 +15,20 @@ from PIL import Image, ImageDraw
 from .geometry import Head
 from .palette import RGB
 
-#: Where a shape's points live: on the face surface (standing off it by ``depth``), or in a volume.
-Space = tuple
+#: Where a shape's points live, as ``(on_surface, a, b, c)``: on the face surface standing off it by depth
+#: ``a`` (``on_surface`` 1), or in a volume centred at ``(a, b)`` with depth-to-width ratio ``c`` (0).
+#: Build them with :func:`surface` and :func:`volume`.
+Space = tuple[float, float, float, float]
 
 
 def surface(depth: float = 0.0) -> Space:
     """Points on the face surface; ``depth`` lifts them off it towards the viewer (the nose tip)."""
-    return ("surface", depth)
+    return (1.0, depth, 0.0, 1.0)
 
 
 def volume(xc: float = 0.0, zc: float = 0.0, r: float = 1.0) -> Space:
     """Points of a volume centred at ``(xc, zc)`` with depth-to-width ratio ``r`` (see :meth:`Head.volume_x`)."""
-    return ("volume", xc, zc, r)
+    return (0.0, xc, zc, r)
 
 
 SURFACE = surface()
@@ -98,8 +100,7 @@ class Painter:
         head = self.head
         sizes = [len(p) for p in self._points]
         pts = np.concatenate(self._points)
-        # Per part: 1 for surface, else 0; then depth (surface) or xc, zc, r (volume).
-        params = np.array([(1.0, s[1], 0.0, 1.0) if s[0] == "surface" else (0.0, *s[1:]) for s in self._spaces])
+        params = np.array(self._spaces)
         per_point = np.repeat(params, sizes, axis=0)
         on_surface = per_point[:, 0] == 1.0
         X = head.volume_x(pts[:, 0], per_point[:, 1], per_point[:, 2], per_point[:, 3])
@@ -111,6 +112,7 @@ class Painter:
         """Project every recorded point and draw every shape. Returns the projected points (canvas pixels)
         and the start of each part in them, for reading back points recorded with :meth:`add_points`."""
         px, starts = self._project()
+        flat = px.ravel().tolist()
         draw = image = saved = None
         for op in self._ops:
             kind = op[0]
@@ -129,26 +131,24 @@ class Painter:
                 image.paste(before, box, outside)
             else:
                 _, first, last, fill, line, width = op
-                shape = px[starts[first]:starts[last]]
+                xy = flat[2 * starts[first]:2 * starts[last]]  # slicing a list beats numpy per shape
                 if kind == "polygon":
                     if fill is not None:
-                        draw.polygon(shape.ravel().tolist(), fill=fill)
+                        draw.polygon(xy, fill=fill)
                     if line is None:
                         continue
-                    shape = np.concatenate([shape, shape[:1]])
-                _stroke(draw, shape, line, width)
+                    xy = xy + xy[:2]
+                _stroke(draw, xy, line, width)
         return px, starts
 
 
-_SHIFTS = np.array([(0, 0), (1, 1)])[:, None, :]
-
-
-def _stroke(draw: ImageDraw.ImageDraw, px: np.ndarray, color: RGB, width: int) -> None:
-    """Polyline ``width`` pixels wide. Pillow's 1-pixel lines are ten times cheaper than wide ones, so a
-    2-pixel line (the common case at 128 px output) is two 1-pixel lines, the second shifted diagonally."""
+def _stroke(draw: ImageDraw.ImageDraw, xy: list[float], color: RGB, width: int) -> None:
+    """Polyline (flat x, y list) ``width`` pixels wide. Pillow's 1-pixel lines are ten times cheaper than
+    wide ones, so a 2-pixel line (the common case at 128 px output) is two 1-pixel lines, the second
+    shifted one pixel diagonally."""
     if width > 2:
-        draw.line(px.ravel().tolist(), fill=color, width=width, joint="curve")
+        draw.line(xy, fill=color, width=width, joint="curve")
         return
-    copies = 1 if width == 1 else 2
-    for xy in (px + _SHIFTS[:copies]).reshape(copies, -1).tolist():
-        draw.line(xy, fill=color, width=1)
+    draw.line(xy, fill=color, width=1)
+    if width == 2:
+        draw.line([v + 1.0 for v in xy], fill=color, width=1)
