@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .features import box, ellipse
+from .features import boxes, ellipse
 from .geometry import Head
 from .hair import HAIRLINE_Y, HairShape, hair_shapes
 from .identity import FaceIdentity
@@ -186,7 +186,7 @@ def _draw_glasses(paint: Painter, head: Head, identity: FaceIdentity, colors: Pa
         if identity.style == "cute":
             lens = ellipse(cx, cy, 1.4 * ew, 0.78 * eh)
         else:
-            lens = box(cx - 1.3 * ew, cx + 1.4 * ew, cy - 0.72 * eh, cy + 0.6 * eh)
+            lens = boxes(np.array([(cx - 1.3 * ew, cx + 1.4 * ew, cy - 0.72 * eh, cy + 0.6 * eh)]))[0]
         paint.polygon(lens, None, frame, 0.03)
         glint = np.array([(cx + 0.6 * ew, cy - 0.4 * eh), (cx + 0.2 * ew, cy + 0.3 * eh)])
         paint.line(glint, mix(colors.eye_white, colors.accent, 0.2), 0.02)

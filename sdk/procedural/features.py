@@ -42,9 +42,11 @@ _UNIT_BOX = np.concatenate([np.stack([_SIDE, 0 * _SIDE], 1), np.stack([1 + 0 * _
                             np.stack([_SIDE[::-1], 1 + 0 * _SIDE], 1), np.stack([0 * _SIDE, _SIDE[::-1]], 1)])
 
 
-def box(x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
-    """Rectangle outline with 9 points a side, so it stays close to its true shape after yaw projection."""
-    return _UNIT_BOX * (x1 - x0, y1 - y0) + (x0, y0)
+def boxes(bounds: np.ndarray) -> np.ndarray:
+    """Rectangle outlines, 9 points a side so they stay close to their true shape after yaw projection,
+    one for each row ``(x0, x1, y0, y1)`` of ``bounds``: shape (R, 32, 2)."""
+    low, size = bounds[:, [0, 2]], bounds[:, [1, 3]] - bounds[:, [0, 2]]
+    return _UNIT_BOX[None] * size[:, None, :] + low[:, None, :]
 
 
 # ----------------------------------------------------------------------------------------------------- eyes
@@ -157,13 +159,14 @@ def eye_landmarks(layout: Layout, side: int, shape: EyeShape) -> np.ndarray:
     return _eye_points(layout, u, v) * (side, 1.0)
 
 
-def eye_regions(layout: Layout, side: int) -> list[np.ndarray]:
-    """Eye box (lids, lashes and lash wing, glints, welling tears at any value) and the cheek strip the
-    tears run down."""
+def eye_regions(layout: Layout) -> list[tuple[float, float, float, float]]:
+    """Bounds ``(x0, x1, y0, y1)`` of the eye box (lids, lashes and lash wing, glints, welling tears at any
+    value) and of the cheek strip the tears run down, for the viewer's right eye."""
     eh, tilt = layout.eye_height, abs(layout.eye_tilt)
-    eye = box(-1.12, 1.3, -(_LID_TOP + _LASH) * eh - tilt - _MARGIN, _LID_BOTTOM * eh + tilt + 0.01 + _MARGIN)
-    tears = box(0.2, 1.25, 0.0, _LID_BOTTOM * eh + tilt + _TEAR_LENGTH + 0.08 + _MARGIN)
-    return [_eye_points(layout, b[:, 0], b[:, 1]) * (side, 1.0) for b in (eye, tears)]
+    local = ((-1.12, 1.3, -(_LID_TOP + _LASH) * eh - tilt - _MARGIN, _LID_BOTTOM * eh + tilt + 0.01 + _MARGIN),
+             (0.2, 1.25, 0.0, _LID_BOTTOM * eh + tilt + _TEAR_LENGTH + 0.08 + _MARGIN))
+    x, w, y = layout.eye_x, layout.eye_half_width, layout.eye_y
+    return [(x + u0 * w, x + u1 * w, y + v0, y + v1) for u0, u1, v0, v1 in local]
 
 
 # ---------------------------------------------------------------------------------------------------- brows
@@ -187,12 +190,13 @@ def draw_brows(paint: Painter, layout: Layout, sides: list[int], e: ExpressionPa
     _mirrored(paint, sides, [(np.concatenate([centre - offset, (centre + offset)[::-1]]), colors.brow, None)])
 
 
-def brow_region(layout: Layout, side: int) -> np.ndarray:
+def brow_region(layout: Layout) -> tuple[float, float, float, float]:
+    """Bounds of the viewer's right brow at any raise, lowering and slant."""
     inner_x = layout.eye_x - 0.85 * layout.eye_half_width
     x0, x1 = inner_x - 0.06 - _MARGIN, inner_x + layout.brow_length + _MARGIN
     y0 = layout.brow_y - 0.06 - 0.16 - 0.17 - abs(layout.eye_tilt) * 0.5 - layout.brow_thickness - _MARGIN
     y1 = layout.brow_y + 0.05 + 0.13 + 0.04 + abs(layout.eye_tilt) * 0.5 + layout.brow_thickness + _MARGIN
-    return box(x0, x1, y0, y1) * (side, 1.0)
+    return x0, x1, y0, y1
 
 
 # ---------------------------------------------------------------------------------------------------- mouth
@@ -259,11 +263,12 @@ def mouth_landmarks(shape: MouthShape) -> np.ndarray:
                      (0.0, shape.upper[_MID]), (0.0, shape.lower[_MID])])
 
 
-def mouth_region(layout: Layout) -> np.ndarray:
+def mouth_region(layout: Layout) -> tuple[float, float, float, float]:
+    """Bounds of the mouth at any opening, form, width and sneer."""
     half = 1.5 * layout.mouth_half_width + _MARGIN
-    top = layout.mouth_y - _MOUTH_CURVE - _SNEER_TILT - 0.06 * (1.0 + _ROUNDER) - _LIP_RAISE - _MARGIN
+    top = layout.mouth_y - _MOUTH_CURVE - _SNEER_TILT - _MOUTH_RISE * (1.0 + _ROUNDER) - _LIP_RAISE - _MARGIN
     bottom = layout.mouth_y + _MOUTH_CURVE + _SNEER_TILT + _MOUTH_DROP * (1.0 + _ROUNDER) + _MARGIN
-    return box(-half, half, top, bottom)
+    return -half, half, top, bottom
 
 
 # ------------------------------------------------------------------------------------ blush, tears and sweat
@@ -282,9 +287,10 @@ def draw_blush(paint: Painter, layout: Layout, sides: list[int], amount: float, 
     _mirrored(paint, sides, strokes)
 
 
-def blush_region(layout: Layout, side: int) -> np.ndarray:
+def blush_region(layout: Layout) -> tuple[float, float, float, float]:
+    """Bounds of the viewer's right cheek's blush."""
     x, y = layout.cheek_x, layout.cheek_y
-    return box(x - 0.19 - _MARGIN, x + 0.19 + _MARGIN, y - 0.085 - _MARGIN, y + 0.085 + _MARGIN) * (side, 1.0)
+    return x - 0.19 - _MARGIN, x + 0.19 + _MARGIN, y - 0.085 - _MARGIN, y + 0.085 + _MARGIN
 
 
 _TEAR_LENGTH = 0.5
@@ -326,10 +332,11 @@ def draw_sweat(paint: Painter, side: int, amount: float, colors: Palette) -> Non
     paint.line(glint * mirror, (255, 255, 255), 0.025)
 
 
-def sweat_region(side: int) -> np.ndarray:
+def sweat_region() -> tuple[float, float, float, float]:
+    """Bounds of the largest sweat drop, on the viewer's right."""
     size = 0.22  # at sweat = 1
-    x0, x1 = _SWEAT_X - 0.7 * size - _MARGIN, _SWEAT_X + 0.7 * size + _MARGIN
-    return box(x0, x1, _SWEAT_Y - 0.6 * size - _MARGIN, _SWEAT_Y + 1.6 * size + _MARGIN) * (side, 1.0)
+    return (_SWEAT_X - 0.7 * size - _MARGIN, _SWEAT_X + 0.7 * size + _MARGIN,
+            _SWEAT_Y - 0.6 * size - _MARGIN, _SWEAT_Y + 1.6 * size + _MARGIN)
 
 
 _GLOOM_X = np.linspace(-0.5, 0.5, 7)
@@ -344,15 +351,19 @@ def draw_gloom(paint: Painter, amount: float, colors: Palette) -> None:
         paint.line(np.array([(x, _GLOOM_TOP), (x, _GLOOM_TOP + length * (0.4 + 0.6 * amount))]), color, 0.022)
 
 
-def gloom_region() -> np.ndarray:
-    return box(_GLOOM_X[0] - _MARGIN, _GLOOM_X[-1] + _MARGIN, _GLOOM_TOP - _MARGIN, _GLOOM_TOP + _GLOOM_LENGTH.max() + _MARGIN)
+def gloom_region() -> tuple[float, float, float, float]:
+    """Bounds of the longest gloom lines."""
+    return (_GLOOM_X[0] - _MARGIN, _GLOOM_X[-1] + _MARGIN, _GLOOM_TOP - _MARGIN,
+            _GLOOM_TOP + float(_GLOOM_LENGTH.max()) + _MARGIN)
 
 
-def expression_regions(layout: Layout, sides: list[int], sweat: int) -> list[np.ndarray]:
-    """Face-surface polygons that hold every expression drawing at any parameter value, with a margin of
-    about one output pixel, for the visible ``sides`` and the ``sweat`` side; they depend on identity and
-    yaw only."""
-    regions = [mouth_region(layout), sweat_region(sweat), gloom_region()]
-    for side in sides:
-        regions += [*eye_regions(layout, side), brow_region(layout, side), blush_region(layout, side)]
-    return regions
+def expression_regions(layout: Layout, sides: list[int], sweat: int) -> np.ndarray:
+    """Face-surface polygons, shape (R, 32, 2), that hold every expression drawing at any parameter value
+    with a margin of about one output pixel, for the visible ``sides`` and the ``sweat`` side; they depend
+    on identity and yaw only."""
+    per_side = [*eye_regions(layout), brow_region(layout), blush_region(layout)]
+    bounds = [mouth_region(layout), sweat_region(), gloom_region(), *(per_side * len(sides))]
+    mirror = [1.0, float(sweat), 1.0, *(float(side) for side in sides for _ in per_side)]
+    polygons = boxes(np.array(bounds))
+    polygons[:, :, 0] *= np.array(mirror)[:, None]
+    return polygons

@@ -40,12 +40,16 @@ class Painter:
 
     Besides shapes the record holds two kinds of markers: :meth:`target` switches the image drawn on, and
     :meth:`clip` / :meth:`unclip` bracket shapes whose pixels are kept only where a 1-bit clip image is 0.
+    Shapes refer to their points by range in the record, so the points of a shape are one slice of the
+    projected array.
     """
 
     def __init__(self, head: Head):
         self.head = head
         self._points: list[np.ndarray] = []
         self._spaces: list[Space] = []
+        self._sizes: list[int] = []
+        self._count = 0
         self._ops: list[tuple] = []
 
     def width(self, units: float) -> int:
@@ -58,60 +62,65 @@ class Painter:
 
         ``points`` is an (N, 2) array in ``space``, or a sequence of ``(array, space)`` parts joined in order.
         """
-        first, last = self.add_points(points, space)
-        self._ops.append(("polygon", first, last, fill, line, self.width(line_width) if line else 0))
+        start, end = self.add_points(points, space)
+        self._ops.append(("polygon", start, end, fill, line, self.width(line_width) if line else 0))
+
+    def polygons(self, points: np.ndarray, fill: RGB | int, space: Space = SURFACE) -> tuple[int, int]:
+        """Fill each of the (R, N, 2) polygons ``points``; returns their point range (see :meth:`add_points`)."""
+        start, end = self.add_points(points.reshape(-1, 2), space)
+        n = points.shape[1]
+        self._ops += [("polygon", i, i + n, fill, None, 0) for i in range(start, end, n)]
+        return start, end
 
     def line(self, points: np.ndarray | Sequence[tuple[np.ndarray, Space]], color: RGB, width: float,
              space: Space = SURFACE) -> None:
         """Stroke an open polyline ``width`` face units wide."""
-        first, last = self.add_points(points, space)
-        self._ops.append(("line", first, last, None, color, self.width(width)))
+        start, end = self.add_points(points, space)
+        self._ops.append(("line", start, end, None, color, self.width(width)))
 
     def target(self, image: Image.Image) -> None:
         """Draw the shapes recorded after this on ``image``."""
         self._ops.append(("target", image))
 
-    def clip(self, outside: Image.Image, parts: tuple[int, int]) -> None:
+    def clip(self, outside: Image.Image, inside: tuple[int, int]) -> None:
         """Start shapes whose drawing is undone, at :meth:`unclip`, where the 1-bit ``outside`` is 1.
 
-        ``parts`` is the range of recorded parts (see :meth:`add_points`) that the inside is drawn from; only
-        their bounding box is saved and restored.
+        ``inside`` is the point range (see :meth:`add_points`) the complement of ``outside`` was drawn from;
+        only its bounding box is saved and restored.
         """
-        self._ops.append(("clip", outside, parts))
+        self._ops.append(("clip", outside, inside))
 
     def unclip(self) -> None:
         """End the shapes started by :meth:`clip`."""
         self._ops.append(("unclip",))
 
     def add_points(self, points: np.ndarray | Sequence[tuple[np.ndarray, Space]], space: Space = SURFACE) -> tuple[int, int]:
-        """Record points without a shape (e.g. landmarks); returns the part range to look up after :meth:`draw`."""
+        """Record points without a shape (e.g. landmarks); returns their range ``(start, end)`` in the
+        projected array that :meth:`draw` returns."""
         parts = [(points, space)] if isinstance(points, np.ndarray) else points
-        first = len(self._points)
+        start = self._count
         for pts, part_space in parts:
             self._points.append(pts)
             self._spaces.append(part_space)
-        return first, len(self._points)
+            self._sizes.append(len(pts))
+            self._count += len(pts)
+        return start, self._count
 
-    def _project(self) -> tuple[np.ndarray, list[int]]:
-        """Canvas-pixel coordinates of every recorded point, and where each part starts (plus the end).
-
-        Parts are stored in recording order, so the parts of one shape are one contiguous slice.
-        """
+    def _project(self) -> np.ndarray:
+        """Canvas-pixel coordinates of every recorded point, in recording order."""
         head = self.head
-        sizes = [len(p) for p in self._points]
         pts = np.concatenate(self._points)
-        params = np.array(self._spaces)
-        per_point = np.repeat(params, sizes, axis=0)
+        per_point = np.repeat(np.array(self._spaces), self._sizes, axis=0)
         on_surface = per_point[:, 0] == 1.0
         X = head.volume_x(pts[:, 0], per_point[:, 1], per_point[:, 2], per_point[:, 3])
         xs, _ = head.surface_x(pts[on_surface, 0], pts[on_surface, 1])
         X[on_surface] = xs + per_point[on_surface, 1] * head.sin
-        return head.pixels(X, pts[:, 1]), [0, *np.cumsum(sizes).tolist()]
+        return head.pixels(X, pts[:, 1])
 
-    def draw(self) -> tuple[np.ndarray, list[int]]:
-        """Project every recorded point and draw every shape. Returns the projected points (canvas pixels)
-        and the start of each part in them, for reading back points recorded with :meth:`add_points`."""
-        px, starts = self._project()
+    def draw(self) -> np.ndarray:
+        """Project every recorded point and draw every shape. Returns the projected points (canvas pixels),
+        for reading back points recorded with :meth:`add_points`."""
+        px = self._project()
         flat = px.ravel().tolist()
         draw = image = saved = None
         for op in self._ops:
@@ -120,8 +129,8 @@ class Painter:
                 image = op[1]
                 draw = ImageDraw.ImageDraw(image)
             elif kind == "clip":
-                _, outside, (first, last) = op
-                inside = px[starts[first]:starts[last]]
+                _, outside, (start, end) = op
+                inside = px[start:end]
                 low = np.maximum(np.floor(inside.min(axis=0)).astype(int) - 2, 0)
                 high = np.minimum(np.ceil(inside.max(axis=0)).astype(int) + 3, image.size)
                 box = (int(low[0]), int(low[1]), int(high[0]), int(high[1]))
@@ -130,8 +139,8 @@ class Painter:
                 box, before, outside = saved
                 image.paste(before, box, outside)
             else:
-                _, first, last, fill, line, width = op
-                xy = flat[2 * starts[first]:2 * starts[last]]  # slicing a list beats numpy per shape
+                _, start, end, fill, line, width = op
+                xy = flat[2 * start:2 * end]  # slicing a list beats numpy per shape
                 if kind == "polygon":
                     if fill is not None:
                         draw.polygon(xy, fill=fill)
@@ -139,7 +148,7 @@ class Painter:
                         continue
                     xy = xy + xy[:2]
                 _stroke(draw, xy, line, width)
-        return px, starts
+        return px
 
 
 def _stroke(draw: ImageDraw.ImageDraw, xy: list[float], color: RGB, width: int) -> None:

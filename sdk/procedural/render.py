@@ -106,14 +106,11 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     paint = Painter(head)
     paint.target(outside)
     sweat_side = features.sweat_side(head)
-    regions = features.expression_regions(layout, sides, sweat_side)
-    for region in regions:
-        paint.polygon(region, 0)
-    region_parts = (0, len(regions))
+    regions = paint.polygons(features.expression_regions(layout, sides, sweat_side), 0)
     paint.target(canvas)
     draw_behind_head(paint, head, identity, colors)
     draw_head(paint, head, colors)
-    paint.clip(outside, region_parts)
+    paint.clip(outside, regions)
     if expression.blush > 0.0:
         features.draw_blush(paint, layout, sides, expression.blush, colors)
     features.draw_eyes(paint, layout, sides, eye, colors)
@@ -122,7 +119,7 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     features.draw_mouth(paint, mouth, colors)
     paint.unclip()
     draw_over_face(paint, head, identity, colors)
-    paint.clip(outside, region_parts)
+    paint.clip(outside, regions)
     features.draw_brows(paint, layout, sides, expression, colors)
     if expression.sweat > 0.0:
         features.draw_sweat(paint, sweat_side, expression.sweat, colors)
@@ -131,13 +128,13 @@ def render_face(identity: FaceIdentity, expression: ExpressionParams | None = No
     paint.unclip()
     points = _feature_landmarks(layout, eye, mouth, expression)
     first, last = paint.add_points([(points[:-5], SURFACE), (points[-5:-4], surface(NOSE_DEPTH)), (points[-4:], SURFACE)])
-    projected, starts = paint.draw()
+    projected = paint.draw()
 
     rgba = np.asarray(canvas.reduce(SUPERSAMPLE).convert("RGBA"))
     # A pixel is in the mask when any canvas pixel it averages is in a region, grown by _grow.
     mask = _grow(np.asarray(outside.convert("L").reduce(SUPERSAMPLE)) < 255, max(2, round(size / 64)))
     _, visible = head.surface_x(points[:, 0], points[:, 1])
-    landmarks = np.concatenate([_contour(head), projected[starts[first]:starts[last]]])
+    landmarks = np.concatenate([_contour(head), projected[first:last]])
     landmarks = (landmarks - (SUPERSAMPLE - 1) / 2) / SUPERSAMPLE  # canvas pixels to output pixel centres
     visible = np.concatenate([np.ones(_CONTOUR_POINTS, bool), visible])
     return FaceRender(rgba, mask, landmarks.astype(np.float32), visible)
