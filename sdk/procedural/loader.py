@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections import OrderedDict
 from pathlib import Path
 from typing import Iterator
 
@@ -53,30 +54,36 @@ class FaceDataset:
     Args:
         path: a folder written by :func:`~sdk.procedural.dataset.make_dataset`.
         split: keep only ``"train"``, ``"validation"`` or ``"test"``; None keeps all.
+        cached_shards: how many decoded shards to keep in memory. Shards are compressed and decode whole,
+            so read in order, or shuffle within a few shards at a time, rather than across all of them.
     """
 
-    def __init__(self, path: str | os.PathLike, split: str | None = None):
-        self.root = Path(path)
-        manifest_path = self.root / MANIFEST
+    def __init__(self, path: str | os.PathLike, split: str | None = None, cached_shards: int = 4):
+        root = Path(path)
+        manifest_path = root / MANIFEST
         if not manifest_path.exists():
-            raise AnisyncError(f"{self.root} is not a procedural dataset (no {MANIFEST}); "
+            raise AnisyncError(f"{root} is not a procedural dataset (no {MANIFEST}); "
                                "for a folder of images use FaceDataset.from_folder")
-        self.manifest = json.loads(manifest_path.read_text())
-        if self.manifest.get("format") != FORMAT:
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("format") != FORMAT:
             raise AnisyncError(f"{manifest_path}: not an {FORMAT} manifest")
         _check_split(split)
-        self.split = split
-        self._rows: list[tuple[dict, int]] = []
-        for shard in self.manifest["shards"]:
+        rows = []
+        for shard in manifest["shards"]:
             if split is not None and shard["split"] != split:
                 continue
-            if not (self.root / shard["file"]).exists():
-                raise AnisyncError(f"{self.root / shard['file']} is missing; rerun the same `anisync data make` to finish it")
-            count = len(shard["identities"]) * self.manifest["expressions"]
-            self._rows += [(shard, row) for row in range(count)]
-        self._folder: list[tuple[Path, dict]] | None = None
-        self._size: int | None = None
-        self._cached: tuple[str, dict] | None = None
+            if not (root / shard["file"]).exists():
+                raise AnisyncError(f"{root / shard['file']} is missing; rerun the same `anisync data make` to finish it")
+            rows += [(shard, row) for row in range(len(shard["identities"]) * manifest["expressions"])]
+        self._init(root, manifest, split, rows=rows, folder=None, size=None, cached_shards=cached_shards)
+
+    def _init(self, root: Path, manifest: dict | None, split: str | None, rows: list[tuple[dict, int]],
+              folder: list[tuple[Path, dict]] | None, size: int | None, cached_shards: int) -> None:
+        """Set the state both sources share: shard rows for a procedural dataset, records for a folder."""
+        self.root, self.manifest, self.split = root, manifest, split
+        self._rows, self._folder, self._size = rows, folder, size
+        self._cache: OrderedDict[str, dict] = OrderedDict()
+        self._cached_shards = max(1, int(cached_shards))
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike, labels: str | os.PathLike | dict | None = None,
@@ -123,8 +130,7 @@ class FaceDataset:
             if split is None or label["split"] == split:
                 records.append((path, label))
         dataset = cls.__new__(cls)
-        dataset.root, dataset.manifest, dataset.split = root, None, split
-        dataset._rows, dataset._folder, dataset._size, dataset._cached = [], records, size, None
+        dataset._init(root, None, split, rows=[], folder=records, size=size, cached_shards=1)
         return dataset
 
     def __len__(self) -> int:
@@ -152,13 +158,18 @@ class FaceDataset:
         return list(dict.fromkeys(f"procedural-{shard['identities'][row // per_identity]}" for shard, row in self._rows))
 
     def _shard(self, shard: dict) -> dict:
-        # Shards are compressed: decode one whole shard and keep it while reads stay in it.
-        if self._cached is None or self._cached[0] != shard["file"]:
-            with np.load(self.root / shard["file"]) as data:
-                arrays = {key: data[key] for key in data.files}
-            arrays["identity_params"] = json.loads(str(arrays["identity_params"]))
-            self._cached = (shard["file"], arrays)
-        return self._cached[1]
+        """A shard's arrays, decoded once and kept in a small least-recently-used cache."""
+        name = shard["file"]
+        if name in self._cache:
+            self._cache.move_to_end(name)
+            return self._cache[name]
+        with np.load(self.root / name) as data:
+            arrays = {key: data[key] for key in data.files}
+        arrays["identity_params"] = json.loads(str(arrays["identity_params"]))
+        self._cache[name] = arrays
+        if len(self._cache) > self._cached_shards:
+            self._cache.popitem(last=False)
+        return arrays
 
     def _shard_item(self, shard: dict, row: int) -> dict:
         data = self._shard(shard)
