@@ -203,3 +203,12 @@ def test_progress_bar_counts_and_passes_items_through():
     stream = io.StringIO()
     list(progress(iter("abc"), desc="stream", stream=stream))
     assert "stream: 3 " in stream.getvalue()
+
+
+def test_reads_across_shards_agree_whatever_the_cache_size(dataset):
+    small, large = FaceDataset(dataset, cached_shards=1), FaceDataset(dataset, cached_shards=10)
+    order = np.random.default_rng(0).permutation(len(small))
+    for index in order[:20]:
+        a, b = small[int(index)], large[int(index)]
+        assert a["source"] == b["source"] and np.array_equal(a["image"], b["image"])
+        assert len(small._cache) == 1
