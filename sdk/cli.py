@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "sdk.behavior.bpfa_commands",
     "sdk.behavior.show",
     "sdk.behavior.bench",
+    "sdk.procedural.commands",
 )
 
 GROUP_HELP = {
