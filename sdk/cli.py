@@ -16,6 +16,7 @@ from .errors import AnisyncError
 #: Modules that contribute subcommands; each defines ``register(commands: CommandGroups)``.
 COMMAND_MODULES = (
     "sdk.headless",
+    "engine_plugin.bench",
 )
 
 GROUP_HELP = {
