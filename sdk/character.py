@@ -45,6 +45,10 @@ CHARACTER_SCHEMA = Record({
         MapOf(ListOf(Text(pattern=NAME_PATTERN), min_items=1), key=_EMOTION_KEY), default=dict,
         doc="dominant emotion -> activities the default behavior picks from",
     ),
+    "behavior": Field(Record({
+        "tree": Field(Text(), doc="a shipped tree's name (assets/behaviors/trees/NAME.yaml) or a path relative to this file"),
+        "library": Field(ListOf(Text(pattern=NAME_PATTERN), min_items=1), doc="the autonomous behaviors it may use"),
+    }), default=None, doc="behavior tree; without one the character shows its dominant emotion (reflexes)"),
 })
 
 
@@ -63,11 +67,17 @@ class CharacterDefinition:
     source: str | None = None
     #: The appraisal table as vectors in EMOTIONS order, for applying many impulses at once.
     impulses: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    tree: Any = None  # a sdk.behavior.tree.TreeDefinition, or None for the reflex behavior
 
     @classmethod
     def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
         """Check ``data`` against :data:`CHARACTER_SCHEMA`; raises DefinitionError naming source and key."""
         checked = check(CHARACTER_SCHEMA, data, source)
+        tree = None
+        if checked["behavior"] is not None:
+            from .behavior.tree import character_tree  # imports py_trees, which only tree characters need
+
+            tree = character_tree(checked["behavior"], source)
         return cls(
             id=checked["id"],
             name=checked["name"] or checked["id"].capitalize(),
@@ -79,6 +89,7 @@ class CharacterDefinition:
             reflexes={label: tuple(items) for label, items in checked["reflexes"].items()},
             source=None if source is None else str(source),
             impulses={kind: emotion_vector(table) for kind, table in checked["appraisal"].items()},
+            tree=tree,
         )
 
     @classmethod

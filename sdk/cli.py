@@ -16,6 +16,8 @@ from .errors import AnisyncError
 #: Modules that contribute subcommands; each defines ``register(commands: CommandGroups)``.
 COMMAND_MODULES = (
     "sdk.headless",
+    "sdk.behavior.bpfa_commands",
+    "sdk.behavior.show",
     "engine_plugin.bench",
 )
 

@@ -202,6 +202,7 @@ class EmotionState:
             emotion_vector(sensitivity or {}, default=1.0), self.half_life, self.mood_time_constant, time,
         )
         self._subscriptions: list[_Subscription] = []
+        self._aims: dict[str, np.ndarray] = {}
 
     # Row views: reading gives the live row (writes through), assigning copies into the bank.
     @property
@@ -243,16 +244,24 @@ class EmotionState:
 
     @property
     def aim(self) -> np.ndarray:
-        """Rate per second at which running behaviors push each component (seed 004's aim)."""
+        """Rate per second at which running behaviors and smart objects push each component, summed."""
         return self.bank.aim[self.row]
 
-    def set_aim(self, rates: np.ndarray | Mapping[str, float] | None) -> None:
-        """Set the aim (per-second push per label) of the behavior now running; ``None`` clears it."""
+    @property
+    def aims(self) -> dict[str, np.ndarray]:
+        """The aim of each source (``"behavior"``, ``"object:ID"``...), as a copy."""
+        return {source: rates.copy() for source, rates in self._aims.items()}
+
+    def set_aim(self, rates: np.ndarray | Mapping[str, float] | None, source: str = "behavior") -> None:
+        """Set one source's aim: a per-second push per label (seed 004's aim of a running behavior, or
+        a smart object's effect). Sources add up; ``None`` removes the source. Between updates the aim is
+        integrated exactly with the decay (see :meth:`EmotionBank.advance_to`)."""
         if rates is None:
-            self.bank.aim[self.row] = 0.0
+            self._aims.pop(source, None)
         else:
             vector = emotion_vector(rates) if isinstance(rates, Mapping) else np.asarray(rates, dtype=np.float64)
-            self.bank.aim[self.row] = np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
+            self._aims[source] = np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
+        self.bank.aim[self.row] = sum(self._aims.values()) if self._aims else 0.0
 
     # --- views -------------------------------------------------------------------------------------
     def dominant(self) -> tuple[str, float]:
@@ -312,11 +321,16 @@ class EmotionState:
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:
         """Plain data that :meth:`restore` accepts."""
-        return {"vector": self.vector.tolist(), "mood": self.mood.tolist(), "aim": self.aim.tolist(), "time": self.time}
+        return {"vector": self.vector.tolist(), "mood": self.mood.tolist(), "time": self.time,
+                "aims": {source: rates.tolist() for source, rates in self._aims.items()}}
 
     def restore(self, data: Mapping) -> None:
         """Continue from a :meth:`snapshot`."""
         self.vector = data["vector"]
         self.mood = data["mood"]
-        self.bank.aim[self.row] = data["aim"]
         self.time = float(data["time"])
+        self._aims.clear()
+        for source, rates in data["aims"].items():
+            self.set_aim(rates, source)
+        if not self._aims:
+            self.set_aim(None)

@@ -43,6 +43,11 @@ class TraceRecord(NamedTuple):
 
 
 def _default_behavior(character: Character) -> Behavior:
+    tree = character.definition.tree
+    if tree is not None:
+        from .behavior.tree import TreeBehavior  # already imported: loading the definition needed it
+
+        return TreeBehavior(tree)
     return ReflexBehavior(character.definition.reflexes)
 
 
@@ -57,7 +62,8 @@ class Runtime:
             backlog (after a stall) is dropped and counted in ``dropped_steps`` instead of snowballing.
         queue_capacity: events each character's queue holds before the oldest is dropped.
         trace_limit: trace records kept (the oldest go first); 0 turns tracing off.
-        behavior_factory: makes the behavior of each spawned character (default: :class:`ReflexBehavior`).
+        behavior_factory: makes the behavior of each spawned character (default: a
+            :class:`~sdk.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
     """
 
     def __init__(self, seed: int = 0, *, fixed_step: float | None = None, max_substeps: int = 8,
@@ -200,10 +206,11 @@ class Runtime:
         self.steps += 1
         if self._last_dominant is None:
             self._last_dominant = self.emotions.dominant_indices()
+        characters = list(self.characters.values())
+        activities = [character.behavior.activity for character in characters]
         self._react(deliveries)
         self.emotions.advance_to(end)
-        for character in self.characters.values():
-            before = character.behavior.activity
+        for character, before in zip(characters, activities):
             character.behavior.update(character, dt)
             if character.behavior.activity != before:
                 self._record(character.id, "activity", character.behavior.activity)
@@ -254,6 +261,7 @@ class Runtime:
         self.time, self.steps, self.dropped_steps = data["time"], data["steps"], data["dropped_steps"]
         self._accumulator, self._next_event_id = data["accumulator"], data["next_event_id"]
         self.bus.restore(data["queues"])
+        self._last_dominant = None  # dominant emotions are re-read, not compared with the pre-restore world
         for character_id, state in data["characters"].items():
             self.characters[character_id].restore(state)
 

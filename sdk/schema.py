@@ -1,9 +1,9 @@
 """Checking definition files (YAML data) against a schema.
 
 A schema is built from a few spec classes (:class:`Number`, :class:`Text`, :class:`Flag`, :class:`ListOf`,
-:class:`MapOf`, :class:`Record`, :class:`AnyOf`). :func:`check` walks the data and either returns it
-normalised (defaults filled in) or raises :class:`~sdk.errors.DefinitionError` naming the file, the dotted
-key path and what was expected. Unknown keys in a record are errors, so typos never pass silently.
+:class:`MapOf`, :class:`Record`, :class:`Shorthand`, :class:`AnyOf`). :func:`check` walks the data and
+either returns it normalised (defaults filled in) or raises :class:`~sdk.errors.DefinitionError` naming the
+file, the dotted key path and what was expected. Unknown keys in a record are errors, so typos never pass silently.
 """
 
 from __future__ import annotations
@@ -125,16 +125,25 @@ class AnyOf(Spec):
 
 @dataclass(frozen=True)
 class ListOf(Spec):
-    """A list whose items all match ``item``; at least ``min_items`` of them."""
+    """A list whose items all match ``item``; at least ``min_items`` and at most ``max_items`` of them."""
 
     item: Spec
     min_items: int = 0
+    max_items: int | None = None
 
     def describe(self) -> str:
-        return f"a list of {self.item.describe()}" + (f" (at least {self.min_items})" if self.min_items else "")
+        if self.max_items is None:
+            count = f" (at least {self.min_items})" if self.min_items else ""
+        elif self.max_items == self.min_items:
+            count = f" (exactly {self.min_items})"
+        else:
+            count = f" ({self.min_items} to {self.max_items})"
+        return f"a list of {self.item.describe()}{count}"
 
     def check(self, value, source, path):
         if not isinstance(value, list) or len(value) < self.min_items:
+            raise self.fail(value, source, path)
+        if self.max_items is not None and len(value) > self.max_items:
             raise self.fail(value, source, path)
         return [self.item.check(item, source, f"{path}[{i}]") for i, item in enumerate(value)]
 
@@ -203,6 +212,27 @@ class Record(Spec):
                 default = spec_field.default
                 checked[key] = default() if callable(default) else default
         return checked
+
+
+@dataclass(frozen=True)
+class Shorthand(Spec):
+    """A :class:`Record` that may also be written as just the value of its main ``key``.
+
+    ``Shorthand(Record({"p": ..., "weight": ...}), "p")`` accepts ``0.5`` as ``{"p": 0.5, "weight": <default>}``.
+    Errors in the short form are reported at the value's own path.
+    """
+
+    record: Record
+    key: str
+
+    def describe(self) -> str:
+        return f"{self.record.fields[self.key].spec.describe()} or {self.record.describe()}"
+
+    def check(self, value, source, path):
+        if isinstance(value, dict):
+            return self.record.check(value, source, path)
+        self.record.fields[self.key].spec.check(value, source, path)  # so errors name the value's own path
+        return self.record.check({self.key: value}, source, path)
 
 
 def load_yaml(path: str | Path) -> Any:

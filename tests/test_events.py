@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import pytest
@@ -65,7 +66,7 @@ def test_bad_capacity():
 
 def test_runtime_delivers_at_the_start_of_the_next_update(sample_definitions):
     runtime = Runtime()
-    mira = runtime.spawn(sample_definitions[1])
+    mira = runtime.spawn(dataclasses.replace(sample_definitions[1], tree=None))  # the reflex behavior's events
     seen = []
     mira.behavior.on_event = lambda character, event: seen.append((runtime.steps, event.content))
     runtime.emit(Event("greet", receiver="mira", sender="player"))

@@ -1,0 +1,327 @@
+"""The behavior library (seed 004, section 2.3.2 (3)-(4)): every atomic behavior, loaded from YAML.
+
+Two parts, as in the paper:
+
+* **autonomous** behaviors, which characters perform (eq. 20, ``action = <inf, suf, tri(mood), aim(mood),
+  state>``): the inflicter is the character running it; ``sufferer`` is who it is aimed at (``self``,
+  ``target`` = whoever last sent the character an event, or ``group`` = the character's groups);
+  ``trigger`` is an expression over emotion, mood and blackboard (:mod:`sdk.behavior.expr`); ``aim`` is
+  how the behavior moves the character's emotion per second while it runs (crying slowly lowers
+  sadness); ``orientation`` is its emotional direction (positive, negative, neutral), which decides how
+  trees may combine it; ``run`` is what it does: one action for a while, or a composite behavior that the
+  BPFA runs. The ``state`` of eq. 20 is the status of the tree leaf that runs the behavior.
+* **interactive** behaviors, which smart objects perform (eq. 21, ``action' = <inf, suf, tri(con),
+  state>``): the inflicter is the smart object, the sufferers are the characters within its reach;
+  ``condition`` reads only the object's own blackboard, and ``effect`` moves each sufferer's emotion per
+  second while the condition holds (a lit campfire calms, a ringing bell startles).
+
+A library also declares the **blackboard**: the keys that triggers and conditions may read as
+``bb.<key>``, each with its starting value, whose type (true/false or number) the key keeps. Example::
+
+    blackboard: {near_campfire: false}
+    autonomous:
+      cry:
+        trigger: "sadness > 0.4 or mood.sadness > 0.3"
+        aim: {sadness: -0.08}            # per second while it runs
+        orientation: negative
+        run: {action: cry, duration: [3, 6]}    # seconds: fixed, or drawn from [min, max]
+      greet_back:
+        sufferer: target
+        trigger: "joy > 0.3"
+        orientation: positive
+        run: {bpfa: greet}               # a composite behavior: bpfa/greet.yaml next to this file
+    interactive:
+      warm_glow:
+        condition: "bb.lit"
+        effect: {fear: -0.15, joy: 0.05}  # per second, on every character within reach
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+
+import numpy as np
+
+from ..character import NAME_PATTERN
+from ..emotion import EMOTIONS, EPSILON, emotion_vector
+from ..errors import DefinitionError, InvalidArgumentError
+from ..resources import asset_path
+from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
+from .expr import Expression, parse
+
+if TYPE_CHECKING:
+    from ..character import Character
+    from ..events import Event
+
+ORIENTATIONS = ("positive", "negative", "neutral")
+SUFFERERS = ("self", "target", "group")
+#: Blackboard keys must be names the expression language can read after ``bb.``.
+KEY_PATTERN = r"[a-z_][a-z0-9_]*"
+MAX_RATE = 10.0
+
+_RATES = MapOf(Number(-MAX_RATE, MAX_RATE), key=Text(choices=EMOTIONS))
+_SECONDS = Number(0.0, 3600.0)
+
+_AUTONOMOUS = Record({
+    "sufferer": Field(Text(choices=SUFFERERS), default="self", doc="who the behavior is aimed at"),
+    "trigger": Field(Text(), doc="expression that must hold for the behavior to start and keep running"),
+    "aim": Field(_RATES, default=dict, doc="emotion change per second while it runs"),
+    "orientation": Field(Text(choices=ORIENTATIONS), doc="emotional direction; opposite ones never run in parallel"),
+    "run": Field(Record({
+        "action": Field(Text(pattern=NAME_PATTERN), default=None, doc="a single action (the activity shown)"),
+        "duration": Field(AnyOf((_SECONDS, ListOf(_SECONDS, min_items=2))), default=None,
+                          doc="seconds, or [min, max] to draw from; none: as long as the trigger holds"),
+        "bpfa": Field(Text(pattern=NAME_PATTERN), default=None, doc="a composite behavior run by the BPFA"),
+    }), doc="what the behavior does: action (and duration) or bpfa"),
+})
+
+_INTERACTIVE = Record({
+    "condition": Field(Text(), doc="expression over the smart object's own blackboard (bb.<key>)"),
+    "effect": Field(_RATES, doc="emotion change per second on every sufferer while the condition holds"),
+})
+
+LIBRARY_SCHEMA = Record({
+    "blackboard": Field(MapOf(AnyOf((Flag(), Number())), key=Text(pattern=KEY_PATTERN)), default=dict,
+                        doc="keys triggers read as bb.<key>, with starting values"),
+    "autonomous": Field(MapOf(_AUTONOMOUS, key=Text(pattern=NAME_PATTERN)), default=dict),
+    "interactive": Field(MapOf(_INTERACTIVE, key=Text(pattern=NAME_PATTERN)), default=dict),
+})
+
+
+def beside(source: object, name: str) -> Path:
+    """The path ``name``, given relative to the file ``source`` (to the current directory without one)."""
+    return (Path(str(source)).parent if source is not None else Path.cwd()) / name
+
+
+# --- what a behavior runs ----------------------------------------------------------------------------
+class Runner(Protocol):
+    """What a running behavior leaf drives: one action (:class:`SingleAction`) or a composite behavior
+    (:class:`CompositeBehavior`, run by the BPFA). ``start`` returns the run's state, which the other
+    methods take; ``to_data``/``from_data`` turn it into plain data and back for snapshots."""
+
+    def start(self, character: "Character") -> Any: ...
+
+    def fire(self, run: Any, event: "Event", character: "Character") -> bool: ...
+
+    def advance(self, run: Any, dt: float, character: "Character") -> None: ...
+
+    def current_action(self, run: Any) -> str: ...
+
+    def finished(self, run: Any) -> bool: ...
+
+    def to_data(self, run: Any) -> Any: ...
+
+    def from_data(self, data: Any) -> Any: ...
+
+
+@dataclass
+class _ActionRun:
+    remaining: float | None  # seconds; None: until the trigger stops holding
+
+
+@dataclass(frozen=True)
+class SingleAction:
+    """One action (``cry``, ``wave``) shown for a duration: fixed, drawn from ``[min, max]`` with the
+    character's RNG when it starts, or (``None``) for as long as the behavior's trigger holds."""
+
+    action: str
+    duration: tuple[float, float] | None
+
+    def start(self, character: "Character") -> _ActionRun:
+        if self.duration is None:
+            return _ActionRun(None)
+        low, high = self.duration
+        return _ActionRun(low if low == high else float(character.rng.uniform(low, high)))
+
+    def fire(self, run: _ActionRun, event: "Event", character: "Character") -> bool:
+        return False  # a single action does not react to events; the tree does, through the triggers
+
+    def advance(self, run: _ActionRun, dt: float, character: "Character") -> None:
+        if run.remaining is not None:
+            run.remaining -= dt
+
+    def current_action(self, run: _ActionRun) -> str:
+        return self.action
+
+    def finished(self, run: _ActionRun) -> bool:
+        return run.remaining is not None and run.remaining <= 0
+
+    def to_data(self, run: _ActionRun) -> float | None:
+        return run.remaining
+
+    def from_data(self, data: float | None) -> _ActionRun:
+        return _ActionRun(data)
+
+
+@dataclass(frozen=True)
+class CompositeBehavior:
+    """A composite behavior that the BPFA runs, behind the :class:`Runner` interface.
+
+    ``bpfa`` follows the BPFA's contract: ``start() -> run``, ``fire(run, event_kind, character) -> bool``,
+    ``advance(run, dt, character)``, ``current_action(run)``, ``finished(run)``, ``check_run(run)``;
+    ``run_type`` is its run class, with ``to_data()`` and ``from_data(data)``.
+    """
+
+    bpfa: Any
+    run_type: Any
+
+    def start(self, character: "Character") -> Any:
+        return self.bpfa.start()
+
+    def fire(self, run: Any, event: "Event", character: "Character") -> bool:
+        return self.bpfa.fire(run, event.content, character)
+
+    def advance(self, run: Any, dt: float, character: "Character") -> None:
+        self.bpfa.advance(run, dt, character)
+
+    def current_action(self, run: Any) -> str:
+        return self.bpfa.current_action(run)
+
+    def finished(self, run: Any) -> bool:
+        return self.bpfa.finished(run)
+
+    def to_data(self, run: Any) -> Any:
+        return run.to_data()
+
+    def from_data(self, data: Any) -> Any:
+        run = self.run_type.from_data(data)
+        self.bpfa.check_run(run)
+        return run
+
+
+def load_composite(path: Path) -> CompositeBehavior:
+    """Load the composite behavior (a BPFA definition) at ``path``."""
+    from .bpfa import BPFA, BPFARun  # the BPFA is its own module; only composite behaviors need it
+
+    return CompositeBehavior(BPFA.load(path), BPFARun)
+
+
+# --- definitions -------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class AutonomousBehavior:
+    """An autonomous behavior rule (eq. 20); see the module docstring."""
+
+    name: str
+    sufferer: str
+    trigger: Expression
+    aim: np.ndarray  # per-second rates, in the order of EMOTIONS
+    orientation: str
+    runner: Runner
+
+
+@dataclass(frozen=True, eq=False)
+class InteractiveBehavior:
+    """An interactive behavior rule of smart objects (eq. 21); see the module docstring."""
+
+    name: str
+    condition: Expression
+    effect: np.ndarray  # per-second rates, in the order of EMOTIONS
+
+
+class Blackboard:
+    """The values triggers read as ``bb.<key>``: only declared keys, each keeping its declared type.
+
+    ``values`` is the plain dict that expressions evaluate against; change it only through :meth:`set`.
+    """
+
+    def __init__(self, spec: Record, values: Mapping[str, Any]):
+        self._spec = spec
+        self.values = dict(values)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def set(self, key: str, value: bool | float) -> None:
+        """Set a declared key; raises InvalidArgumentError for an unknown key or a value of the wrong type."""
+        field = self._spec.fields.get(key)
+        if field is None:
+            raise InvalidArgumentError(f"blackboard key {key!r}: expected one of {', '.join(self._spec.fields) or 'none'}")
+        try:
+            self.values[key] = field.spec.check(value, None, key)
+        except DefinitionError as error:
+            raise InvalidArgumentError(f"blackboard {error}") from None
+
+    def snapshot(self) -> dict:
+        """The values as plain data."""
+        return dict(self.values)
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Put back the values of a :meth:`snapshot`."""
+        self.values = dict(data)
+
+
+@dataclass(frozen=True, eq=False)
+class BehaviorLibrary:
+    """A validated behavior library. Build one with :meth:`load` or :meth:`from_dict`."""
+
+    source: str | None
+    blackboard: Mapping[str, bool | float]
+    autonomous: Mapping[str, AutonomousBehavior]
+    interactive: Mapping[str, InteractiveBehavior]
+
+    @classmethod
+    def load(cls, path: str | Path, composite_loader: Callable[[Path], Runner] = load_composite) -> "BehaviorLibrary":
+        """Load and check a library file; ``composite_loader(path)`` loads each ``run: {bpfa: NAME}``
+        from ``bpfa/NAME.yaml`` next to it."""
+        return cls.from_dict(load_yaml(path), source=path, composite_loader=composite_loader)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: object = None,
+                  composite_loader: Callable[[Path], Runner] = load_composite) -> "BehaviorLibrary":
+        """Check ``data`` against :data:`LIBRARY_SCHEMA`, parse every expression and load composites."""
+        checked = check(LIBRARY_SCHEMA, data, source)
+        blackboard = checked["blackboard"]
+        autonomous = {}
+        for name, rule in checked["autonomous"].items():
+            key = f"autonomous.{name}"
+            autonomous[name] = AutonomousBehavior(
+                name=name,
+                sufferer=rule["sufferer"],
+                trigger=parse(rule["trigger"], source, f"{key}.trigger", blackboard),
+                aim=emotion_vector(rule["aim"]),
+                orientation=rule["orientation"],
+                runner=_runner(rule["run"], source, f"{key}.run", composite_loader),
+            )
+        interactive = {}
+        for name, rule in checked["interactive"].items():
+            key = f"interactive.{name}.condition"
+            condition = parse(rule["condition"], source, key, blackboard)
+            if any(not read.startswith("bb.") for read in condition.names):
+                raise DefinitionError(source, key, "a condition on the smart object's own bb.<key> values only "
+                                      "(a smart object has no emotion or mood)", rule["condition"])
+            interactive[name] = InteractiveBehavior(name, condition, emotion_vector(rule["effect"]))
+        return cls(None if source is None else str(source), blackboard, autonomous, interactive)
+
+    def new_blackboard(self, values: Mapping[str, Any] | None = None, source: object = None,
+                       key: str = "blackboard") -> Blackboard:
+        """A blackboard with the declared keys at their starting values, or at ``values`` (checked:
+        unknown keys and wrong types raise DefinitionError naming ``source`` and ``key``)."""
+        spec = Record({name: Field(Flag() if isinstance(default, bool) else Number(), default=default)
+                       for name, default in self.blackboard.items()})
+        return Blackboard(spec, spec.check(dict(values or {}), source, key))
+
+
+def _runner(run: Mapping[str, Any], source: object, key: str, composite_loader: Callable[[Path], Runner]) -> Runner:
+    if (run["action"] is None) == (run["bpfa"] is None):
+        raise DefinitionError(source, key, "exactly one of action (a single action) or bpfa (a composite behavior)", run)
+    if run["bpfa"] is not None:
+        if run["duration"] is not None:
+            raise DefinitionError(source, f"{key}.duration", "no duration with bpfa (the BPFA decides when it is done)",
+                                  run["duration"])
+        return composite_loader(beside(source, f"bpfa/{run['bpfa']}.yaml"))
+    duration = run["duration"]
+    if duration is None:
+        return SingleAction(run["action"], None)
+    if isinstance(duration, float):
+        return SingleAction(run["action"], (duration, duration))
+    if len(duration) != 2 or duration[0] > duration[1]:
+        raise DefinitionError(source, f"{key}.duration", "seconds, or [min, max] with min <= max", duration)
+    return SingleAction(run["action"], (duration[0], duration[1]))
+
+
+def shipped_library() -> BehaviorLibrary:
+    """The library shipped in ``assets/behaviors/library.yaml``."""
+    return BehaviorLibrary.load(asset_path("behaviors", "library.yaml"))
+

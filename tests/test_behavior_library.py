@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+
+from sdk import EMOTIONS, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
+from sdk.behavior.library import BehaviorLibrary, SingleAction, shipped_library
+from sdk.behavior.smart import SmartObject, SmartObjectDefinition
+from sdk.cli import main
+
+FEAR, SURPRISE = EMOTIONS.index("fear"), EMOTIONS.index("surprise")
+
+
+def test_shipped_library_holds_both_parts():
+    library = shipped_library()
+    cry = library.autonomous["cry"]
+    assert cry.orientation == "negative" and cry.aim[EMOTIONS.index("sadness")] < 0
+    assert cry.runner == SingleAction("cry", (3.0, 6.0)) and "mood.sadness" in cry.trigger.names
+    assert {"warm_glow", "startle"} <= set(library.interactive)
+    assert library.blackboard["near_campfire"] is False
+
+
+def _library(**autonomous):
+    return {"blackboard": {"lit": True}, "autonomous": autonomous}
+
+
+GOOD = {"trigger": "joy > 0.5", "orientation": "positive", "run": {"action": "wave"}}
+
+
+@pytest.mark.parametrize("data, key, expected", [
+    (_library(wave={**GOOD, "trigger": "joy >> 1"}), "autonomous.wave.trigger", "at column 6"),
+    (_library(wave={**GOOD, "trigger": "bb.dark"}), "autonomous.wave.trigger", "declared blackboard key (declared: lit)"),
+    (_library(wave={**GOOD, "orientation": "happy"}), "autonomous.wave.orientation", "one of positive, negative, neutral"),
+    (_library(wave={**GOOD, "aim": {"glee": 0.1}}), "autonomous.wave.aim.glee", "a key that is one of anger"),
+    (_library(wave={**GOOD, "run": {}}), "autonomous.wave.run", "exactly one of action"),
+    (_library(wave={**GOOD, "run": {"action": "wave", "bpfa": "greet"}}), "autonomous.wave.run", "exactly one of action"),
+    (_library(wave={**GOOD, "run": {"action": "wave", "duration": [5, 3]}}), "autonomous.wave.run.duration", "min <= max"),
+    (_library(wave={**GOOD, "run": {"action": "wave", "duration": -1}}), "autonomous.wave.run.duration", "a number in [0"),
+    (_library(wave={**GOOD, "sufferer": "everyone"}), "autonomous.wave.sufferer", "one of self, target, group"),
+    ({"interactive": {"glow": {"condition": "fear > 0.1", "effect": {}}}}, "interactive.glow.condition", "bb.<key> values only"),
+    ({"blackboard": {"Dark": True}}, "blackboard.Dark", "a key that is a string matching"),
+])
+def test_bad_libraries_name_file_key_and_expectation(data, key, expected):
+    with pytest.raises(DefinitionError) as caught:
+        BehaviorLibrary.from_dict(data, "library.yaml")
+    assert caught.value.source == "library.yaml" and caught.value.key == key and expected in caught.value.expected
+
+
+def test_blackboard_keeps_declared_keys_and_types():
+    blackboard = shipped_library().new_blackboard()
+    blackboard.set("near_campfire", True)
+    assert blackboard["near_campfire"] is True
+    with pytest.raises(InvalidArgumentError, match="near_campfir'"):
+        blackboard.set("near_campfir", True)
+    with pytest.raises(InvalidArgumentError, match="true or false"):
+        blackboard.set("near_campfire", 1)
+
+
+# --- smart objects ------------------------------------------------------------------------------------
+def _frightened_pair():
+    runtime = Runtime(seed=0)
+    near = runtime.spawn(asset_path("characters", "yuki.yaml"))
+    far = runtime.spawn(asset_path("characters", "yuki.yaml"))
+    runtime.emit(Event("thunder", receiver="*"))
+    runtime.update(0.05)
+    return runtime, near, far
+
+
+def test_a_lit_campfire_calms_the_characters_by_it_and_an_unlit_one_does_not():
+    campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
+    runtime, near, far = _frightened_pair()
+    for _ in range(20):
+        assert campfire.update([near]) == ("warm_glow",)
+        runtime.update(0.05)
+    assert near.emotion.vector[FEAR] < far.emotion.vector[FEAR] - 0.1
+    campfire.blackboard.set("lit", False)
+    assert campfire.update([near]) == () and campfire.acting == ()
+    assert "object:campfire" not in near.emotion.aims  # an unlit campfire no longer pushes
+    campfire.blackboard.set("lit", True)
+    campfire.update([far])
+    assert "object:campfire" in far.emotion.aims and "object:campfire" not in near.emotion.aims
+
+
+def test_a_ringing_bell_startles_everyone_within_earshot():
+    bell = SmartObject(SmartObjectDefinition.load(asset_path("objects", "bell.yaml")))
+    runtime = Runtime(seed=0)
+    mira = runtime.spawn(asset_path("characters", "mira.yaml"))
+    assert bell.update([mira]) == () and mira.dominant()[0] != "surprise"
+    bell.blackboard.set("ringing", True)
+    saved = bell.snapshot()
+    for _ in range(5):
+        bell.update([mira])
+        runtime.update(0.1)
+    assert mira.dominant()[0] == "surprise" and mira.activity == "jump"
+    bell.blackboard.set("ringing", False)
+    bell.restore(saved)
+    assert bell.blackboard["ringing"] is True and bell.acting == ()
+
+
+def test_near_a_campfire_a_character_warms_its_hands():
+    runtime = Runtime(seed=0)
+    bram = runtime.spawn(asset_path("characters", "bram.yaml"))
+    runtime.update(0.1)
+    bram.behavior.blackboard.set("near_campfire", True)
+    runtime.update(0.1)
+    assert bram.activity == "warm_hands"
+
+
+@pytest.mark.parametrize("data, key, expected", [
+    ({"id": "lamp", "behaviors": ["glow"]}, "behaviors[0]", "an interactive behavior of"),
+    ({"id": "lamp", "behaviors": ["warm_glow"], "blackboard": {"lit": "yes"}}, "blackboard.lit", "true or false"),
+    ({"id": "lamp", "behaviors": []}, "behaviors", "at least 1"),
+])
+def test_bad_smart_objects(write_yaml, data, key, expected):
+    path = write_yaml(data, "lamp.yaml")
+    with pytest.raises(DefinitionError) as caught:
+        SmartObjectDefinition.load(path)
+    assert caught.value.source == str(path) and caught.value.key == key and expected in caught.value.expected
+
+
+# --- the debug view ------------------------------------------------------------------------------------
+def test_show_prints_the_tree_of_a_tree_file_or_a_character(capsys):
+    assert main(["behavior", "show", "--ascii", str(asset_path("behaviors", "trees", "guard.yaml"))]) == 0
+    tree = capsys.readouterr().out
+    assert "tree guard" in tree and "provoked" in tree and "anger > 0.35" in tree
+    assert "glare         negative when anger > 0.35; aim anger -0.03/s" in tree
+    assert main(["behavior", "show", "--ascii", str(asset_path("characters", "bram.yaml"))]) == 0
+    assert capsys.readouterr().out == tree
+
+
+def test_show_runs_and_traces_every_tick(capsys):
+    assert main(["behavior", "show", str(asset_path("characters", "mira.yaml")), "--run", "1", "--trace", "--rate", "4"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[2] for line in out.splitlines() if line.startswith("t=")] == ["1", "2", "3", "4"]
+    assert any(line.split()[:2] == ["villager", "RUNNING"] and line.endswith(" us") for line in out.splitlines())
+    assert "done: 4 ticks" in out
+
+
+def test_show_errors(write_yaml, capsys):
+    assert main(["behavior", "show", str(write_yaml({"id": "plain"}))]) == 2
+    assert "behavior: expected a behavior tree" in capsys.readouterr().err
+    assert main(["behavior", "show", str(asset_path("characters", "mira.yaml")), "--trace"]) == 2
+    assert "--trace: needs --run" in capsys.readouterr().err

@@ -1,0 +1,361 @@
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import py_trees
+import pytest
+import yaml
+
+from sdk import EMOTIONS, CharacterDefinition, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
+from sdk.behavior.library import BehaviorLibrary, CompositeBehavior
+from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
+from sdk.headless import WorldScript
+
+# Behaviors switched on and off through the blackboard, so each test controls exactly what may run.
+LIBRARY = {
+    "blackboard": {"a": False, "b": False, "c": False, "g": False},
+    "autonomous": {
+        "a": {"trigger": "bb.a", "orientation": "positive", "run": {"action": "act_a", "duration": 1}},
+        "b": {"trigger": "bb.b", "orientation": "negative", "sufferer": "target", "run": {"action": "act_b", "duration": 1}},
+        "c": {"trigger": "bb.c", "orientation": "neutral", "run": {"action": "act_c"}},
+        "rest": {"trigger": "true", "orientation": "neutral", "run": {"action": "rest"}},
+        "sob": {"trigger": "sadness > 0.4", "aim": {"sadness": -0.2}, "orientation": "negative", "run": {"action": "sob"}},
+    },
+}
+SADNESS = EMOTIONS.index("sadness")
+
+
+@pytest.fixture
+def grow(tmp_path):
+    """Write LIBRARY and a tree with ``root``, spawn a character with it; returns (runtime, character)."""
+
+    def grow(root, **blackboard):
+        (tmp_path / "library.yaml").write_text(yaml.safe_dump(LIBRARY))
+        (tmp_path / "tree.yaml").write_text(yaml.safe_dump({"library": "library.yaml", "root": root}))
+        definition = CharacterDefinition.from_dict(
+            {"id": "t", "behavior": {"tree": str(tmp_path / "tree.yaml"), "library": list(LIBRARY["autonomous"])}})
+        runtime = Runtime(seed=0)
+        character = runtime.spawn(definition)
+        for key, value in blackboard.items():
+            character.behavior.blackboard.set(key, value)
+        return runtime, character
+
+    return grow
+
+
+def steps(runtime, character, count, dt=0.25):
+    """The activity after each of ``count`` updates."""
+    seen = []
+    for _ in range(count):
+        runtime.update(dt)
+        seen.append(character.activity)
+    return seen
+
+
+def queued(runtime, kind):
+    """Payloads of the internal events of ``kind`` waiting for character t."""
+    return [event["payload"] for event in runtime.bus.snapshot()["t"] if event["content"] == kind]
+
+
+# --- the six organizational forms --------------------------------------------------------------------
+def test_sequence_runs_children_in_turn_and_stops_at_a_failing_one(grow):
+    runtime, character = grow({"sequence": {"children": ["a", "b"]}}, a=True, b=True)
+    assert steps(runtime, character, 12) == ["act_a"] * 4 + ["act_b"] * 4 + ["act_a"] * 4
+    character.behavior.blackboard.set("b", False)  # a is done, b cannot run: the sequence fails, then restarts
+    assert steps(runtime, character, 1) == ["idle"]
+    assert queued(runtime, "behavior_ended") == [{"behavior": "a", "action": "act_a", "outcome": "done"}]
+    assert steps(runtime, character, 5) == ["act_a"] * 4 + ["idle"]
+
+
+def test_selector_takes_the_first_child_that_can_run_and_higher_priorities_preempt(grow):
+    runtime, character = grow({"selector": {"children": ["a", "c"]}}, c=True)
+    assert steps(runtime, character, 2) == ["act_c", "act_c"]
+    character.behavior.blackboard.set("a", True)
+    assert steps(runtime, character, 1) == ["act_a"]
+    assert queued(runtime, "behavior_ended") == [{"behavior": "c", "action": "act_c", "outcome": "interrupted"}]
+    character.behavior.blackboard.set("a", False)
+    assert steps(runtime, character, 1) == ["act_c"]
+
+
+def test_guard_runs_its_child_only_while_the_condition_holds(grow):
+    runtime, character = grow({"selector": {"children": [{"guard": {"when": "bb.g", "child": "c"}}, "rest"]}}, c=True, g=True)
+    assert steps(runtime, character, 2) == ["act_c", "act_c"]
+    character.behavior.blackboard.set("g", False)
+    assert steps(runtime, character, 1) == ["rest"]
+    assert [p["behavior"] for p in queued(runtime, "behavior_ended")] == ["c"]
+
+
+def test_parallel_runs_children_together(grow):
+    runtime, character = grow({"parallel": {"children": ["a", "c"]}}, a=True, c=True)
+    runtime.update(0.25)
+    assert character.behavior.actions == ("act_a", "act_c") and character.activity == "act_a"
+    steps(runtime, character, 4)  # a is done after 1 s; the parallel waits for c
+    assert character.behavior.actions == ("act_c",)
+    character.behavior.blackboard.set("c", False)
+    assert steps(runtime, character, 1) == ["idle"]
+
+
+def test_repeat_runs_its_child_again(grow):
+    runtime, character = grow({"sequence": {"children": [{"repeat": {"times": 2, "child": "a"}}, "c"]}}, a=True, c=True)
+    assert steps(runtime, character, 10) == ["act_a"] * 8 + ["act_c"] * 2
+
+
+def test_timeout_cuts_a_behavior_short_in_game_time(grow):
+    runtime, character = grow({"selector": {"children": [{"timeout": {"seconds": 1.5, "child": "c"}}, "rest"]}}, c=True)
+    assert steps(runtime, character, 8) == ["act_c"] * 6 + ["rest", "act_c"]
+
+
+def test_invert_succeed_and_retry_modify_their_child(grow):
+    runtime, character = grow({"sequence": {"children": [{"invert": {"child": "b"}}, {"succeed": {"child": "a"}}, "c"]}},
+                              c=True)
+    assert steps(runtime, character, 1) == ["act_c"]  # b failed (inverted: success); a failed (made success)
+    runtime, character = grow({"selector": {"children": [{"retry": {"times": 3, "child": "b"}}, "rest"]}})
+    assert steps(runtime, character, 1) == ["rest"]
+    retry = next(node for node in character.behavior.root.iterate() if isinstance(node, py_trees.decorators.Retry))
+    assert retry.status == py_trees.common.Status.FAILURE and retry.failures == 3 <= MAX_TICKS
+
+
+# --- rules -------------------------------------------------------------------------------------------
+def test_a_behavior_aborts_the_moment_its_trigger_stops_holding(grow):
+    runtime, character = grow({"selector": {"children": ["sob", "rest"]}})
+    character.emotion.apply_impulse({"sadness": 0.8})
+    seen = []
+    while not seen or seen[-1][1] == "sob":
+        runtime.update(0.05)
+        seen.append((character.emotion.vector[SADNESS], character.activity))
+    assert len(seen) > 3
+    assert all(sadness > 0.4 for sadness, activity in seen[:-1]) and seen[-1][0] <= 0.4
+    assert seen[-1][1] == "rest"
+    assert queued(runtime, "behavior_ended") == [{"behavior": "sob", "action": "sob", "outcome": "aborted"}]
+
+
+def test_the_aim_moves_the_emotion_while_the_behavior_runs(grow):
+    runtime, character = grow({"selector": {"children": ["sob", "rest"]}})
+    without = Runtime(seed=0).spawn(CharacterDefinition.from_dict({"id": "t"}))
+    for one in (character, without):
+        one.emotion.apply_impulse({"sadness": 0.8})
+    for _ in range(10):
+        runtime.update(0.05)
+        without.emotion.advance(0.05)
+    assert character.activity == "sob"
+    assert character.emotion.vector[SADNESS] < without.emotion.vector[SADNESS] - 0.05
+
+
+def test_events_announce_starts_with_the_sufferer(grow):
+    runtime, character = grow("b", b=True)
+    runtime.emit(Event("greet", receiver="t", sender="player"))
+    runtime.update(0.1)  # the event arrives, then the tick starts b, aimed at whoever sent the event
+    assert queued(runtime, "behavior_started") == [{"behavior": "b", "action": "act_b", "sufferer": "player"}]
+
+
+def test_tick_and_advance_are_separate(grow):
+    runtime, character = grow("a", a=True)
+    runtime.update(0.1)
+    behavior = character.behavior
+    assert not behavior.due
+    behavior.advance(character, 1.0)  # the action is done, but only a tick notices
+    assert behavior.due and character.activity == "act_a"
+    started = queued(runtime, "behavior_started")
+    behavior.tick(character)
+    assert not behavior.due and len(queued(runtime, "behavior_started")) == len(started) + 1  # a started again
+    behavior.blackboard.set("a", False)
+    behavior.tick(character)
+    assert character.activity == "idle" and not behavior.due  # failed: only a trigger change can help
+
+
+@pytest.mark.parametrize("root, key, expected", [
+    ("nope", "root", "an autonomous behavior of"),
+    ({"sequence": {"children": ["a", {"dance": {}}]}}, "root.sequence.children[1]", "a mapping with one key: sequence"),
+    ({"guard": {"when": "bb.g and", "child": "a"}}, "root.guard.when", "at column 9"),
+    ({"repeat": {"times": 0, "child": "a"}}, "root.repeat.times", "an integer in [1"),
+    ({"timeout": {"child": "a"}}, "root.timeout.seconds", "a number"),
+    ({"selector": {"children": []}}, "root.selector.children", "at least 1"),
+])
+def test_bad_trees_name_file_key_and_expectation(write_yaml, root, key, expected):
+    library = BehaviorLibrary.from_dict(LIBRARY, "library.yaml")
+    path = write_yaml({"root": root}, "tree.yaml")
+    with pytest.raises(DefinitionError) as caught:
+        TreeDefinition.from_dict(yaml.safe_load(path.read_text()), path, library)
+    assert caught.value.source == str(path) and caught.value.key == key and expected in caught.value.expected
+
+
+@pytest.mark.parametrize("children", [["a", "b"], ["c", {"selector": {"children": ["rest", {"sequence": {"children": ["a"]}}]}}, "b"]])
+def test_parallel_of_opposite_orientations_is_rejected_naming_both(children):
+    library = BehaviorLibrary.from_dict(LIBRARY, "library.yaml")
+    with pytest.raises(DefinitionError, match="rule 3") as caught:
+        TreeDefinition.from_dict({"root": {"parallel": {"children": children}}}, "tree.yaml", library)
+    assert caught.value.key == "root.parallel" and caught.value.got == {"a": "positive", "b": "negative"}
+
+
+def test_character_may_use_only_the_behaviors_it_lists(write_yaml):
+    base = {"id": "x", "behavior": {"tree": "villager", "library": ["flee", "cower"]}}
+    with pytest.raises(DefinitionError, match=r"behavior\.library: expected .*also cry") as caught:
+        CharacterDefinition.load(write_yaml(base))
+    assert caught.value.got == ["flee", "cower"]
+    with pytest.raises(DefinitionError, match=r"behavior\.library\[1\]: expected an autonomous behavior"):
+        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "villager", "library": ["flee", "fly"]}}))
+    with pytest.raises(DefinitionError, match=r"behavior\.tree: expected a shipped tree's name"):
+        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "castle", "library": ["flee"]}}))
+
+
+def test_restore_needs_the_same_tree(grow):
+    _, character = grow({"sequence": {"children": ["a", "b"]}})
+    with pytest.raises(InvalidArgumentError, match="snapshot"):
+        character.behavior.restore({**character.behavior.snapshot(), "nodes": []})
+
+
+# --- composite behaviors (the BPFA's contract) --------------------------------------------------------
+@dataclass
+class FakeRun:
+    step: int = 0
+
+    def to_data(self):
+        return {"step": self.step}
+
+    @classmethod
+    def from_data(cls, data):
+        return cls(data["step"])
+
+
+class FakeBPFA:
+    """Bows, then waves at the next greeting, then smiles at the one after, and is done."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def start(self):
+        return FakeRun()
+
+    def fire(self, run, event, character):
+        if event != "greet":
+            return False
+        run.step += 1
+        return True
+
+    def advance(self, run, dt, character):
+        pass
+
+    def current_action(self, run):
+        return ("bow", "wave", "smile")[min(run.step, 2)]
+
+    def finished(self, run):
+        return run.step >= 3
+
+    def check_run(self, run):
+        if not 0 <= run.step <= 3:
+            raise InvalidArgumentError(f"run: step {run.step} is not a step of the fake")
+
+
+def test_a_composite_behavior_runs_through_the_bpfa_contract(tmp_path):
+    data = {**LIBRARY, "autonomous": {**LIBRARY["autonomous"], "greet_back": {
+        "trigger": "true", "orientation": "positive", "run": {"bpfa": "greet"}}}}
+    library = BehaviorLibrary.from_dict(data, tmp_path / "library.yaml",
+                                        composite_loader=lambda path: CompositeBehavior(FakeBPFA(path), FakeRun))
+    assert library.autonomous["greet_back"].runner.bpfa.path == tmp_path / "bpfa" / "greet.yaml"
+    tree = TreeDefinition.from_dict({"root": {"selector": {"children": ["greet_back", "rest"]}}}, None, library)
+    runtime = Runtime(seed=0, behavior_factory=lambda character: TreeBehavior(tree))
+    character = runtime.spawn(CharacterDefinition.from_dict({"id": "t"}))
+    seen = []
+    for _ in range(4):
+        runtime.emit(Event("greet", receiver="t", sender="player"))
+        runtime.update(0.1)
+        seen.append(character.activity)
+    saved = character.behavior.snapshot()
+    assert seen == ["bow", "wave", "smile", "bow"]  # the third greeting ends it; the tree starts it again
+    runtime.emit(Event("greet", receiver="t", sender="player"))
+    runtime.update(0.1)
+    character.behavior.restore(json.loads(json.dumps(saved)))
+    assert character.activity == "bow"
+    saved["nodes"][0]["run"]["step"] = 7
+    with pytest.raises(InvalidArgumentError, match="step 7"):
+        character.behavior.restore(saved)
+
+
+def test_composite_behavior_takes_no_duration():
+    data = {"autonomous": {"x": {"trigger": "true", "orientation": "neutral", "run": {"bpfa": "x", "duration": 2}}}}
+    with pytest.raises(DefinitionError, match=r"autonomous\.x\.run\.duration: expected no duration with bpfa"):
+        BehaviorLibrary.from_dict(data, "lib.yaml", composite_loader=lambda path: None)
+
+
+# --- shipped characters ------------------------------------------------------------------------------
+def _shipped(name):
+    runtime = Runtime(seed=0)
+    character = runtime.spawn(asset_path("characters", f"{name}.yaml"))
+    runtime.update(0.5)
+    return runtime, character
+
+
+@pytest.mark.parametrize("name, events, expected", [
+    ("mira", [], {"wander", "look_around"}),
+    ("mira", ["taunt", "taunt"], {"cry"}),
+    ("mira", ["greet", "greet"], {"dance"}),
+    ("mira", ["thunder", "thunder"], {"flee"}),
+    ("bram", [], {"patrol"}),
+    ("bram", ["taunt"], {"glare"}),
+    ("yuki", [], {"tidy_shelves"}),
+    ("yuki", ["thunder"], {"hide"}),
+    ("yuki", ["gift"], {"blush"}),
+])
+def test_shipped_characters_do_what_they_feel(name, events, expected):
+    runtime, character = _shipped(name)
+    for kind in events:
+        runtime.emit(Event(kind, receiver=name, sender="player"))
+    runtime.update(0.1)
+    assert character.activity in expected
+
+
+def test_shipped_trees_use_all_six_forms_and_expose_their_triggers():
+    trees = [TreeDefinition.load(path) for path in sorted(asset_path("behaviors", "trees").glob("*.yaml"))]
+    forms = {spec.form for tree in trees for spec in tree.root.walk()}
+    assert {"sequence", "selector", "guard", "parallel", "repeat", "timeout", "succeed"} <= forms
+    villager = next(tree for tree in trees if tree.name == "villager")
+    texts = [trigger.text for trigger in villager.triggers]
+    assert "fear > 0.45" in texts and villager.library.autonomous["cry"].trigger.text in texts
+    assert len(texts) == len(set(texts))
+
+
+def _scripted(runtime, seconds, seed):
+    script = WorldScript(runtime, seed=seed, events_per_second=3)
+    start = len(runtime.trace)
+    for _ in range(seconds):
+        script.schedule_second(runtime.time)
+        for _ in range(20):
+            runtime.update(0.05)
+    return list(runtime.trace)[start:], [character.behavior.snapshot() for character in runtime]
+
+
+def _world(seed):
+    runtime = Runtime(seed=seed)
+    for name in ("mira", "bram", "yuki"):
+        runtime.spawn(asset_path("characters", f"{name}.yaml"))
+    return runtime
+
+
+def test_same_seed_same_behavior():
+    first, second, other = _scripted(_world(3), 10, 1), _scripted(_world(3), 10, 1), _scripted(_world(4), 10, 1)
+    assert first == second and first != other
+    assert sum(record.what == "activity" for record in first[0]) > 10
+
+
+def test_snapshot_is_plain_data_and_restore_continues_exactly():
+    runtime = _world(5)
+    _scripted(runtime, 10, seed=1)
+    saved = json.loads(json.dumps(runtime.snapshot()))
+    first = _scripted(runtime, 10, seed=2)
+    runtime.restore(saved)
+    second = _scripted(runtime, 10, seed=2)
+    assert first == second
+    assert any(record.detail.startswith("behavior_ended") for record in first[0])
+    assert any(node["status"] == "RUNNING" for node in saved["characters"]["mira"]["behavior"]["nodes"])
+
+
+def test_the_update_rate_changes_emotions_by_at_most_a_few_updates_of_aim():
+    def run(rate):
+        runtime = _world(0)
+        for at, kind, who in [(0.3, "taunt", "mira"), (1.1, "thunder", "*"), (2.5, "taunt", "bram"), (4.0, "gift", "yuki")]:
+            runtime.emit(Event(kind, receiver=who, sender="player", timestamp=at))
+        for _ in range(6 * rate):
+            runtime.update(1 / rate)
+        return np.array([character.emotion.vector for character in runtime])
+
+    assert np.max(np.abs(run(30) - run(144))) < 0.01
