@@ -69,7 +69,7 @@ def make_plugin(panda_base):
     made = []
 
     def make(runtime=None, **kwargs):
-        runtime = runtime or Runtime(seed=3, behavior_factory=Puppet)
+        runtime = Runtime(seed=3, behavior_factory=Puppet) if runtime is None else runtime
         kwargs.setdefault("face_source", FlatFaces())
         kwargs.setdefault("worker", "thread")
         plugin = AnisyncPlugin(panda_base, runtime, **kwargs)
@@ -141,7 +141,7 @@ def test_attach_gives_each_copy_its_own_texture_and_detach_frees_it(panda_base, 
     listener.accept("anisync-detached", lambda character: events.append(character.id))
     first, second = plugin.attach(mira), plugin.attach(mira_2)
     assert first.texture is not second.texture and first.texture.getName() != second.texture.getName()
-    assert first.face_node.getTexture() is first.texture and second.face_node.getTexture() is second.texture
+    assert first.face_node.getTexture() == first.texture and second.face_node.getTexture() == second.texture
     assert first.node.getParent() == panda_base.render and first.binding is not None
     _frames_until(panda_base, plugin, lambda: first.face_emotion is not None)
     node = first.node
@@ -181,13 +181,13 @@ def test_uploads_happen_only_when_the_quantised_expression_changes(panda_base, m
     view = plugin.attach(yuki)
     yuki.expression = _vector(neutral=0.6)
     _frames_until(panda_base, plugin, lambda: view.face_emotion == "neutral")
-    modified, uploads = view.texture.getImageModified(), plugin.uploads
+    modified, uploads = view.texture.getImageModified().getSeq(), plugin.uploads
     yuki.expression = _vector(neutral=0.61)  # same quantised face
     _frames(panda_base, 10)
-    assert (view.texture.getImageModified(), plugin.uploads) == (modified, uploads)
+    assert (view.texture.getImageModified().getSeq(), plugin.uploads) == (modified, uploads)
     yuki.expression = _vector(fear=0.9)
     _frames_until(panda_base, plugin, lambda: view.face_emotion == "fear")
-    assert view.texture.getImageModified() == modified + 1 and plugin.uploads == uploads + 1
+    assert view.texture.getImageModified().getSeq() == modified + 1 and plugin.uploads == uploads + 1
     # Back to a face seen before: it comes from the cache, without a new request.
     submitted = plugin.worker.stats()["submitted"]
     yuki.expression = _vector(neutral=0.6)
@@ -269,7 +269,7 @@ def test_the_panda_model_binds_through_a_joint_map(panda_base, make_plugin):
     _frames(panda_base, 1)
     resting_paw = paw.getZ(panda)
     view = plugin.attach(bram, panda, rig=PANDA_JOINT_MAP)
-    assert view.face_node.getTexture() is view.texture and view.face_node.hasParent()
+    assert view.face_node.getTexture() == view.texture and view.face_node.hasParent()
     bram.expression = _vector(joy=0.9)
     bram.behavior.activity = "wave"
     _frames_until(panda_base, plugin, lambda: view.face_emotion == "joy")
