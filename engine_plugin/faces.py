@@ -169,6 +169,8 @@ class FaceCache:
                 "entries": len(self._faces), "bytes": self.bytes, "capacity_bytes": self.capacity_bytes}
 
 
-def dominant_label(levels: np.ndarray) -> str:
-    """The emotion a quantised face shows (its strictly largest level, see :func:`quantise`)."""
-    return EMOTIONS[int(np.argmax(levels))]
+def shown_emotions(levels: np.ndarray) -> tuple[str, str | None]:
+    """The dominant and second emotions a quantised face shows (see :func:`quantise`); the second is None
+    when it rounded to zero."""
+    first, second = np.argsort(-levels.astype(np.int16), kind="stable")[:2]
+    return EMOTIONS[int(first)], EMOTIONS[int(second)] if levels[second] else None

@@ -41,7 +41,7 @@ from sdk.errors import InvalidArgumentError
 
 from .actions import BLEND_SECONDS, CHANNELS, JOINTS, ActionTable, intensity_gain, resolve_action
 from .body import FACE_CARD, HEIGHT, face_card, humanoid_model
-from .faces import FaceCache, FaceSource, check_quantum, dominant_label, quantise
+from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotions
 from .rig import JointMap, RigBinding
 from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
 from .worker import FaceRequest, FaceWorker
@@ -82,6 +82,7 @@ class AttachedCharacter:
         face_node: the node showing the face.
         activity: the activity its body plays (the behavior's name; unknown names play ``idle``).
         face_emotion: the dominant emotion of the face on screen, None before the first face.
+        face_second: the second emotion of the face on screen, if it shows one.
         sync: its synchronisation tracker.
     """
 
@@ -96,6 +97,7 @@ class AttachedCharacter:
     sync: SyncTracker
     unsubscribe: Callable[[], None]
     face_emotion: str | None = None
+    face_second: str | None = None
     # Faces: the key last wanted, the face on screen, the newest face waiting for its upload.
     wanted_key: bytes | None = None
     shown_seq: int = 0
@@ -305,7 +307,7 @@ class AnisyncPlugin:
                 continue
             self._seq += 1
             view.wanted_key = key
-            urgent = dominant_label(level) != view.face_emotion
+            urgent = shown_emotions(level)[0] != view.face_emotion
             cached = self.cache.get(view.character.id, key)
             if cached is not None:
                 view.ready = _ReadyFace(self._seq, cached, level, time.perf_counter(), False, urgent)
@@ -321,7 +323,7 @@ class AnisyncPlugin:
             view = self.views.get(request.character_id)
             if view is not None and request.seq > max(view.shown_seq, view.ready.seq if view.ready else 0):
                 view.ready = _ReadyFace(request.seq, finished.data, request.levels, request.requested_at, True,
-                                        dominant_label(request.levels) != view.face_emotion)
+                                        shown_emotions(request.levels)[0] != view.face_emotion)
 
     def _upload_faces(self, views: list[AttachedCharacter]) -> None:
         # Faces that change the dominant emotion on screen first, then the longest waiting.
@@ -331,7 +333,7 @@ class AnisyncPlugin:
             face, view.ready = view.ready, None
             memoryview(view.texture.modifyRamImage())[:] = face.data
             view.shown_seq = face.seq
-            view.face_emotion = dominant_label(face.levels)
+            view.face_emotion, view.face_second = shown_emotions(face.levels)
             self.uploads += 1
             if face.from_worker:
                 self.face_latencies.append((now - face.requested_at, face.urgent))
@@ -364,7 +366,7 @@ class AnisyncPlugin:
     def _track_sync(self, views: list[AttachedCharacter]) -> None:
         now = self.runtime.time
         for view in views:
-            view.sync.add(SyncFrame(now, view.character.dominant()[0], view.face_emotion, view.activity))
+            view.sync.add(SyncFrame(now, view.character.dominant()[0], view.face_emotion, view.activity, view.face_second))
 
     # --- reports -----------------------------------------------------------------------------------
     def sync_report(self) -> dict[str, dict]:
