@@ -1,9 +1,9 @@
 """``anisync bench plugin``: the Panda3D plugin's cost per frame with N characters, offscreen.
 
 For each N in ``--npcs``: spawn N sample characters, attach each to a built humanoid in a grid that the
-camera sees whole, and run real frames (offscreen window, real-time clock) while a seeded script
-(:class:`sdk.headless.WorldScript`, ``--events-per-npc`` events per character per second) makes them
-react. After ``--warmup`` seconds, and once every character shows its first face, every counter is reset and
+camera sees whole, and run real frames (offscreen window, real-time clock) while a seeded
+:class:`CrowdScript` makes them react, so that every character lives through the same density of events
+whatever the crowd size. After ``--warmup`` seconds, and once every character shows its first face, every counter is reset and
 ``--seconds`` seconds are measured. Reported (and written to ``--json``; the keys are documented in
 ``docs/benchmarks.md``): the plugin task's ms per frame and its phases, frame time, uploads per second,
 cache hit rate, request-to-screen latency of worker faces, and the synchronisation rate.
@@ -48,6 +48,34 @@ def _percentiles(values, scale: float = 1e3) -> dict:
     return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)), "count": int(len(values))}
 
 
+class CrowdScript:
+    """The events of :data:`sdk.headless.WORLD_SCRIPT`, at a density that does not grow with the crowd:
+    each second every character receives Poisson(``per_character``) events aimed at it (greet, gift,
+    taunt, campfire, weighted as in the world script) and the world sends Poisson(``broadcasts``) events
+    to everyone (bell, thunder), each stamped at a random moment of that second."""
+
+    def __init__(self, runtime, seed: int, per_character: float, broadcasts: float):
+        from sdk.headless import WORLD_SCRIPT
+
+        self.runtime, self.per_character, self.broadcasts = runtime, per_character, broadcasts
+        self.rng = np.random.default_rng(seed)
+        self.kinds = {flag: [e for e in WORLD_SCRIPT if e.broadcast == flag] for flag in (False, True)}
+        self.weights = {flag: np.array([e.weight for e in kinds]) / sum(e.weight for e in kinds)
+                        for flag, kinds in self.kinds.items()}
+
+    def schedule_second(self, start: float) -> None:
+        """Emit the events of the second ``[start, start + 1)``."""
+        from sdk import BROADCAST, Event
+
+        ids = list(self.runtime.characters)
+        aimed = [(receiver, False) for receiver, n in zip(ids, self.rng.poisson(self.per_character, len(ids)))
+                 for _ in range(n)]
+        for receiver, broadcast in aimed + [(BROADCAST, True)] * int(self.rng.poisson(self.broadcasts)):
+            kind = self.kinds[broadcast][int(self.rng.choice(len(self.kinds[broadcast]), p=self.weights[broadcast]))]
+            at = start + float(self.rng.uniform(0.0, 1.0))
+            self.runtime.emit(Event(kind.content, receiver=receiver, sender=kind.sender, timestamp=at), ttl=2.0)
+
+
 def _open_base(width: int, height: int):
     from panda3d.core import AmbientLight, DirectionalLight, loadPrcFileData
 
@@ -74,7 +102,7 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
     from panda3d.core import ClockObject
 
     from sdk import Runtime
-    from sdk.headless import WorldScript, spawn_samples
+    from sdk.headless import spawn_samples
 
     from .plugin import AnisyncPlugin
     from .procedural import ProceduralFaceSource
@@ -90,7 +118,7 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
     rows = math.ceil(npcs / columns)
     base.cam.setPos(0, 2.2 + 1.1 * columns, 1.0 + 0.55 * columns)
     base.cam.lookAt(0, -(rows - 1) * 0.5, 0.75)
-    script = WorldScript(runtime, seed=args.seed, events_per_second=args.events_per_npc * npcs)
+    script = CrowdScript(runtime, args.seed, args.events_per_npc, args.broadcasts)
     ClockObject.getGlobalClock().setMode(ClockObject.MNormal)
 
     scheduled = -1
@@ -179,7 +207,9 @@ def register(commands) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per crowd size (default 20)")
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds run before measuring (default 4)")
     parser.add_argument("--events-per-npc", type=float, default=0.1,
-                        help="scripted events per character per second (default 0.1)")
+                        help="events aimed at each character per second (default 0.1)")
+    parser.add_argument("--broadcasts", type=float, default=0.1,
+                        help="events to everyone (bell, thunder) per second (default 0.1)")
     parser.add_argument("--size", type=int, default=256, help="face texture side in pixels (default 256)")
     parser.add_argument("--worker", choices=("process", "thread"), default="process", help="face worker kind (default process)")
     parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")

@@ -109,6 +109,7 @@ class AttachedCharacter:
     from_pose: np.ndarray = field(default_factory=lambda: np.zeros((len(JOINTS), len(CHANNELS))))
     pose: np.ndarray = field(default_factory=lambda: np.zeros((len(JOINTS), len(CHANNELS))))
     gain: float | None = None
+    fresh: bool = True  # no pose applied yet: every joint gets one
 
 
 class AnisyncPlugin:
@@ -358,10 +359,12 @@ class AnisyncPlugin:
         fade = np.clip(ages / BLEND_SECONDS, 0.0, 1.0)
         fade = (fade * fade * (3 - 2 * fade))[:, None, None]
         poses = fade * poses + (1.0 - fade) * np.stack([v.from_pose for v in views])
-        for view, gain, clock, age, pose in zip(views, gains.tolist(), clocks.tolist(), ages.tolist(), poses):
+        moved = np.any(poses != np.stack([v.pose for v in views]), axis=2).tolist()
+        for view, gain, clock, age, pose, changed in zip(views, gains.tolist(), clocks.tolist(), ages.tolist(), poses, moved):
             view.gain, view.clock, view.blend_age, view.pose = gain, clock, age, pose
             if view.binding is not None:
-                view.binding.apply(pose)
+                view.binding.apply(pose, None if view.fresh else changed)
+                view.fresh = False
 
     def _track_sync(self, views: list[AttachedCharacter]) -> None:
         now = self.runtime.time

@@ -157,11 +157,16 @@ class RigBinding:
                 return bound.node
         raise InvalidArgumentError(f"joint: {joint!r} is not bound; bound are {', '.join(JOINTS[j.index] for j in self.joints)}")
 
-    def apply(self, pose: np.ndarray) -> None:
-        """Pose the mapped joints: ``pose`` is ``(len(JOINTS), 4)`` h, p, r degrees and hips lift."""
-        lift = float(pose[JOINT_INDEX["hips"], CHANNEL_INDEX["z"]])
+    def apply(self, pose: np.ndarray, moved: list[bool] | None = None) -> None:
+        """Pose the mapped joints: ``pose`` is ``(len(JOINTS), 4)`` h, p, r degrees and hips lift.
+        ``moved`` (per canonical joint) says which changed since the last call; the others are left alone."""
+        hips = JOINT_INDEX["hips"]
+        lift = float(pose[hips, CHANNEL_INDEX["z"]])
+        moved = [True] * len(JOINTS) if moved is None else moved
         values = pose.tolist()
         for joint in self.joints:
+            if not (moved[joint.index] or (joint.lift is not None and moved[hips])):
+                continue
             h, p, r, _ = values[joint.index]
             if joint.conjugate is None:  # an unrotated bone: the canonical angles apply as they are
                 if joint.lift is None:
@@ -173,8 +178,7 @@ class RigBinding:
             quat = LQuaternionf()
             quat.setHpr(LVecBase3f(h, p, r))
             quat.extractToMatrix(rotation)
-            if joint.conjugate is not None:
-                rotation = joint.conjugate * rotation * joint.conjugate_inverse
+            rotation = joint.conjugate * rotation * joint.conjugate_inverse
             local = LMatrix4f(rotation) * joint.rest
             if joint.lift is not None:
                 local.setRow(3, local.getRow3(3) + joint.lift * lift)

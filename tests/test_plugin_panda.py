@@ -286,9 +286,9 @@ def test_the_panda_model_binds_through_a_joint_map(panda_base, make_plugin):
 
 # --- synchronisation and events ------------------------------------------------------------------
 def test_sync_report_and_messenger_events_in_a_scripted_run(panda_base, make_plugin):
-    from sdk import Event
+    from sdk import Event, ReflexBehavior
 
-    plugin = make_plugin(runtime=Runtime(seed=5))  # the default reflex behavior
+    plugin = make_plugin(runtime=Runtime(seed=5, behavior_factory=lambda c: ReflexBehavior(c.definition.reflexes)))
     mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
     plugin.attach(mira)
     seen = {}
