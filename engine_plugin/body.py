@@ -46,8 +46,10 @@ HEIGHT = 1.5
 #: The face card: the face image's full side in metres, its top edge's height, how far forward its middle
 #: is, and how much its edges curve back (in card sides).
 CARD_SIDE, CARD_TOP, CARD_FRONT, CARD_BULGE = 0.40, 1.50, 0.115, 0.88
-#: Nodes of a built body that game code may look up: the face card and the whole head.
+#: Name of the face card's node in a built body.
 FACE_CARD = "face_card"
+#: Texture row (from the bottom) just under the chin: face images frame the head above it.
+HEAD_BOTTOM_V = 0.18
 OUTLINE_WIDTH = 0.007
 
 
@@ -144,10 +146,11 @@ def _rgb(color: tuple[int, int, int]) -> tuple[float, float, float]:
     return tuple(c / 255.0 for c in color)  # type: ignore[return-value]
 
 
-def _face_card(side: float, top: float, front: float, segments: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The face card: the texture's square (``side`` wide, top edge at height ``top``), bulging forward
-    to ``front`` at its middle along a parabola, so side views have depth."""
-    u, v = np.meshgrid(np.linspace(0, 1, segments), np.linspace(0, 1, segments), indexing="ij")
+def _face_card(side: float, top: float, front: float, bottom_v: float = 0.0,
+               segments: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The face card: the texture's square (``side`` wide, top edge at height ``top``) from texture row
+    ``bottom_v`` up, bulging forward to ``front`` at its middle along a parabola, so side views have depth."""
+    u, v = np.meshgrid(np.linspace(0, 1, segments), np.linspace(bottom_v, 1, segments), indexing="ij")
     x = (u - 0.5) * side
     z = top - (1.0 - v) * side  # texture v grows upwards
     y = front - CARD_BULGE * x * x / side
@@ -265,9 +268,10 @@ def _new_egg() -> tuple[EggData, EggGroup, EggVertexPool]:
 
 
 def face_card(side: float) -> NodePath:
-    """A lone face card for a game's own model: ``side`` wide, centred on the origin, facing +Y."""
+    """A lone face card for a game's own model: the head part of the face image (down to just below the
+    chin, without the shoulders the image shows under it), ``side`` wide, centred on the origin, facing +Y."""
     data, root, pool = _new_egg()
-    positions, triangles, uvs = _face_card(side, side / 2, 0.0)
+    positions, triangles, uvs = _face_card(side, side * (1 - HEAD_BOTTOM_V) / 2, 0.0, HEAD_BOTTOM_V)
     part = _Part(FACE_CARD, positions, triangles, (1.0, 1.0, 1.0), np.zeros((len(positions), 0)), uvs, False)
     _emit(root, pool, [], {}, part, positions, triangles, part.color, _vertex_normals(positions, triangles))
     return NodePath(loadEggData(data))

@@ -2,8 +2,10 @@
 
 A character's face identity is drawn from a generator seeded by its appearance parameters (so copies of
 one definition look alike), with the style class taken from ``appearance["style"]``; appearance keys that
-are valid :class:`~sdk.procedural.identity.FaceIdentity` parameters override the draw. Identities are
-kept per appearance, in whichever process draws.
+are :class:`~sdk.procedural.identity.FaceIdentity` parameters override the draw when valid. Colours may
+also be given by name (``pink``, ``silver``: any name Pillow's ``ImageColor`` knows), and a hair style
+such as ``short_spiky`` falls back on its last word that names a style (``spiky``); anything else keeps
+the drawn value. Identities are kept per appearance, in whichever process draws.
 """
 
 from __future__ import annotations
@@ -14,16 +16,29 @@ import zlib
 from typing import Any, Mapping
 
 import numpy as np
+from PIL import ImageColor
 
 from sdk.errors import DefinitionError, InvalidArgumentError
 from sdk.procedural.expression import ExpressionParams
-from sdk.procedural.identity import STYLES, FaceIdentity, sample_identity
+from sdk.procedural.identity import HAIR_STYLES, STYLES, FaceIdentity, sample_identity
 from sdk.procedural.palette import Palette
 from sdk.procedural.render import MAX_SIZE, MIN_SIZE, render_face
 
 from .faces import BodyPalette, FaceSource
 
 _IDENTITY_KEYS = frozenset(f.name for f in dataclasses.fields(FaceIdentity))
+
+
+def _readable(key: str, value: Any) -> Any:
+    """An appearance value in the identity's own terms, where a name can be read as one."""
+    if key.endswith("_color") and isinstance(value, str) and not value.startswith("#"):
+        try:
+            return "#{:02x}{:02x}{:02x}".format(*ImageColor.getrgb(value)[:3])
+        except ValueError:
+            return value
+    if key == "hair_style" and isinstance(value, str) and value not in HAIR_STYLES:
+        return next((word for word in reversed(value.split("_")) if word in HAIR_STYLES), value)
+    return value
 
 
 def identity_for(appearance: Mapping[str, Any]) -> FaceIdentity:
@@ -34,9 +49,9 @@ def identity_for(appearance: Mapping[str, Any]) -> FaceIdentity:
     for key, value in appearance.items():
         if key in _IDENTITY_KEYS:
             try:
-                identity = dataclasses.replace(identity, **{key: value})
+                identity = dataclasses.replace(identity, **{key: _readable(key, value)})
             except DefinitionError:
-                continue  # e.g. a colour given by name: keep the drawn one
+                continue  # not something the renderer can draw: keep the drawn value
     return identity
 
 

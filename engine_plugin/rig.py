@@ -59,7 +59,7 @@ PANDA_JOINT_MAP = JointMap(
         "thigh_l": "Bone_lr_leg_upper", "shin_l": "Bone_lr_leg_lower",
         "thigh_r": "Bone_rr_leg_upper", "shin_r": "Bone_rr_leg_lower",
     },
-    forward=180.0, face_center=(0.0, -235.0, 60.0), face_size=260.0,
+    forward=180.0, face_center=(0.0, -300.0, 50.0), face_size=280.0,
 )
 
 

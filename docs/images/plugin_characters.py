@@ -1,5 +1,5 @@
 """Regenerates ``plugin_characters.png``: the three sample characters and the panda model, attached to
-the plugin, a second after the player greets Mira, taunts Bram, gives the panda a gift and thunder
+the plugin, a second after the player gives Mira a gift, taunts Bram, greets the panda and thunder
 frightens Yuki.
 
     LP_NUM_THREADS=1 python docs/images/plugin_characters.py
@@ -49,13 +49,13 @@ def main() -> None:
     panda.setH(150)
     plugin.attach(runtime.spawn(asset_path("characters", "mira.yaml"), "panda"), panda, rig=PANDA_JOINT_MAP)
 
-    runtime.emit(Event("greet", receiver="mira", sender="player"))
-    runtime.emit(Event("gift", receiver="panda", sender="player"))
+    runtime.emit(Event("gift", receiver="mira", sender="player"))
+    runtime.emit(Event("greet", receiver="panda", sender="player"))
     runtime.emit(Event("taunt", receiver="bram", sender="player"))
     runtime.emit(Event("thunder", receiver="yuki", sender="world"))
     base.cam.setPos(0.2, 4.6, 1.35)
     base.cam.lookAt(0.0, 0, 0.82)
-    for _ in range(36):  # 1.2 s of game time; the clock is not real time, so give the face worker time
+    for _ in range(30):  # 1 s of game time; the clock is not real time, so give the face worker time
         base.taskMgr.step()
         time.sleep(0.02)
     out = Path(__file__).with_suffix(".png")
