@@ -9,25 +9,30 @@ they are free, urgent ones first (the face must change its dominant emotion), th
 never two at once for one character. Each thread draws either itself or in a worker process:
 
 * ``"thread"`` suits face sources that release the GIL while they work (ONNX Runtime, sleeps);
-* ``"process"`` (spawned, without Panda3D) suits pure-Python renderers such as the procedural one, whose
-  GIL hold would otherwise delay the main thread by up to the interpreter's switch interval; the thread
-  then only waits for the process's answer.
+* ``"process"`` suits pure-Python renderers such as the procedural one, whose GIL hold would otherwise
+  delay the main thread by up to the interpreter's switch interval: each thread then owns a worker
+  interpreter (``python -c``, the same import path, no Panda3D), sends it requests over a pipe and waits
+  for the answer with the GIL released. A fresh interpreter rather than ``multiprocessing``, because
+  spawning would re-run the game's main script, which Panda3D scripts rarely guard with
+  ``if __name__ == "__main__"``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 import warnings
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
 
-from sdk.errors import InvalidArgumentError
+from sdk.errors import InvalidArgumentError, ModelLoadError
 
 from .faces import FaceSource, panda_layout
 
@@ -66,16 +71,57 @@ def _draw(source: FaceSource, request: FaceRequest) -> bytes:
     return panda_layout(rgba, source.size)
 
 
-_process_source: FaceSource | None = None
+class _FaceProcess:
+    """A worker interpreter drawing faces for one worker thread: it gets the face source once, then
+    answers each pickled request with ``("ok", data)`` or ``("error", message)`` (see :func:`serve`)."""
+
+    def __init__(self, source: FaceSource):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.process = subprocess.Popen([sys.executable, "-c", "from engine_plugin.worker import serve; serve()"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._send(source)
+
+    def _send(self, message: Any) -> None:
+        pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.flush()
+
+    def draw(self, request: FaceRequest) -> bytes:
+        try:
+            self._send(request)
+            status, payload = pickle.load(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            raise ModelLoadError(f"face worker process exited with status {self.process.poll()}") from None
+        if status != "ok":
+            raise RuntimeError(payload)
+        return payload
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()  # the worker's loop ends at end of input
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
-def _install_source(source: FaceSource) -> None:
-    global _process_source
-    _process_source = source
-
-
-def _draw_in_process(request: FaceRequest) -> bytes:
-    return _draw(_process_source, request)
+def serve() -> None:
+    """The worker interpreter's loop: read the face source, then draw each request until end of input."""
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # stray prints of a face source must not corrupt the answers
+    source = pickle.load(requests)
+    while True:
+        try:
+            request = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer = ("ok", _draw(source, request))
+        except Exception as error:  # reported to the game as a failed face, not a dead worker
+            answer = ("error", f"{type(error).__name__}: {error}")
+        pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.flush()
 
 
 class FaceWorker:
@@ -93,13 +139,10 @@ class FaceWorker:
         self._lock = threading.Condition()
         self._waiting: dict[str, FaceRequest] = {}
         self._in_flight: dict[str, FaceRequest] = {}
-        self._finished: deque[tuple[FaceRequest, bytes | None, BaseException | None]] = deque()
+        self._finished: deque[tuple[FaceRequest, bytes | None, Exception | None]] = deque()
         self._closed = False
-        self._pool = None
-        if kind == "process":
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_install_source, initargs=(source,))
-        self._threads = [threading.Thread(target=self._loop, name=f"anisync-face-{i}", daemon=True)
+        self._processes = [_FaceProcess(source) for _ in range(workers)] if kind == "process" else []
+        self._threads = [threading.Thread(target=self._loop, args=(i,), name=f"anisync-face-{i}", daemon=True)
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
@@ -136,7 +179,8 @@ class FaceWorker:
                 return request
         return None
 
-    def _loop(self) -> None:
+    def _loop(self, index: int) -> None:
+        draw = self._processes[index].draw if self._processes else lambda request: _draw(self.source, request)
         while True:
             with self._lock:
                 while not self._closed and (request := self._next()) is None:
@@ -148,11 +192,8 @@ class FaceWorker:
                 self.submitted += 1
             data, error = None, None
             try:
-                if self._pool is None:
-                    data = _draw(self.source, request)
-                else:
-                    data = self._pool.submit(_draw_in_process, request).result()
-            except BaseException as failure:  # reported on the main thread by poll()
+                data = draw(request)
+            except Exception as failure:  # reported on the main thread by poll()
                 error = failure
             with self._lock:
                 if self._in_flight.get(request.character_id) is request:  # not forgotten meanwhile
@@ -191,5 +232,5 @@ class FaceWorker:
             self._waiting.clear()
             self._in_flight.clear()
             self._lock.notify_all()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in self._processes:
+            process.close()

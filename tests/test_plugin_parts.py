@@ -1,8 +1,12 @@
 """The plugin's parts that need no window: quantisation, texture layout, face cache, worker, actions, sync."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -139,18 +143,29 @@ def test_worker_rejects_bad_arguments(kwargs, name):
         FaceWorker(GatedFaces(), **kwargs)
 
 
-def test_process_worker_draws_procedural_faces():
-    from engine_plugin.procedural import ProceduralFaceSource
-
-    worker = FaceWorker(ProceduralFaceSource(64), "process")
-    try:
-        worker.request(_request("mira", 1, joy=0.9))
-        finished = []
-        _wait_for(lambda: finished.extend(worker.poll()) or finished, seconds=120)
-        face = np.frombuffer(finished[0].data, np.uint8).reshape(64, 64, 4)
-        assert face[..., 3].max() == 255 and face[..., 3].min() == 0  # a head on a transparent ground
-    finally:
-        worker.close()
+def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_main(tmp_path):
+    script = tmp_path / "game.py"  # like many Panda3D scripts: no `if __name__ == "__main__"` guard
+    script.write_text(
+        "import time\n"
+        "import numpy as np\n"
+        "from engine_plugin.faces import quantise\n"
+        "from engine_plugin.procedural import ProceduralFaceSource\n"
+        "from engine_plugin.worker import FaceRequest, FaceWorker\n"
+        "print('main ran', flush=True)\n"
+        "worker = FaceWorker(ProceduralFaceSource(64), 'process')\n"
+        "levels, vectors = quantise(np.array([0.05, 0.05, 0.05, 0.9, 0.3, 0.05, 0.05]), 0.125)\n"
+        "worker.request(FaceRequest('mira', {'style': 'cute'}, levels[0], vectors[0]))\n"
+        "while not (finished := worker.poll()):\n"
+        "    time.sleep(0.01)\n"
+        "face = np.frombuffer(finished[0].data, np.uint8).reshape(64, 64, 4)\n"
+        "print('alpha', face[..., 3].min(), face[..., 3].max())\n"
+        "worker.close()\n", encoding="utf-8")
+    root = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("main ran") == 1
+    assert "alpha 0 255" in result.stdout  # a head on a transparent ground
 
 
 # --- actions -------------------------------------------------------------------------------------
