@@ -110,7 +110,7 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
     runtime = Runtime(seed=args.seed)
     spawn_samples(runtime, npcs)
     plugin = AnisyncPlugin(base, runtime, face_source=ProceduralFaceSource(args.size), worker=args.worker,
-                           workers=args.workers)
+                           workers=args.workers, cache_bytes=int(args.cache_mib * 2**20))
     columns = math.ceil(math.sqrt(npcs))
     for i, character in enumerate(runtime):
         view = plugin.attach(character)
@@ -211,6 +211,7 @@ def register(commands) -> None:
     parser.add_argument("--broadcasts", type=float, default=0.1,
                         help="events to everyone (bell, thunder) per second (default 0.1)")
     parser.add_argument("--size", type=int, default=256, help="face texture side in pixels (default 256)")
+    parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB (default 64)")
     parser.add_argument("--worker", choices=("process", "thread"), default="process", help="face worker kind (default process)")
     parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")
     parser.add_argument("--window", type=_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")

@@ -274,7 +274,9 @@ def face_card(side: float) -> NodePath:
     positions, triangles, uvs = _face_card(side, side * (1 - HEAD_BOTTOM_V) / 2, 0.0, HEAD_BOTTOM_V)
     part = _Part(FACE_CARD, positions, triangles, (1.0, 1.0, 1.0), np.zeros((len(positions), 0)), uvs, False)
     _emit(root, pool, [], {}, part, positions, triangles, part.color, _vertex_normals(positions, triangles))
-    return NodePath(loadEggData(data))
+    card = NodePath(loadEggData(data))
+    card.setName(FACE_CARD)
+    return card
 
 
 @functools.lru_cache(maxsize=32)

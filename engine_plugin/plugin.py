@@ -196,9 +196,11 @@ class AnisyncPlugin:
             node.reparentTo(self.base.render)
             rig = HUMANOID_JOINT_MAP
         binding = RigBinding.bind(node, rig, self.actions.driven_joints) if isinstance(node, Actor) else None
-        owns_face_node = face is None and isinstance(node, Actor) and not owns_node
-        if face is None:
-            face = node.find(f"**/{FACE_CARD}") if owns_node else self._face_card(node, rig, binding) if owns_face_node else node
+        owns_face_node = face is None and binding is not None and not owns_node
+        if owns_face_node:
+            face = self._face_card(node, rig, binding)
+        elif face is None:
+            face = node.find(f"**/{FACE_CARD}") if owns_node else node
         texture = self._new_texture(character.id)
         face.setTexture(texture, 1)
         face.setTransparency(TransparencyAttrib.M_dual)
@@ -230,8 +232,11 @@ class AnisyncPlugin:
         view.face_node.clearTexture()
         view.texture.releaseAll()
         view.texture.clearRamImage()
-        if view.owns_face_node:
-            view.face_node.removeNode()
+        if view.owns_face_node:  # the card and the node that follows the head joint
+            anchor = view.face_node.getParent()
+            for joint in view.node.getJoints(jointName=view.binding.joint_map.joints["head"]):
+                joint.removeNetTransform(anchor.node())
+            anchor.removeNode()
         if view.owns_node:
             view.node.cleanup()
             view.node.removeNode()
