@@ -1,5 +1,6 @@
 """The plugin's parts that need no window: quantisation, texture layout, face cache, worker, actions, sync."""
 
+import json
 import os
 import subprocess
 import sys
@@ -218,3 +219,27 @@ def test_sync_rate_of_a_crafted_trace():
     assert (tracker.counted, tracker.agreed, tracker.excluded) == (85, 55, 30)
     assert sync_rate(frames, settle=0.5) == pytest.approx(55 / 85)
     assert sync_rate([]) is None
+
+
+# --- bench command -------------------------------------------------------------------------------
+def test_bench_plugin_writes_its_documented_json(tmp_path):
+    out = tmp_path / "plugin.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "2", "--seconds", "0.5", "--warmup", "0.3",
+         "--size", "64", "--worker", "thread", "--window", "64x64", "--json", str(out)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "LP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "2 NPCs  plugin" in result.stdout
+    report = json.loads(out.read_text())
+    (figures,) = report["results"]
+    assert figures["npcs"] == 2 and figures["frames"] > 0 and 0.0 <= figures["cache"]["hit_rate"] <= 1.0
+    for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms"):
+        assert set(figures[key]) == {"p50", "p95", "count"}
+    assert set(figures["plugin_phase_ms_p50"]) == {"total", "runtime_update", "faces", "bodies", "sync"}
+    assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
+
+
+def test_bench_plugin_names_a_bad_argument():
+    result = subprocess.run([sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--npcs" in result.stderr
