@@ -9,15 +9,17 @@ toward a target); its left side is -X. Angles are relative to the rest pose: arm
 straight. Mirrored tracks come in pairs (``_l`` / ``_r``) with ``h`` and ``r`` negated on the right side,
 so a positive ``r`` raises either arm sideways and a positive ``p`` swings either limb forward.
 
-**Expression intensity drives the motion** (seed 002 section 3.3.1, table 2: the start and end angles of
-a behavior's joint rotation grow with the expression angle, from a few degrees at a frontal 0° face to
-about π/2 at 80°). Here the expression angle is ``θ = 80° · k``, where ``k`` is the dominant component of
-the character's expression vector mapped linearly from ``[0.3, 0.9]`` onto ``[0, 1]``:
+**Expression intensity drives the motion.** Seed 002 (section 3.3.1, table 2) lets the start and end
+angles of a behavior's joint rotation grow with the expression angle, roughly in step: 0-π/18 at a
+frontal 0° face, π/6-2π/9 at 30°, 7π/18-4π/9 at 70°. Here the expression angle is ``θ = 80° · k``, where
+``k`` is the dominant component of the character's expression vector mapped linearly from ``[0.3, 0.9]``
+onto ``[0, 1]``, and:
 
-* both joint angles of a scaled track are multiplied by the gain ``g = 0.4 + 0.6 · k`` (``θ/80°`` of the
-  way from 40 % to 100 % of the authored range), so a mildly pleased wave lifts the arm to 58° and an
+* both the start and the end angle of a scaled track are multiplied by the gain ``g = 0.4 + 0.6 · θ/80°``,
+  so both grow linearly with ``θ`` as in the table, from 40 % of the authored range (not 0, so that a calm
+  character still visibly does what it does) to 100 %: a mildly pleased wave lifts the arm to 58°, an
   ecstatic one to 145°;
-* the tempo (every track's frequency) is multiplied by ``0.8 + 0.4 · k``: stronger feelings move faster.
+* the tempo (every track's frequency) is multiplied by ``0.8 + 0.4 · θ/80°``: stronger feelings move faster.
 
 Posture tracks (sitting, hiding) are not scaled: half a sit would float in the air.
 """

@@ -39,13 +39,14 @@ class JointMap:
             180 for a model that faces -Y.
         face_center: where the face card goes, relative to the rig's head joint at rest, in the model's
             own units and axes; ``face_size`` is the card's side in the same units.
+        height: the model's standing height in its own units, which scales the hips lift; None measures
+            it from the model's bounds.
     """
 
     joints: Mapping[str, str]
     forward: float = 0.0
     face_center: tuple[float, float, float] = (0.0, 0.0, 0.0)
     face_size: float = 0.4
-    #: The model's height in its own units; None measures it from the model's bounds.
     height: float | None = None
 
 
