@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "sdk.headless",
     "sdk.behavior.bpfa_commands",
     "sdk.behavior.show",
+    "sdk.behavior.bench",
     "engine_plugin.bench",
 )
 

@@ -156,6 +156,15 @@ class EventBus:
                 raise EventError(f"snapshot queue {receiver!r}: no such receiver is registered")
             self._queues[receiver] = deque(Event(**event) for event in events)
 
+    def deliver_all(self, start: float, end: float) -> list[tuple[str, list[tuple[float, Event]]]]:
+        """:meth:`deliver` for every receiver with queued events; returns ``(receiver, due)`` pairs, in
+        registration order, for those that got any."""
+        delivered = []
+        for receiver, queue in self._queues.items():
+            if queue and (due := self.deliver(receiver, start, end)):
+                delivered.append((receiver, due))
+        return delivered
+
     def pending(self, receiver: str) -> int:
         """How many events wait in ``receiver``'s queue."""
         return len(self._queues.get(receiver, ()))

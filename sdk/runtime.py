@@ -30,6 +30,8 @@ from .character import Behavior, Character, CharacterDefinition
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
 from .errors import EventError, InvalidArgumentError
 from .events import Event, EventBus
+from .behavior.scheduler import BehaviorScheduler
+from .behavior.tree import TreeBehavior
 from .reflex import ReflexBehavior
 
 
@@ -45,8 +47,6 @@ class TraceRecord(NamedTuple):
 def _default_behavior(character: Character) -> Behavior:
     tree = character.definition.tree
     if tree is not None:
-        from .behavior.tree import TreeBehavior  # already imported: loading the definition needed it
-
         return TreeBehavior(tree)
     return ReflexBehavior(character.definition.reflexes)
 
@@ -62,13 +62,15 @@ class Runtime:
             backlog (after a stall) is dropped and counted in ``dropped_steps`` instead of snowballing.
         queue_capacity: events each character's queue holds before the oldest is dropped.
         trace_limit: trace records kept (the oldest go first); 0 turns tracing off.
+        scheduler: decides when behavior trees tick (default: :class:`BehaviorScheduler`, on change).
         behavior_factory: makes the behavior of each spawned character (default: a
             :class:`~sdk.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
     """
 
     def __init__(self, seed: int = 0, *, fixed_step: float | None = None, max_substeps: int = 8,
                  queue_capacity: int = 64, trace_limit: int = 100_000,
-                 behavior_factory: Callable[[Character], Behavior] = _default_behavior):
+                 behavior_factory: Callable[[Character], Behavior] = _default_behavior,
+                 scheduler: BehaviorScheduler | None = None):
         if fixed_step is not None and not (math.isfinite(fixed_step) and fixed_step > 0):
             raise InvalidArgumentError(f"fixed_step: expected a positive number of seconds or None, got {fixed_step!r}")
         if not (isinstance(max_substeps, int) and max_substeps > 0):
@@ -91,6 +93,8 @@ class Runtime:
         self._accumulator = 0.0
         self._next_event_id = 1
         self._subscribers: list[tuple[Callable[[Character, EmotionChange], None], float]] = []
+        #: Decides which behavior trees tick in each update (see :mod:`sdk.behavior.scheduler`).
+        self.scheduler = scheduler if scheduler is not None else BehaviorScheduler()
 
     # --- characters --------------------------------------------------------------------------------
     def spawn(self, definition: CharacterDefinition | str | Path, character_id: str | None = None) -> Character:
@@ -112,6 +116,7 @@ class Runtime:
         character = Character(character_id, definition, rng, self.emit, emotion)
         self._by_row[emotion.row] = character
         self._last_dominant = None
+        self.scheduler.reset()
         character.behavior = self.behavior_factory(character)
         self.characters[character_id] = character
         self.bus.register(character_id, definition.groups)
@@ -130,6 +135,7 @@ class Runtime:
         self.emotions.release(character.emotion.row)
         del self._by_row[character.emotion.row]
         self._last_dominant = None
+        self.scheduler.reset()
         self._record(character_id, "despawn", "")
         return character
 
@@ -201,7 +207,7 @@ class Runtime:
 
     def _step(self, dt: float) -> None:
         start, end = self.time, self.time + dt
-        deliveries = [(c, events) for c in self.characters.values() if (events := self.bus.deliver(c.id, start, end))]
+        deliveries = [(self.characters[receiver], due) for receiver, due in self.bus.deliver_all(start, end)]
         self.time = end
         self.steps += 1
         if self._last_dominant is None:
@@ -210,8 +216,8 @@ class Runtime:
         activities = [character.behavior.activity for character in characters]
         self._react(deliveries)
         self.emotions.advance_to(end)
+        self.scheduler.step(characters, self.emotions, end, dt, (c.id for c, _ in deliveries))
         for character, before in zip(characters, activities):
-            character.behavior.update(character, dt)
             if character.behavior.activity != before:
                 self._record(character.id, "activity", character.behavior.activity)
             character.emotion.notify()
@@ -262,6 +268,7 @@ class Runtime:
         self._accumulator, self._next_event_id = data["accumulator"], data["next_event_id"]
         self.bus.restore(data["queues"])
         self._last_dominant = None  # dominant emotions are re-read, not compared with the pre-restore world
+        self.scheduler.reset()
         for character_id, state in data["characters"].items():
             self.characters[character_id].restore(state)
 

@@ -50,3 +50,18 @@ def panda_base():
     clock.setFrameRate(30)
     yield base
     base.destroy()
+
+
+def scripted_world(seed: int, seconds: int, characters: int, events_per_second: float, **runtime_options):
+    """A runtime with ``characters`` shipped samples run ``seconds`` in the headless world script at 30 Hz."""
+    from sdk import Runtime
+    from sdk.headless import WorldScript, spawn_samples
+
+    runtime = Runtime(seed=seed, **runtime_options)
+    spawn_samples(runtime, characters)
+    script = WorldScript(runtime, seed=seed, events_per_second=events_per_second)
+    for second in range(seconds):
+        script.schedule_second(float(second))
+        for _ in range(30):
+            runtime.update(1 / 30)
+    return runtime

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -127,11 +129,15 @@ def test_show_prints_the_tree_of_a_tree_file_or_a_character(capsys):
 
 
 def test_show_runs_and_traces_every_tick(capsys):
-    assert main(["behavior", "show", str(asset_path("characters", "mira.yaml")), "--run", "1", "--trace", "--rate", "4"]) == 0
+    mira = str(asset_path("characters", "mira.yaml"))
+    assert main(["behavior", "show", mira, "--run", "1", "--trace", "--rate", "4", "--tick-every-update"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[2] for line in out.splitlines() if line.startswith("t=")] == ["1", "2", "3", "4"]
     assert any(line.split()[:2] == ["villager", "RUNNING"] and line.endswith(" us") for line in out.splitlines())
-    assert "done: 4 ticks" in out
+    assert "done: 4 ticks in 4 updates" in out
+    assert main(["behavior", "show", mira, "--run", "3", "--trace", "--rate", "20"]) == 0
+    ticks = int(re.search(r"done: (\d+) ticks in 60 updates", capsys.readouterr().out).group(1))
+    assert 1 <= ticks < 60  # scheduled: only when something changed
 
 
 def test_show_errors(write_yaml, capsys):

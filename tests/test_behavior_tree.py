@@ -1,5 +1,5 @@
 import json
-from dataclasses import dataclass
+import shutil
 
 import numpy as np
 import py_trees
@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from sdk import EMOTIONS, CharacterDefinition, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
-from sdk.behavior.library import BehaviorLibrary, CompositeBehavior
+from sdk.behavior.library import BehaviorLibrary
 from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
 from sdk.headless import WorldScript
 
@@ -152,15 +152,21 @@ def test_tick_and_advance_are_separate(grow):
     runtime, character = grow("a", a=True)
     runtime.update(0.1)
     behavior = character.behavior
-    assert not behavior.due
+    assert behavior.due  # the first tick started a: not yet known to be a fixed point
+    runtime.update(0.1)
+    assert not behavior.due  # a tick that changed nothing: settled
     behavior.advance(character, 1.0)  # the action is done, but only a tick notices
     assert behavior.due and character.activity == "act_a"
     started = queued(runtime, "behavior_started")
     behavior.tick(character)
-    assert not behavior.due and len(queued(runtime, "behavior_started")) == len(started) + 1  # a started again
+    assert len(queued(runtime, "behavior_started")) == len(started) + 1  # a started again
+    behavior.tick(character)
+    assert not behavior.due
     behavior.blackboard.set("a", False)
     behavior.tick(character)
-    assert character.activity == "idle" and not behavior.due  # failed: only a trigger change can help
+    assert character.activity == "idle" and behavior.due  # it just failed: the next tick starts it over
+    behavior.tick(character)
+    assert character.activity == "idle" and not behavior.due  # failed again: only a trigger change can help
 
 
 @pytest.mark.parametrize("root, key, expected", [
@@ -205,70 +211,38 @@ def test_restore_needs_the_same_tree(grow):
 
 
 # --- composite behaviors (the BPFA's contract) --------------------------------------------------------
-@dataclass
-class FakeRun:
-    step: int = 0
-
-    def to_data(self):
-        return {"step": self.step}
-
-    @classmethod
-    def from_data(cls, data):
-        return cls(data["step"])
-
-
-class FakeBPFA:
-    """Bows, then waves at the next greeting, then smiles at the one after, and is done."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def start(self):
-        return FakeRun()
-
-    def fire(self, run, event, character):
-        if event != "greet":
-            return False
-        run.step += 1
-        return True
-
-    def advance(self, run, dt, character):
-        pass
-
-    def current_action(self, run):
-        return ("bow", "wave", "smile")[min(run.step, 2)]
-
-    def finished(self, run):
-        return run.step >= 3
-
-    def check_run(self, run):
-        if not 0 <= run.step <= 3:
-            raise InvalidArgumentError(f"run: step {run.step} is not a step of the fake")
-
-
-def test_a_composite_behavior_runs_through_the_bpfa_contract(tmp_path):
+def test_a_composite_behavior_runs_through_the_bpfa(tmp_path):
+    (tmp_path / "bpfa").mkdir()
+    shutil.copy(asset_path("behaviors", "bpfa", "greet.yaml"), tmp_path / "bpfa" / "greet.yaml")
     data = {**LIBRARY, "autonomous": {**LIBRARY["autonomous"], "greet_back": {
         "trigger": "true", "orientation": "positive", "run": {"bpfa": "greet"}}}}
-    library = BehaviorLibrary.from_dict(data, tmp_path / "library.yaml",
-                                        composite_loader=lambda path: CompositeBehavior(FakeBPFA(path), FakeRun))
-    assert library.autonomous["greet_back"].runner.bpfa.path == tmp_path / "bpfa" / "greet.yaml"
+    library = BehaviorLibrary.from_dict(data, tmp_path / "library.yaml")
     tree = TreeDefinition.from_dict({"root": {"selector": {"children": ["greet_back", "rest"]}}}, None, library)
-    runtime = Runtime(seed=0, behavior_factory=lambda character: TreeBehavior(tree))
+
+    def run(runtime, character, seconds):
+        seen = []
+        for _ in range(int(seconds * 20)):
+            runtime.update(0.05)
+            if not seen or seen[-1] != character.activity:
+                seen.append(character.activity)
+        return seen
+
+    runtime = Runtime(seed=3, behavior_factory=lambda character: TreeBehavior(tree))
     character = runtime.spawn(CharacterDefinition.from_dict({"id": "t"}))
-    seen = []
-    for _ in range(4):
-        runtime.emit(Event("greet", receiver="t", sender="player"))
-        runtime.update(0.1)
-        seen.append(character.activity)
-    saved = character.behavior.snapshot()
-    assert seen == ["bow", "wave", "smile", "bow"]  # the third greeting ends it; the tree starts it again
-    runtime.emit(Event("greet", receiver="t", sender="player"))
-    runtime.update(0.1)
-    character.behavior.restore(json.loads(json.dumps(saved)))
-    assert character.activity == "bow"
-    saved["nodes"][0]["run"]["step"] = 7
-    with pytest.raises(InvalidArgumentError, match="step 7"):
-        character.behavior.restore(saved)
+    first = run(runtime, character, 8)
+    assert first[0] == "walk" and set(first) - {"walk", "idle"} <= {"wave", "jump", "bow", "nod", "laugh"}
+    assert first.count("walk") >= 2  # greet reached its final state; the tree started it again
+    runtime.emit(Event("player_left", receiver="t", sender="player"))  # greet's own external event
+    runtime.update(0.05)
+    saved = runtime.snapshot()
+    later = run(runtime, character, 6)
+    runtime.restore(json.loads(json.dumps(saved)))
+    assert run(runtime, character, 6) == later
+    broken = character.behavior.snapshot()
+    (running,) = [node for node in broken["nodes"] if node.get("run")]
+    running["run"]["state"] = "nowhere"
+    with pytest.raises(InvalidArgumentError, match="'nowhere' is not a state of BPFA 'greet'"):
+        character.behavior.restore(broken)
 
 
 def test_composite_behavior_takes_no_duration():

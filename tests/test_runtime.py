@@ -4,15 +4,11 @@ import pytest
 from sdk import EMOTIONS, Event, InvalidArgumentError, Runtime
 from sdk.headless import WorldScript, spawn_samples
 
+from conftest import scripted_world
 
-def _scripted_run(seed: int, seconds: int = 8, characters: int = 6) -> tuple[list, Runtime]:
-    runtime = Runtime(seed=seed)
-    spawn_samples(runtime, characters)
-    script = WorldScript(runtime, seed=seed, events_per_second=3)
-    for second in range(seconds):
-        script.schedule_second(float(second))
-        for _ in range(30):
-            runtime.update(1 / 30)
+
+def _scripted_run(seed: int) -> tuple[list, Runtime]:
+    runtime = scripted_world(seed=seed, seconds=8, characters=6, events_per_second=3)
     return list(runtime.trace), runtime
 
 

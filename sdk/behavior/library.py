@@ -223,8 +223,13 @@ class InteractiveBehavior:
 class Blackboard:
     """The values triggers read as ``bb.<key>``: only declared keys, each keeping its declared type.
 
-    ``values`` is the plain dict that expressions evaluate against; change it only through :meth:`set`.
+    ``values`` is the plain dict that expressions evaluate against; change it only through :meth:`set`
+    or :meth:`restore`, which count every change in :attr:`changes` so that the scheduler can skip
+    re-reading the blackboards of hundreds of characters when none changed.
     """
+
+    #: Changes to any blackboard since the program started.
+    changes = 0
 
     def __init__(self, spec: Record, values: Mapping[str, Any]):
         self._spec = spec
@@ -242,6 +247,7 @@ class Blackboard:
             self.values[key] = field.spec.check(value, None, key)
         except DefinitionError as error:
             raise InvalidArgumentError(f"blackboard {error}") from None
+        Blackboard.changes += 1
 
     def snapshot(self) -> dict:
         """The values as plain data."""
@@ -250,6 +256,7 @@ class Blackboard:
     def restore(self, data: Mapping[str, Any]) -> None:
         """Put back the values of a :meth:`snapshot`."""
         self.values = dict(data)
+        Blackboard.changes += 1
 
 
 @dataclass(frozen=True, eq=False)

@@ -93,16 +93,19 @@ def _trace_visitor(clock: Callable[[], float]):
     return TraceVisitor()
 
 
-def show(path: Path, *, unicode: bool, seconds: int, trace: bool, rate: int, seed: int) -> None:
-    """Print the tree of ``path``; with ``seconds`` > 0, run it and print what happens."""
+def show(path: Path, *, unicode: bool, seconds: int, trace: bool, rate: int, seed: int,
+         tick_every_update: bool = False) -> None:
+    """Print the tree of ``path``; with ``seconds`` > 0, run it and print what happens. The run ticks
+    the tree when the scheduler says so (on change), or every update with ``tick_every_update``."""
     tree, definition = _load(path)
     print(describe(tree, unicode))
     if seconds <= 0:
         return
     from ..headless import WorldScript, format_second
     from ..runtime import Runtime
+    from .scheduler import BehaviorScheduler
 
-    runtime = Runtime(seed=seed)
+    runtime = Runtime(seed=seed, scheduler=BehaviorScheduler(tick_every_update=tick_every_update))
     character = runtime.spawn(definition)
     behavior = character.behavior
     if trace:
@@ -126,7 +129,8 @@ def show(path: Path, *, unicode: bool, seconds: int, trace: bool, rate: int, see
         if not trace:
             print(format_second(runtime, second + 1, told))
     mean, longest = 1e6 * sum(durations) / len(durations), 1e6 * max(durations)
-    print(f"\ndone: {len(durations)} ticks, {mean:.1f} us per tick on average, {longest:.1f} us at most"
+    print(f"\ndone: {len(durations)} ticks in {seconds * rate} updates, {mean:.1f} us per tick on average, "
+          f"{longest:.1f} us at most"
           + (" (with the trace's own cost)" if trace else ""))
 
 
@@ -135,7 +139,8 @@ def _command(args: argparse.Namespace) -> int:
         from ..errors import InvalidArgumentError
 
         raise InvalidArgumentError("--trace: needs --run SECONDS")
-    show(Path(args.file), unicode=not args.ascii, seconds=args.run, trace=args.trace, rate=args.rate, seed=args.seed)
+    show(Path(args.file), unicode=not args.ascii, seconds=args.run, trace=args.trace, rate=args.rate, seed=args.seed,
+         tick_every_update=args.tick_every_update)
     return 0
 
 
@@ -149,3 +154,5 @@ def register(commands) -> None:
     parser.add_argument("--trace", action="store_true", help="with --run: print every tick's node statuses and times")
     parser.add_argument("--rate", type=_positive_int, default=10, help="updates per second of the run (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the character and the script (default 0)")
+    parser.add_argument("--tick-every-update", action="store_true",
+                        help="with --run: tick the tree every update instead of only when something changed")

@@ -392,6 +392,10 @@ class TreeBehavior:
         self._tree: py_trees.trees.BehaviourTree | None = None
         #: Who last sent this character an event (the sufferer of ``target`` behaviors).
         self.target: str | None = None
+        self._counters = [(node, attribute) for node in self._nodes for kind, attribute in _NODE_STATE
+                          if isinstance(node, kind)]
+        self._settled = False  # the last tick changed nothing
+        self._running: list[BehaviorLeaf] = []
 
     @property
     def triggers(self) -> tuple[Expression, ...]:
@@ -400,16 +404,16 @@ class TreeBehavior:
 
     @property
     def running(self) -> list[BehaviorLeaf]:
-        """The leaves whose behavior runs now, left to right."""
-        return [leaf for leaf in self._leaves if leaf.run is not None]
+        """The leaves whose behavior runs now, left to right (only a tick or a restore changes them)."""
+        return self._running
+
+    def _find_running(self) -> None:
+        self._running = [leaf for leaf in self._leaves if leaf.run is not None]
 
     @property
     def activity(self) -> str:
         """The action of the leftmost running behavior, or ``"idle"``."""
-        for leaf in self._leaves:
-            if leaf.run is not None:
-                return leaf.action
-        return "idle"
+        return self._running[0].action if self._running else "idle"
 
     @property
     def actions(self) -> tuple[str, ...]:
@@ -419,10 +423,20 @@ class TreeBehavior:
     @property
     def due(self) -> bool:
         """Whether a tick is needed although no trigger changed: a running action is done, a timeout
-        expired, or nothing runs although the tree has not failed (it is between steps, or not started)."""
-        return (self._idle_midway()
+        expired, or the last tick changed something (a status, a running action, a counter). A tick that
+        changes nothing is a fixed point: with the same triggers, the next one would change nothing
+        either. One that changed something may not be: a selector retries a branch that just failed, a
+        tree that completed starts over."""
+        return (not self._settled
                 or any(leaf.rule.runner.finished(leaf.run) for leaf in self.running)
                 or any(node.status == Status.RUNNING and node.expired for node in self._timeouts))
+
+    def _fingerprint(self) -> tuple:
+        """Everything a tick can change: statuses, which runs are running, counters and deadlines. The
+        ids of runs are safe to compare because :meth:`tick` holds the previous runs while comparing."""
+        return (tuple(node.status for node in self._nodes),
+                tuple(id(leaf.run) if leaf.run is not None else 0 for leaf in self._leaves),
+                tuple(getattr(node, attribute) for node, attribute in self._counters))
 
     def _idle_midway(self) -> bool:
         """Nothing runs, yet the tree has not failed: it completed, is between steps, or never ran."""
@@ -452,6 +466,7 @@ class TreeBehavior:
         character goes straight on to its next behavior instead of idling for one update.
         """
         self._context.character = character
+        fingerprint = self._fingerprint()
         before = {leaf: leaf.run for leaf in self._leaves if leaf.run is not None}
         for _ in range(MAX_TICKS):
             if self._tree is None:
@@ -470,7 +485,9 @@ class TreeBehavior:
             if leaf.run is not None and leaf.run is not previous:
                 character.emit("behavior_started", payload={
                     "behavior": leaf.name, "action": leaf.action, "sufferer": self._sufferer(leaf, character)})
-        running = self.running
+        self._settled = self._fingerprint() == fingerprint
+        self._find_running()
+        running = self._running
         if list(before) != running:  # the running set changed: so did the sum of aims
             character.emotion.set_aim(sum(leaf.rule.aim for leaf in running) if running else None)
 
@@ -515,6 +532,8 @@ class TreeBehavior:
         self.blackboard.restore(data["blackboard"])
         for node, state in zip(self._nodes, data["nodes"]):
             _restore_node(node, state)
+        self._settled = False
+        self._find_running()
 
 
 def _node_state(node: py_trees.behaviour.Behaviour) -> dict:

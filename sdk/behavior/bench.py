@@ -1,0 +1,135 @@
+"""``anisync bench behavior``: the cost of updating many characters with their behavior trees.
+
+For each NPC count the shipped sample characters run in the scripted world of ``anisync run`` (events
+at a rate proportional to the count, broadcasts included) at 60 updates per second. It measures the
+wall time of each ``Runtime.update`` after a warm-up, first with the scheduler (trees tick on change),
+then with every tree ticked every update, both in the same process, and the memory a character adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from ..headless import WorldScript, spawn_samples
+from ..progress import progress
+from ..runtime import Runtime
+from .scheduler import BehaviorScheduler
+
+UPDATES_PER_SECOND = 60
+EVENTS_PER_NPC_PER_SECOND = 0.05
+
+
+def _world(npcs: int, scheduler: BehaviorScheduler, seed: int) -> tuple[Runtime, WorldScript]:
+    runtime = Runtime(seed=seed, trace_limit=0, scheduler=scheduler)
+    spawn_samples(runtime, npcs)
+    return runtime, WorldScript(runtime, seed, events_per_second=EVENTS_PER_NPC_PER_SECOND * npcs)
+
+
+def time_updates(npcs: int, seconds: float, scheduler: BehaviorScheduler, seed: int = 0, warmup: float = 2.0) -> np.ndarray:
+    """Seconds per ``Runtime.update`` for ``npcs`` characters over ``seconds`` of simulated time."""
+    runtime, script = _world(npcs, scheduler, seed)
+    durations = []
+    dt = 1.0 / UPDATES_PER_SECOND
+    total = int((warmup + seconds) * UPDATES_PER_SECOND)
+    gc.collect()
+    for step in range(total):
+        if step % UPDATES_PER_SECOND == 0:
+            script.schedule_second(runtime.time)
+        start = time.perf_counter()
+        runtime.update(dt)
+        if step >= warmup * UPDATES_PER_SECOND:
+            durations.append(time.perf_counter() - start)
+    return np.array(durations)
+
+
+def memory_per_character(npcs: int, seed: int = 0) -> float:
+    """Bytes a spawned character adds (definitions loaded once beforehand), after one update."""
+    _world(2, BehaviorScheduler(), seed)[0].update(0.01)  # load and cache definitions, libraries, trees
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    runtime, _ = _world(npcs, BehaviorScheduler(), seed)
+    runtime.update(0.01)
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    return grown / npcs
+
+
+def bench(counts: list[int], seconds: float, seed: int = 0) -> dict:
+    """Run every measurement; returns the report that ``--json`` writes."""
+    rows = []
+    for npcs in progress(counts, total=len(counts), desc="bench behavior"):
+        scheduled = time_updates(npcs, seconds, BehaviorScheduler(), seed)
+        every = time_updates(npcs, seconds, BehaviorScheduler(tick_every_update=True), seed)
+        rows.append({
+            "npcs": npcs,
+            "scheduled_ms_per_update_median": 1e3 * float(np.median(scheduled)),
+            "scheduled_ms_per_update_p99": 1e3 * float(np.percentile(scheduled, 99)),
+            "scheduled_us_per_npc_median": 1e6 * float(np.median(scheduled)) / npcs,
+            "scheduled_us_per_npc_p99": 1e6 * float(np.percentile(scheduled, 99)) / npcs,
+            "every_update_ms_per_update_median": 1e3 * float(np.median(every)),
+            "every_update_ms_per_update_p99": 1e3 * float(np.percentile(every, 99)),
+            "every_update_us_per_npc_median": 1e6 * float(np.median(every)) / npcs,
+            "speedup_median": float(np.median(every) / np.median(scheduled)),
+            "memory_bytes_per_npc": memory_per_character(npcs, seed),
+        })
+    return {
+        "command": "anisync bench behavior",
+        "updates_per_second": UPDATES_PER_SECOND,
+        "events_per_npc_per_second": EVENTS_PER_NPC_PER_SECOND,
+        "seconds_measured": seconds,
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "results": rows,
+    }
+
+
+def format_table(report: dict) -> str:
+    """The report as a Markdown table."""
+    lines = [
+        "| NPCs | ms/update median | ms/update p99 | us/NPC median | us/NPC p99 | every-update ms median | ratio | memory/NPC |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["results"]:
+        lines.append(
+            f"| {r['npcs']} | {r['scheduled_ms_per_update_median']:.2f} | {r['scheduled_ms_per_update_p99']:.2f} | "
+            f"{r['scheduled_us_per_npc_median']:.2f} | {r['scheduled_us_per_npc_p99']:.2f} | "
+            f"{r['every_update_ms_per_update_median']:.2f} | {r['speedup_median']:.1f}x | "
+            f"{r['memory_bytes_per_npc'] / 1024:.1f} KiB |")
+    return "\n".join(lines)
+
+
+def _command(args: argparse.Namespace) -> int:
+    report = bench(args.npcs, args.seconds, args.seed)
+    print(format_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) <= 0:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, got {text!r}")
+    return counts
+
+
+def register(commands) -> None:
+    """Add ``anisync bench behavior``."""
+    parser = commands.subcommand("bench", "behavior", _command, help="cost per character of behavior updates, scheduled vs every update")
+    parser.add_argument("--npcs", type=_counts, default=[100, 500, 1000], help="NPC counts, comma-separated (default 100,500,1000)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="simulated seconds measured per run (default 10)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the characters and the script (default 0)")
+    parser.add_argument("--json", metavar="PATH", help="also write the numbers to this JSON file")
