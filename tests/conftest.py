@@ -1,7 +1,9 @@
-"""Shared fixtures: the shipped sample definitions and a small definition-file writer."""
+"""Shared fixtures: the shipped sample definitions, a small definition-file writer, and one offscreen
+Panda3D ShowBase for the plugin tests."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,26 @@ def write_yaml(tmp_path):
 
 
 MINIMAL_CHARACTER = {"id": "tester", "appraisal": {"greet": {"joy": 0.5, "neutral": -0.3}}}
+
+
+@pytest.fixture(scope="session")
+def panda_base():
+    """One offscreen ShowBase (software OpenGL, 160x160) for the whole session, with a clock that advances
+    exactly 1/30 s per frame so runs are repeatable."""
+    os.environ.setdefault("LP_NUM_THREADS", "1")  # llvmpipe would otherwise take every core
+    from panda3d.core import ClockObject, loadPrcFileData
+
+    loadPrcFileData("", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n"
+                        "audio-library-name null\nsync-video false\nwin-size 160 160")
+    from direct.showbase.ShowBase import ShowBase
+
+    base = ShowBase()
+    base.disableMouse()
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MNonRealTime)
+    clock.setFrameRate(30)
+    yield base
+    base.destroy()
 
 
 def scripted_world(seed: int, seconds: int, characters: int, events_per_second: float, **runtime_options):

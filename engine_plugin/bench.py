@@ -1,0 +1,219 @@
+"""``anisync bench plugin``: the Panda3D plugin's cost per frame with N characters, offscreen.
+
+For each N in ``--npcs``: spawn N sample characters, attach each to a built humanoid in a grid that the
+camera sees whole, and run real frames (offscreen window, real-time clock) while a seeded
+:class:`CrowdScript` makes them react, so that every character lives through the same density of events
+whatever the crowd size. After ``--warmup`` seconds, and once every character shows its first face, every counter is reset and
+``--seconds`` seconds are measured. Reported (and written to ``--json``; the keys are documented in
+``docs/benchmarks.md``): the plugin task's ms per frame and its phases, frame time, uploads per second,
+cache hit rate, request-to-screen latency of worker faces, and the synchronisation rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _npcs(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) <= 0:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers, got {text!r}")
+    return counts
+
+
+def _window(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        width = height = 0
+    if width <= 0 or height <= 0:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}")
+    return width, height
+
+
+def _percentiles(values, scale: float = 1e3) -> dict:
+    values = np.asarray(values, dtype=np.float64) * scale
+    if not len(values):
+        return {"p50": None, "p95": None, "count": 0}
+    return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)), "count": int(len(values))}
+
+
+class CrowdScript:
+    """The events of :data:`sdk.headless.WORLD_SCRIPT`, at a density that does not grow with the crowd:
+    each second every character receives Poisson(``per_character``) events aimed at it (greet, gift,
+    taunt, campfire, weighted as in the world script) and the world sends Poisson(``broadcasts``) events
+    to everyone (bell, thunder), each stamped at a random moment of that second."""
+
+    def __init__(self, runtime, seed: int, per_character: float, broadcasts: float):
+        from sdk.headless import WORLD_SCRIPT
+
+        self.runtime, self.per_character, self.broadcasts = runtime, per_character, broadcasts
+        self.rng = np.random.default_rng(seed)
+        self.kinds = {flag: [e for e in WORLD_SCRIPT if e.broadcast == flag] for flag in (False, True)}
+        self.weights = {flag: np.array([e.weight for e in kinds]) / sum(e.weight for e in kinds)
+                        for flag, kinds in self.kinds.items()}
+
+    def schedule_second(self, start: float) -> None:
+        """Emit the events of the second ``[start, start + 1)``."""
+        from sdk import BROADCAST, Event
+
+        ids = list(self.runtime.characters)
+        aimed = [(receiver, False) for receiver, n in zip(ids, self.rng.poisson(self.per_character, len(ids)))
+                 for _ in range(n)]
+        for receiver, broadcast in aimed + [(BROADCAST, True)] * int(self.rng.poisson(self.broadcasts)):
+            kind = self.kinds[broadcast][int(self.rng.choice(len(self.kinds[broadcast]), p=self.weights[broadcast]))]
+            at = start + float(self.rng.uniform(0.0, 1.0))
+            self.runtime.emit(Event(kind.content, receiver=receiver, sender=kind.sender, timestamp=at), ttl=2.0)
+
+
+def _open_base(width: int, height: int):
+    from panda3d.core import AmbientLight, DirectionalLight, loadPrcFileData
+
+    loadPrcFileData("", f"window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n"
+                        f"audio-library-name null\nsync-video false\nwin-size {width} {height}")
+    from direct.showbase.ShowBase import ShowBase
+
+    base = ShowBase()
+    base.disableMouse()
+    base.setBackgroundColor(0.78, 0.86, 0.95, 1)
+    ambient = AmbientLight("ambient")
+    ambient.setColor((0.55, 0.55, 0.6, 1))
+    base.render.setLight(base.render.attachNewNode(ambient))
+    sun = DirectionalLight("sun")
+    sun.setColor((0.6, 0.58, 0.52, 1))
+    sun_node = base.render.attachNewNode(sun)
+    sun_node.setHpr(160, -40, 0)
+    base.render.setLight(sun_node)
+    return base
+
+
+def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
+    """Measure one crowd size; returns the figures as plain data."""
+    from panda3d.core import ClockObject
+
+    from sdk import Runtime
+    from sdk.headless import spawn_samples
+
+    from .plugin import AnisyncPlugin
+    from .procedural import ProceduralFaceSource
+
+    runtime = Runtime(seed=args.seed)
+    spawn_samples(runtime, npcs)
+    plugin = AnisyncPlugin(base, runtime, face_source=ProceduralFaceSource(args.size), worker=args.worker,
+                           workers=args.workers, cache_bytes=int(args.cache_mib * 2**20))
+    columns = math.ceil(math.sqrt(npcs))
+    for i, character in enumerate(runtime):
+        view = plugin.attach(character)
+        view.node.setPos((i % columns - (columns - 1) / 2) * 0.8, -(i // columns) * 1.0, 0)
+    rows = math.ceil(npcs / columns)
+    base.cam.setPos(0, 2.2 + 1.1 * columns, 1.0 + 0.55 * columns)
+    base.cam.lookAt(0, -(rows - 1) * 0.5, 0.75)
+    script = CrowdScript(runtime, args.seed, args.events_per_npc, args.broadcasts)
+    ClockObject.getGlobalClock().setMode(ClockObject.MNormal)
+
+    scheduled = -1
+    frame_seconds: list[float] = []
+
+    def frames_for(seconds: float, until=lambda: True) -> None:
+        nonlocal scheduled
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end or not until():
+            while scheduled < int(runtime.time):  # the script's events for each started second
+                scheduled += 1
+                script.schedule_second(float(scheduled))
+            started = time.perf_counter()
+            base.taskMgr.step()
+            frame_seconds.append(time.perf_counter() - started)
+
+    frames_for(args.warmup, until=lambda: all(view.face_emotion for view in plugin.views.values()))
+    plugin.reset_stats()
+    frame_seconds.clear()
+    measured = time.perf_counter()
+    frames_for(args.seconds)
+    wall = time.perf_counter() - measured
+
+    phases = np.array(plugin.task_seconds)
+    latencies = list(plugin.face_latencies)
+    sync = plugin.sync_report()
+    counted = sum(r["frames_counted"] for r in sync.values())
+    rates = [r["rate"] for r in sync.values() if r["rate"] is not None]
+    stats = plugin.stats()
+    result = {
+        "npcs": npcs,
+        "seconds": wall,
+        "frames": len(frame_seconds),
+        "fps": len(frame_seconds) / wall,
+        "frame_ms": _percentiles(frame_seconds),
+        "plugin_ms": _percentiles(phases[:, 0]),
+        "plugin_phase_ms_p50": {name: float(np.percentile(phases[:, k], 50) * 1e3)
+                                for k, name in enumerate(("total", "runtime_update", "faces", "bodies", "sync"))},
+        "uploads": stats["uploads"],
+        "uploads_per_second": stats["uploads"] / wall,
+        "cache": stats["cache"],
+        "worker": stats["worker"],
+        "face_latency_ms": _percentiles([s for s, _ in latencies]),
+        "urgent_face_latency_ms": _percentiles([s for s, urgent in latencies if urgent]),
+        "sync": {
+            "rate": sum(r["frames_agreed"] for r in sync.values()) / counted if counted else None,
+            "per_character_mean": float(np.mean(rates)) if rates else None,
+            "per_character_min": float(np.min(rates)) if rates else None,
+            "frames_counted": counted,
+            "frames_excluded": sum(r["frames_excluded"] for r in sync.values()),
+        },
+        "face_texture_mib": npcs * args.size * args.size * 4 / 2**20,
+    }
+    plugin.destroy()
+    return result
+
+
+def _print(result: dict) -> None:
+    sync = result["sync"]["rate"]
+    print(f"{result['npcs']:>4d} NPCs  plugin {result['plugin_ms']['p50']:6.2f} ms p50 {result['plugin_ms']['p95']:6.2f} p95"
+          f"  frame {result['frame_ms']['p50']:7.1f} ms ({result['fps']:5.1f} fps)  uploads/s {result['uploads_per_second']:6.1f}"
+          f"  cache hits {100 * result['cache']['hit_rate']:5.1f}%  latency {result['face_latency_ms']['p50'] or 0:6.1f}/"
+          f"{result['face_latency_ms']['p95'] or 0:6.1f} ms  sync {100 * (sync or 0):5.1f}%")
+
+
+def _bench_plugin(args: argparse.Namespace) -> int:
+    base = _open_base(*args.window)
+    results = []
+    for npcs in args.npcs:
+        result = run_one(base, npcs, args)
+        _print(result)
+        results.append(result)
+    report = {"command": "anisync " + " ".join(sys.argv[1:]),
+              "settings": {k: v for k, v in vars(args).items() if k not in ("handler", "json")}, "results": results}
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    base.destroy()
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``anisync bench plugin``."""
+    parser = commands.subcommand("bench", "plugin", _bench_plugin,
+                                 help="Panda3D plugin: ms per frame, uploads, cache, face latency, sync rate")
+    parser.add_argument("--npcs", type=_npcs, default=[10, 50, 100], help="crowd sizes, comma-separated (default 10,50,100)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per crowd size (default 20)")
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds run before measuring (default 4)")
+    parser.add_argument("--events-per-npc", type=float, default=0.1,
+                        help="events aimed at each character per second (default 0.1)")
+    parser.add_argument("--broadcasts", type=float, default=0.1,
+                        help="events to everyone (bell, thunder) per second (default 0.1)")
+    parser.add_argument("--size", type=int, default=256, help="face texture side in pixels (default 256)")
+    parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB (default 64)")
+    parser.add_argument("--worker", choices=("process", "thread"), default="process", help="face worker kind (default process)")
+    parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")
+    parser.add_argument("--window", type=_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of characters and script (default 0)")
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")

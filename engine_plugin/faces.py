@@ -1,0 +1,176 @@
+"""Faces: the :class:`FaceSource` protocol, expression quantisation, Panda's texture layout and the face cache.
+
+Nothing here imports Panda3D, so face sources run in worker threads or processes without it.
+
+* A **face source** draws one character's face for an expression vector. The procedural renderer
+  (:class:`~engine_plugin.procedural.ProceduralFaceSource`) implements it now; the ONNX expression editor
+  and appearance generator plug into the same protocol.
+* Expression vectors are **quantised** (:func:`quantise`) before a face is requested: the quantised vector
+  (two strongest emotions, in coarse steps) is both what gets drawn and the cache key, so a cached face is
+  exactly the face for its key, and a decaying emotion asks for a new face only when it crosses a step.
+* Faces are converted to Panda's layout (:func:`panda_layout`: BGRA, bottom row first) where they are
+  drawn, so the main thread only copies bytes into the texture.
+* :class:`FaceCache` keeps converted faces per character and key under a byte budget, least recently
+  used first out.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol, runtime_checkable
+
+import numpy as np
+
+from sdk import EMOTIONS
+from sdk.errors import InvalidArgumentError, ModelInputError
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class BodyPalette:
+    """What a body needs to match its face: colours (0-255 RGB) and the shapes that show in 3D.
+
+    ``outfit`` is ``"skirt"`` or ``"pants"``; ``hair_style`` picks 3D hair behind the head for long
+    styles (``long``, ``hime``, ``twin_tails``, ``ponytail``, ``buns``; anything else has none).
+    """
+
+    skin: RGB = (255, 228, 212)
+    hair: RGB = (120, 80, 60)
+    cloth: RGB = (60, 70, 110)
+    accent: RGB = (240, 140, 170)
+    line: RGB = (40, 26, 38)
+    outfit: str = "pants"
+    hair_style: str = "short"
+
+
+@runtime_checkable
+class FaceSource(Protocol):
+    """Draws faces for the plugin. Implementations must be safe to call from a worker thread (or be
+    picklable, for a worker process) and must not touch Panda3D.
+
+    Attributes:
+        size: side in pixels of every face :meth:`render` returns.
+    """
+
+    size: int
+
+    def render(self, character_id: str, appearance: Mapping[str, Any], expression: np.ndarray) -> np.ndarray:
+        """The face of ``character_id`` (whose definition's appearance is ``appearance``) showing the
+        seven-emotion ``expression`` (values in [0, 1], :data:`sdk.EMOTIONS` order), as a
+        ``(size, size, 4)`` uint8 RGBA array, top row first, straight alpha. The image frames the head
+        like :class:`~engine_plugin.body` expects: hair top at the top edge, chin about 78 % down."""
+        ...
+
+    def palette(self, character_id: str, appearance: Mapping[str, Any]) -> BodyPalette:
+        """Body colours and shapes that match this character's face; called once per attach."""
+        ...
+
+
+def quantise(expressions: np.ndarray, quantum: float) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce expression vectors (rows) to the face they ask for; returns ``(levels, vectors)``.
+
+    A face shows its two strongest emotions: the dominant one rounded to a multiple of ``quantum`` (at
+    least one step), the second to a multiple of ``2 * quantum`` and kept strictly below the dominant;
+    the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and ``vectors = levels *
+    quantum`` what gets drawn, so the face always shows the dominant emotion of the vector it was asked
+    for, and a decaying emotion asks for a new face a handful of times rather than at every frame.
+    """
+    expressions = np.atleast_2d(np.asarray(expressions, dtype=np.float64))
+    rows = np.arange(len(expressions))
+    order = np.argsort(-expressions, axis=1, kind="stable")
+    first, second = order[:, 0], order[:, 1]
+    top = int(round(1.0 / quantum))
+    first_level = np.clip(np.rint(expressions[rows, first] / quantum), 1, top)
+    second_level = 2 * np.rint(expressions[rows, second] / (2 * quantum))
+    second_level = np.minimum(second_level, first_level - 1)
+    levels = np.zeros(expressions.shape, dtype=np.uint8)
+    levels[rows, first] = first_level
+    levels[rows, second] = np.maximum(second_level, 0)
+    return levels, levels * quantum
+
+
+def check_quantum(quantum: float) -> float:
+    """``quantum`` if it divides [0, 1] into 2 to 64 steps; else InvalidArgumentError naming it."""
+    steps = 1.0 / quantum if isinstance(quantum, (int, float)) and quantum > 0 else 0
+    if not (2 <= steps <= 64 and abs(steps - round(steps)) < 1e-9):
+        raise InvalidArgumentError(f"quantum: expected 1/n for an integer n in 2..64, got {quantum!r}")
+    return float(quantum)
+
+
+def panda_layout(rgba: np.ndarray, size: int) -> bytes:
+    """Convert a ``(size, size, 4)`` uint8 RGBA image (top row first) to Panda3D's ram-image layout for
+    ``F_rgba8``: BGRA, bottom row first. Done on the worker: one 32-bit swizzle pass, no fancy indexing."""
+    if not (isinstance(rgba, np.ndarray) and rgba.dtype == np.uint8 and rgba.shape == (size, size, 4)):
+        got = f"{rgba.dtype} {rgba.shape}" if isinstance(rgba, np.ndarray) else type(rgba).__name__
+        raise ModelInputError(f"face source output: expected a ({size}, {size}, 4) uint8 RGBA array, got {got}")
+    pixels = np.ascontiguousarray(rgba).view("<u4")[::-1, :, 0]  # little-endian: R in the low byte
+    swapped = (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
+    return swapped.tobytes()
+
+
+class FaceCache:
+    """Converted faces per ``(character id, quantised expression)``, at most ``capacity_bytes`` in all;
+    the least recently used face goes first. Main thread only.
+
+    ``hits`` and ``misses`` count lookups (:meth:`get`); ``hit_rate`` is hits over lookups.
+    """
+
+    def __init__(self, capacity_bytes: int = 64 << 20):
+        if not (isinstance(capacity_bytes, int) and capacity_bytes >= 0):
+            raise InvalidArgumentError(f"capacity_bytes: expected an integer >= 0, got {capacity_bytes!r}")
+        self.capacity_bytes = capacity_bytes
+        self.bytes = 0
+        self.hits = self.misses = self.evictions = 0
+        self._faces: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
+
+    def get(self, character_id: str, key: bytes) -> bytes | None:
+        """The face stored for this character and key, or None; counts a hit or a miss."""
+        face = self._faces.get((character_id, key))
+        if face is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._faces.move_to_end((character_id, key))
+        return face
+
+    def put(self, character_id: str, key: bytes, face: bytes) -> None:
+        """Store a face, evicting least recently used ones to stay within the capacity."""
+        if len(face) > self.capacity_bytes:
+            return
+        old = self._faces.pop((character_id, key), None)
+        if old is not None:
+            self.bytes -= len(old)
+        self._faces[(character_id, key)] = face
+        self.bytes += len(face)
+        while self.bytes > self.capacity_bytes:
+            _, evicted = self._faces.popitem(last=False)
+            self.bytes -= len(evicted)
+            self.evictions += 1
+
+    def drop(self, character_id: str) -> None:
+        """Forget every face of a character (when it is detached)."""
+        for entry in [entry for entry in self._faces if entry[0] == character_id]:
+            self.bytes -= len(self._faces.pop(entry))
+
+    @property
+    def hit_rate(self) -> float:
+        """Hits over lookups (0 before the first lookup)."""
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else 0.0
+
+    def __len__(self) -> int:
+        return len(self._faces)
+
+    def stats(self) -> dict:
+        """Counters as plain data."""
+        return {"hits": self.hits, "misses": self.misses, "hit_rate": self.hit_rate, "evictions": self.evictions,
+                "entries": len(self._faces), "bytes": self.bytes, "capacity_bytes": self.capacity_bytes}
+
+
+def shown_emotions(levels: np.ndarray) -> tuple[str, str | None]:
+    """The dominant and second emotions a quantised face shows (see :func:`quantise`); the second is None
+    when it rounded to zero."""
+    first, second = np.argsort(-levels.astype(np.int16), kind="stable")[:2]
+    return EMOTIONS[int(first)], EMOTIONS[int(second)] if levels[second] else None

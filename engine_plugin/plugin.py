@@ -1,0 +1,397 @@
+"""``AnisyncPlugin``: runs the anisync runtime inside a Panda3D ShowBase and shows it on characters' nodes.
+
+Each frame, in one task sorted before rendering (:data:`TASK_SORT` < the render task's 50):
+
+1. ``runtime.update(dt)`` with the frame's ``dt``;
+2. **faces**: every attached character's expression is quantised; a new key is looked up in the face cache
+   and, on a miss, requested from the face worker (newest request per character wins). Finished faces go
+   into the cache. At most ``upload_budget`` faces are copied into their textures per frame, the longest
+   waiting first; each copy is a plain ``memoryview`` write into ``Texture.modifyRamImage()`` because the
+   worker already produced Panda's BGRA, bottom-up layout;
+3. **bodies**: a change of activity starts the matching action with a crossfade; all bodies' poses come
+   out of one vectorised pass and are written to the joints taken with ``Actor.controlJoint``;
+4. **synchronisation**: the dominant emotion on each face and the orientation of each body's behavior are
+   compared (:mod:`engine_plugin.sync`).
+
+Game code can listen through Panda3D's messenger; every event's first argument is the ``sdk.Character``:
+
+============================  ==================================================================
+``anisync-emotion-changed``   ``(character, change)`` the emotion moved past ``emotion_threshold``
+``anisync-behavior-started``  ``(character, activity, previous)``
+``anisync-behavior-ended``    ``(character, activity, next)``
+``anisync-face-shown``        ``(character, emotion)`` a new face is on screen, showing ``emotion``
+``anisync-attached``          ``(character, view)``
+``anisync-detached``          ``(character,)``
+============================  ==================================================================
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+from direct.actor.Actor import Actor
+from panda3d.core import ClockObject, Mat4, NodePath, SamplerState, Texture, TransparencyAttrib, Vec3, invert
+
+from sdk import Character, Runtime
+from sdk.errors import InvalidArgumentError
+
+from .actions import BLEND_SECONDS, CHANNELS, JOINTS, ActionTable, intensity_gain, resolve_action
+from .body import FACE_CARD, HEIGHT, face_card, humanoid_model
+from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotions
+from .rig import JointMap, RigBinding
+from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
+from .worker import FaceRequest, FaceWorker
+
+#: Sort of the plugin's task: after input and game tasks at the default sort 0, before rendering (50).
+TASK_SORT = 40
+
+#: The built-in humanoid's joints are the canonical ones.
+HUMANOID_JOINT_MAP = JointMap(joints={name: name for name in JOINTS}, height=HEIGHT)
+
+#: Seconds over which a body's intensity gain follows the expression (so amplitude never jumps).
+GAIN_SMOOTHING_SECONDS = 0.3
+
+#: Frames of timing kept for the bench (plugin task seconds, face latencies).
+HISTORY = 100_000
+
+
+class _ReadyFace(NamedTuple):
+    """A face waiting for its upload: ``seq`` orders faces of one character (older never replaces newer);
+    ``urgent`` when it changes the dominant emotion on screen; ``from_worker`` unless it came from the cache."""
+
+    seq: int
+    data: bytes
+    levels: np.ndarray
+    requested_at: float
+    from_worker: bool
+    urgent: bool
+
+
+@dataclass(eq=False)
+class AttachedCharacter:
+    """What the plugin keeps for one attached character. Read it; the plugin writes it.
+
+    Attributes:
+        character: the sdk character.
+        node: the node it drives (the built humanoid's Actor, or the game's node).
+        texture: its own face texture.
+        face_node: the node showing the face.
+        activity: the activity its body plays (the behavior's name; unknown names play ``idle``).
+        face_emotion: the dominant emotion of the face on screen, None before the first face.
+        face_second: the second emotion of the face on screen, if it shows one.
+        sync: its synchronisation tracker.
+    """
+
+    character: Character
+    node: NodePath
+    texture: Texture
+    face_node: NodePath
+    owns_node: bool
+    owns_face_node: bool
+    binding: RigBinding | None
+    activity: str
+    sync: SyncTracker
+    unsubscribe: Callable[[], None]
+    face_emotion: str | None = None
+    face_second: str | None = None
+    # Faces: the key last wanted, the face on screen, the newest face waiting for its upload.
+    wanted_key: bytes | None = None
+    shown_seq: int = 0
+    ready: _ReadyFace | None = None
+    # Body: action index, its clock (tempo-scaled seconds), crossfade age, pose faded from, intensity gain.
+    action: int = 0
+    clock: float = 0.0
+    blend_age: float = 0.0
+    from_pose: np.ndarray = field(default_factory=lambda: np.zeros((len(JOINTS), len(CHANNELS))))
+    pose: np.ndarray = field(default_factory=lambda: np.zeros((len(JOINTS), len(CHANNELS))))
+    gain: float | None = None
+    fresh: bool = True  # no pose applied yet: every joint gets one
+
+
+class AnisyncPlugin:
+    """Binds an :class:`sdk.Runtime` to a Panda3D ShowBase (see the module docstring).
+
+    Args:
+        base: the ShowBase.
+        runtime: the runtime to advance and show.
+        face_source: draws faces (default: :func:`engine_plugin.default_face_source`).
+        worker: ``"process"`` or ``"thread"`` pool for the face source (see :mod:`engine_plugin.worker`).
+        workers: size of that pool.
+        quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one).
+        upload_budget: most face textures written per frame.
+        cache_bytes: face cache capacity.
+        emotion_threshold: how far an emotion must move to send ``anisync-emotion-changed``.
+        settle: seconds after a change of dominant emotion left out of the sync rate.
+        update_runtime: call ``runtime.update(dt)`` each frame (False if the game advances it itself).
+    """
+
+    def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str = "process",
+                 workers: int = 1, quantum: float = 0.125, upload_budget: int = 8, cache_bytes: int = 64 << 20,
+                 emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
+        if not isinstance(runtime, Runtime):
+            raise InvalidArgumentError(f"runtime: expected an sdk.Runtime, got {type(runtime).__name__}")
+        if not (isinstance(upload_budget, int) and upload_budget >= 1):
+            raise InvalidArgumentError(f"upload_budget: expected a positive integer, got {upload_budget!r}")
+        if face_source is None:
+            from .procedural import default_face_source
+            face_source = default_face_source()
+        if not isinstance(face_source, FaceSource):
+            raise InvalidArgumentError(f"face_source: expected a FaceSource (size, render, palette), got {type(face_source).__name__}")
+        self.base = base
+        self.runtime = runtime
+        self.face_source = face_source
+        self.quantum = check_quantum(quantum)
+        self.upload_budget = upload_budget
+        self.emotion_threshold = emotion_threshold
+        self.settle = settle
+        self.update_runtime = update_runtime
+        self.cache = FaceCache(cache_bytes)
+        self.worker = FaceWorker(face_source, worker, workers)
+        self.actions = ActionTable()
+        self.views: dict[str, AttachedCharacter] = {}
+        self.frames = 0
+        self.uploads = 0
+        #: Seconds the plugin's task took per frame, as (total, runtime update, faces, bodies, sync); for the bench.
+        self.task_seconds: deque[tuple[float, float, float, float, float]] = deque(maxlen=HISTORY)
+        #: (seconds from request to upload, urgent) of every face drawn by the worker; for the bench. The upload
+        #: happens just before the frame that shows the face is rendered.
+        self.face_latencies: deque[tuple[float, bool]] = deque(maxlen=HISTORY)
+        self._seq = 0
+        self._task = base.taskMgr.add(self._frame_task, f"anisync-plugin-{id(self):x}", sort=TASK_SORT)
+
+    # --- attaching ---------------------------------------------------------------------------------
+    def attach(self, character: Character | str, node: NodePath | None = None, rig: JointMap | None = None,
+               face: NodePath | None = None) -> AttachedCharacter:
+        """Show ``character`` on a node; returns its :class:`AttachedCharacter`.
+
+        * ``node=None``: builds the anime humanoid (:mod:`engine_plugin.body`) under ``base.render``.
+        * an ``Actor``: binds its joints through ``rig`` (a :class:`JointMap`, required) and puts a face
+          card on its head joint, unless ``face`` names the node to texture instead.
+        * another NodePath: a face without a body; the face texture goes on ``face`` or on the node itself.
+
+        Raises:
+            InvalidArgumentError: naming ``character``, ``node``, ``rig`` or ``face``.
+        """
+        character = self._spawned(character)
+        if character.id in self.views:
+            raise InvalidArgumentError(f"character: {character.id!r} is already attached")
+        if node is not None and not isinstance(node, NodePath):
+            raise InvalidArgumentError(f"node: expected a NodePath, an Actor or None, got {type(node).__name__}")
+        if face is not None and (not isinstance(face, NodePath) or face.isEmpty()):
+            raise InvalidArgumentError(f"face: expected a non-empty NodePath or None, got {face!r}")
+        if rig is not None and not isinstance(rig, JointMap):
+            raise InvalidArgumentError(f"rig: expected a JointMap or None, got {type(rig).__name__}")
+        if isinstance(node, Actor) and rig is None:
+            raise InvalidArgumentError("rig: a JointMap from canonical joint names to the actor's joints is required for an Actor")
+        owns_node = node is None
+        if owns_node:
+            if rig is not None:
+                raise InvalidArgumentError("rig: only for a game Actor; the built-in humanoid has its own")
+            node = Actor(humanoid_model(self.face_source.palette(character.id, character.appearance)), copy=True)
+            node.setName(f"anisync-{character.id}")
+            node.reparentTo(self.base.render)
+            rig = HUMANOID_JOINT_MAP
+        binding = RigBinding.bind(node, rig, self.actions.driven_joints) if isinstance(node, Actor) else None
+        owns_face_node = face is None and binding is not None and not owns_node
+        if owns_face_node:
+            face = self._face_card(node, rig, binding)
+        elif face is None:
+            face = node.find(f"**/{FACE_CARD}") if owns_node else node
+        texture = self._new_texture(character.id)
+        face.setTexture(texture, 1)
+        face.setTransparency(TransparencyAttrib.M_dual)
+        face.setLightOff(1)  # the drawing carries its own shading
+        view = AttachedCharacter(
+            character=character, node=node, texture=texture, face_node=face, owns_node=owns_node,
+            owns_face_node=owns_face_node, binding=binding, activity=character.activity, sync=SyncTracker(self.settle),
+            unsubscribe=character.on_emotion_changed(
+                lambda change, c=character: self.base.messenger.send("anisync-emotion-changed", [c, change]),
+                self.emotion_threshold),
+            action=self.actions.index[resolve_action(character.activity)],
+        )
+        self.views[character.id] = view
+        self.base.messenger.send("anisync-attached", [character, view])
+        return view
+
+    def detach(self, character: Character | str) -> None:
+        """Stop showing a character: frees its texture, face requests and cached faces, releases its joints,
+        and removes the body the plugin built (a game's own node stays, without the face card)."""
+        character_id = character if isinstance(character, str) else getattr(character, "id", None)
+        view = self.views.pop(character_id, None) if isinstance(character_id, str) else None
+        if view is None:
+            raise InvalidArgumentError(f"character: {character!r} is not attached")
+        view.unsubscribe()
+        self.worker.forget(view.character.id)
+        self.cache.drop(view.character.id)
+        if view.binding is not None:
+            view.binding.release()
+        view.face_node.clearTexture()
+        view.texture.releaseAll()
+        view.texture.clearRamImage()
+        if view.owns_face_node:  # the card and the node that follows the head joint
+            anchor = view.face_node.getParent()
+            for joint in view.node.getJoints(jointName=view.binding.joint_map.joints["head"]):
+                joint.removeNetTransform(anchor.node())
+            anchor.removeNode()
+        if view.owns_node:
+            view.node.cleanup()
+            view.node.removeNode()
+        self.base.messenger.send("anisync-detached", [view.character])
+
+    def destroy(self) -> None:
+        """Detach everything, stop the task and the face worker."""
+        for character_id in list(self.views):
+            self.detach(character_id)
+        self.base.taskMgr.remove(self._task)
+        self.worker.close()
+
+    def _spawned(self, character: Character | str) -> Character:
+        character_id = character if isinstance(character, str) else getattr(character, "id", None)
+        found = self.runtime.characters.get(character_id) if isinstance(character_id, str) else None
+        if found is None or (isinstance(character, Character) and found is not character):
+            raise InvalidArgumentError(f"character: {character!r} is not spawned in this plugin's runtime")
+        return found
+
+    def _new_texture(self, character_id: str) -> Texture:
+        size = self.face_source.size
+        texture = Texture(f"anisync-face-{character_id}")
+        texture.setup2dTexture(size, size, Texture.T_unsigned_byte, Texture.F_rgba8)
+        texture.setRamImage(bytes(size * size * 4))  # transparent until the first face arrives
+        texture.setMinfilter(SamplerState.FT_linear)  # no mipmaps: faces are seen at about their size
+        texture.setMagfilter(SamplerState.FT_linear)
+        texture.setWrapU(SamplerState.WM_clamp)
+        texture.setWrapV(SamplerState.WM_clamp)
+        return texture
+
+    @staticmethod
+    def _face_card(actor: Actor, rig: JointMap, binding: RigBinding) -> NodePath:
+        head = rig.joints.get("head")
+        if head is None:
+            raise InvalidArgumentError("rig: maps no 'head' joint to carry the face card; pass face= instead")
+        card = face_card(rig.face_size)
+        card.reparentTo(actor.exposeJoint(None, "modelRoot", head))
+        # At rest the card faces the rig's forward at face_center from the head; relative to the head
+        # joint's frame that is the card's model-space matrix times the inverse of the joint's rest net.
+        rest_net = binding.rest_nets[head]
+        in_model = Mat4.rotateMat(rig.forward, Vec3(0, 0, 1)) * Mat4.translateMat(rest_net.getRow3(3) + Vec3(*rig.face_center))
+        card.setMat(in_model * invert(rest_net))
+        return card
+
+    # --- per frame ---------------------------------------------------------------------------------
+    def _frame_task(self, task):
+        started = time.perf_counter()
+        dt = ClockObject.getGlobalClock().getDt()
+        if self.update_runtime:
+            self.runtime.update(dt)
+        for character_id, view in list(self.views.items()):
+            if self.runtime.characters.get(character_id) is not view.character:  # despawned
+                self.detach(character_id)
+        views = list(self.views.values())
+        updated = faced = animated = time.perf_counter()
+        if views:
+            self._want_faces(views)
+            self._collect_faces()
+            self._upload_faces(views)
+            faced = time.perf_counter()
+            self._animate(views, dt)
+            animated = time.perf_counter()
+            self._track_sync(views)
+        self.frames += 1
+        done = time.perf_counter()
+        self.task_seconds.append((done - started, updated - started, faced - updated, animated - faced, done - animated))
+        return task.cont
+
+    def _want_faces(self, views: list[AttachedCharacter]) -> None:
+        levels, vectors = quantise(np.stack([v.character.expression for v in views]), self.quantum)
+        for view, level, vector in zip(views, levels, vectors):
+            key = level.tobytes()
+            if key == view.wanted_key:
+                continue
+            self._seq += 1
+            view.wanted_key = key
+            urgent = shown_emotions(level)[0] != view.face_emotion
+            cached = self.cache.get(view.character.id, key)
+            if cached is not None:
+                view.ready = _ReadyFace(self._seq, cached, level, time.perf_counter(), False, urgent)
+                self.worker.forget(view.character.id)
+            else:
+                self.worker.request(FaceRequest(view.character.id, view.character.appearance, level, vector,
+                                                self._seq, urgent))
+
+    def _collect_faces(self) -> None:
+        for finished in self.worker.poll():
+            request = finished.request
+            self.cache.put(request.character_id, request.key, finished.data)
+            view = self.views.get(request.character_id)
+            if view is not None and request.seq > max(view.shown_seq, view.ready.seq if view.ready else 0):
+                view.ready = _ReadyFace(request.seq, finished.data, request.levels, request.requested_at, True,
+                                        shown_emotions(request.levels)[0] != view.face_emotion)
+
+    def _upload_faces(self, views: list[AttachedCharacter]) -> None:
+        # Faces that change the dominant emotion on screen first, then the longest waiting.
+        ready = sorted((v for v in views if v.ready is not None), key=lambda v: (not v.ready.urgent, v.ready.requested_at))
+        now = time.perf_counter()
+        for view in ready[: self.upload_budget]:
+            face, view.ready = view.ready, None
+            memoryview(view.texture.modifyRamImage())[:] = face.data
+            view.shown_seq = face.seq
+            view.face_emotion, view.face_second = shown_emotions(face.levels)
+            self.uploads += 1
+            if face.from_worker:
+                self.face_latencies.append((now - face.requested_at, face.urgent))
+            self.base.messenger.send("anisync-face-shown", [view.character, view.face_emotion])
+
+    def _animate(self, views: list[AttachedCharacter], dt: float) -> None:
+        smoothing = 1.0 - np.exp(-dt / GAIN_SMOOTHING_SECONDS)
+        for view in views:
+            activity = view.character.activity
+            if activity != view.activity:
+                previous, view.activity = view.activity, activity
+                view.from_pose = view.pose.copy()
+                view.action, view.clock, view.blend_age = self.actions.index[resolve_action(activity)], 0.0, 0.0
+                self.base.messenger.send("anisync-behavior-ended", [view.character, previous, activity])
+                self.base.messenger.send("anisync-behavior-started", [view.character, activity, previous])
+        dominant = np.fromiter((float(v.character.expression.max()) for v in views), np.float64, len(views))
+        target, tempo = intensity_gain(dominant)
+        gains = np.array([t if v.gain is None else v.gain + (t - v.gain) * smoothing for v, t in zip(views, target)])
+        clocks = np.array([v.clock for v in views]) + dt * tempo
+        ages = np.array([v.blend_age for v in views]) + dt
+        poses = self.actions.poses(np.array([v.action for v in views]), clocks, gains)
+        fade = np.clip(ages / BLEND_SECONDS, 0.0, 1.0)
+        fade = (fade * fade * (3 - 2 * fade))[:, None, None]
+        poses = fade * poses + (1.0 - fade) * np.stack([v.from_pose for v in views])
+        moved = np.any(poses != np.stack([v.pose for v in views]), axis=2).tolist()
+        for view, gain, clock, age, pose, changed in zip(views, gains.tolist(), clocks.tolist(), ages.tolist(), poses, moved):
+            view.gain, view.clock, view.blend_age, view.pose = gain, clock, age, pose
+            if view.binding is not None:
+                view.binding.apply(pose, None if view.fresh else changed)
+                view.fresh = False
+
+    def _track_sync(self, views: list[AttachedCharacter]) -> None:
+        now = self.runtime.time
+        for view in views:
+            view.sync.add(SyncFrame(now, view.character.dominant()[0], view.face_emotion, view.activity, view.face_second))
+
+    # --- reports -----------------------------------------------------------------------------------
+    def sync_report(self) -> dict[str, dict]:
+        """Per attached character: the synchronisation rate (frames in agreement over frames counted,
+        leaving out :data:`~engine_plugin.sync.SETTLE_SECONDS` after each change of dominant emotion)."""
+        return {character_id: view.sync.report() for character_id, view in self.views.items()}
+
+    def reset_stats(self) -> None:
+        """Start measuring afresh: clears timings, upload and cache counters and the sync trackers."""
+        self.frames = self.uploads = 0
+        self.task_seconds.clear()
+        self.face_latencies.clear()
+        self.cache.hits = self.cache.misses = self.cache.evictions = 0
+        for view in self.views.values():
+            view.sync = SyncTracker(self.settle)
+
+    def stats(self) -> dict:
+        """Counters of the plugin, its face cache and its worker, as plain data."""
+        return {"frames": self.frames, "attached": len(self.views), "uploads": self.uploads,
+                "cache": self.cache.stats(), "worker": self.worker.stats()}

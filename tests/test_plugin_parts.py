@@ -1,0 +1,245 @@
+"""The plugin's parts that need no window: quantisation, texture layout, face cache, worker, actions, sync."""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine_plugin.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
+from engine_plugin.faces import BodyPalette, FaceCache, panda_layout, quantise
+from engine_plugin.sync import ACTIVITY_ORIENTATION, SyncFrame, SyncTracker, sync_rate
+from engine_plugin.worker import FaceRequest, FaceWorker
+from sdk import EMOTIONS, InvalidArgumentError, ModelInputError
+from sdk.reflex import DEFAULT_REFLEXES
+
+# Activities the behavior engine names (issue 7) and those of the shipped characters and behavior library.
+BEHAVIOR_ACTIVITIES = (
+    "idle walk wave nod bow jump cower stomp cry laugh flee sit hide glare look_around stretch sigh gasp hum patrol "
+    "tidy_shelves stand_guard count_coins wander warm_hands dance peek shout blush recoil turn_away").split()
+
+
+class GatedFaces:
+    """A face source that draws only when its gate opens, recording what it was asked for."""
+
+    size = 8
+
+    def __init__(self):
+        self.gate = threading.Event()
+        self.drawn: list[tuple[str, np.ndarray]] = []
+
+    def render(self, character_id, appearance, expression):
+        if not self.gate.wait(timeout=30):
+            raise TimeoutError("gate never opened")
+        self.drawn.append((character_id, expression.copy()))
+        image = np.zeros((self.size, self.size, 4), np.uint8)
+        image[..., 0] = int(np.argmax(expression)) * 30
+        return image
+
+    def palette(self, character_id, appearance):
+        return BodyPalette()
+
+
+def _vector(**values) -> np.ndarray:
+    return np.array([values.get(name, 0.05) for name in EMOTIONS])
+
+
+def _request(character_id: str, seq: int, urgent: bool = False, **emotions) -> FaceRequest:
+    levels, vectors = quantise(_vector(**emotions), 0.125)
+    return FaceRequest(character_id, {}, levels[0], vectors[0], seq, urgent)
+
+
+def _wait_for(predicate, seconds: float = 30.0):
+    end = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.005)
+
+
+# --- quantisation and layout ---------------------------------------------------------------------
+def test_quantise_keeps_the_dominant_emotion_strictly_on_top():
+    rows = np.array([_vector(joy=0.46, neutral=0.44), _vector(anger=0.3, disgust=0.3), _vector(fear=0.99, surprise=0.98)])
+    levels, vectors = quantise(rows, 0.125)
+    assert [EMOTIONS[i] for i in levels.argmax(axis=1)] == ["joy", "anger", "fear"]
+    assert all(np.sort(row)[-1] > np.sort(row)[-2] for row in levels)  # strict
+    assert (np.count_nonzero(levels, axis=1) <= 2).all()  # two strongest emotions only
+    assert np.allclose(vectors, levels * 0.125)
+    # Small moves inside a step keep the key (no new face), a larger one changes it.
+    assert np.array_equal(quantise(_vector(joy=0.70, neutral=0.3), 0.125)[0], quantise(_vector(joy=0.73, neutral=0.31), 0.125)[0])
+    assert not np.array_equal(quantise(_vector(joy=0.70), 0.125)[0], quantise(_vector(joy=0.90), 0.125)[0])
+
+
+def test_panda_layout_is_bgra_bottom_row_first():
+    rgba = np.zeros((2, 2, 4), np.uint8)
+    rgba[0, 0] = (10, 20, 30, 40)  # top left
+    rgba[1, 1] = (1, 2, 3, 4)  # bottom right
+    data = np.frombuffer(panda_layout(rgba, 2), np.uint8).reshape(2, 2, 4)
+    assert tuple(data[1, 0]) == (30, 20, 10, 40) and tuple(data[0, 1]) == (3, 2, 1, 4)
+    with pytest.raises(ModelInputError, match=r"face source output: expected a \(2, 2, 4\) uint8"):
+        panda_layout(rgba[..., :3], 2)
+
+
+# --- face cache ----------------------------------------------------------------------------------
+def test_face_cache_is_lru_under_its_byte_cap_and_counts_hits():
+    cache = FaceCache(capacity_bytes=30)
+    cache.put("a", b"k1", b"x" * 10)
+    cache.put("a", b"k2", b"y" * 10)
+    cache.put("b", b"k1", b"z" * 10)
+    assert cache.get("a", b"k1") == b"x" * 10  # now most recently used
+    cache.put("b", b"k2", b"w" * 10)  # evicts the least recently used: a/k2
+    assert cache.get("a", b"k2") is None and cache.evictions == 1 and cache.bytes == 30
+    assert (cache.hits, cache.misses, cache.hit_rate) == (1, 1, 0.5)
+    cache.drop("b")
+    assert len(cache) == 1 and cache.bytes == 10
+    with pytest.raises(InvalidArgumentError, match="capacity_bytes"):
+        FaceCache(-1)
+
+
+# --- worker --------------------------------------------------------------------------------------
+def test_worker_coalesces_to_the_newest_request_and_serves_urgent_first():
+    source = GatedFaces()
+    worker = FaceWorker(source, "thread", workers=1)
+    try:
+        worker.request(_request("a", 1, joy=0.9))
+        _wait_for(lambda: worker.stats()["in_flight"] == 1)
+        for seq, level in ((2, 0.3), (3, 0.5), (4, 0.7)):  # "a" waits behind its own face in flight
+            worker.request(_request("a", seq, anger=level))
+        worker.request(_request("b", 5, sadness=0.9))
+        worker.request(_request("c", 6, urgent=True, fear=0.9))
+        assert worker.stats()["coalesced"] == 2 and worker.stats()["waiting"] == 3
+        source.gate.set()
+        finished = []
+        _wait_for(lambda: finished.extend(worker.poll()) or len(finished) == 4)
+        assert [f.request.seq for f in finished] == [1, 6, 4, 5]  # a's newest only; urgent c before b
+        assert finished[2].request.expression.argmax() == EMOTIONS.index("anger")
+        assert worker.stats()["completed"] == 4
+    finally:
+        worker.close()
+
+
+def test_worker_reports_a_failing_source_as_a_warning():
+    class Broken(GatedFaces):
+        def render(self, character_id, appearance, expression):
+            raise RuntimeError("model exploded")
+
+    worker = FaceWorker(Broken(), "thread")
+    try:
+        worker.request(_request("a", 1, joy=0.9))
+        _wait_for(lambda: worker.stats()["failed"] == 1)
+        with pytest.warns(UserWarning, match="face source failed for 'a': model exploded"):
+            assert worker.poll() == []
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("kwargs, name", [({"kind": "fiber"}, "worker"), ({"workers": 0}, "workers")])
+def test_worker_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(InvalidArgumentError, match=name):
+        FaceWorker(GatedFaces(), **kwargs)
+
+
+def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_main(tmp_path):
+    script = tmp_path / "game.py"  # like many Panda3D scripts: no `if __name__ == "__main__"` guard
+    script.write_text(
+        "import time\n"
+        "import numpy as np\n"
+        "from engine_plugin.faces import quantise\n"
+        "from engine_plugin.procedural import ProceduralFaceSource\n"
+        "from engine_plugin.worker import FaceRequest, FaceWorker\n"
+        "print('main ran', flush=True)\n"
+        "worker = FaceWorker(ProceduralFaceSource(64), 'process')\n"
+        "levels, vectors = quantise(np.array([0.05, 0.05, 0.05, 0.9, 0.3, 0.05, 0.05]), 0.125)\n"
+        "worker.request(FaceRequest('mira', {'style': 'cute'}, levels[0], vectors[0]))\n"
+        "while not (finished := worker.poll()):\n"
+        "    time.sleep(0.01)\n"
+        "face = np.frombuffer(finished[0].data, np.uint8).reshape(64, 64, 4)\n"
+        "print('alpha', face[..., 3].min(), face[..., 3].max())\n"
+        "worker.close()\n", encoding="utf-8")
+    root = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": root})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("main ran") == 1
+    assert "alpha 0 255" in result.stdout  # a head on a transparent ground
+
+
+# --- actions -------------------------------------------------------------------------------------
+def test_every_behavior_activity_has_an_action_and_an_orientation():
+    reflexes = {a for choices in DEFAULT_REFLEXES.values() for a in choices}
+    for activity in sorted(reflexes | set(BEHAVIOR_ACTIVITIES)):
+        assert activity in ACTIONS, activity
+    assert set(ACTIONS) <= set(ACTIVITY_ORIENTATION)
+
+
+def test_unknown_activity_plays_idle_with_one_warning():
+    with pytest.warns(UserWarning, match="no body action for activity 'juggle'"):
+        assert resolve_action("juggle") == FALLBACK_ACTION
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert resolve_action("juggle") == FALLBACK_ACTION
+
+
+def test_expression_intensity_scales_start_and_end_angles():
+    table = ActionTable()
+    gains, tempos = intensity_gain(np.array([0.1, 0.3, 0.6, 0.9, 0.99]))
+    assert np.allclose(gains, [0.4, 0.4, 0.7, 1.0, 1.0]) and np.allclose(tempos, [0.8, 0.8, 1.0, 1.2, 1.2])
+    nod = np.full(2, table.index["nod"])
+    # At the top of the nod (half a cycle at 1.4 Hz) the head is at the track's end angle times the gain.
+    poses = table.poses(nod, np.full(2, 0.5 / 1.4), np.array([0.4, 1.0]))
+    head_pitch = poses[:, JOINT_INDEX["head"], 1]
+    assert np.allclose(head_pitch, [-18 * 0.4, -18.0])
+    # Posture tracks are not scaled: a sitting body sits as low whatever it feels.
+    sit = table.poses(np.full(2, table.index["sit"]), np.full(2, 5.0), np.array([0.4, 1.0]))
+    assert np.allclose(sit[0, JOINT_INDEX["thigh_l"]], sit[1, JOINT_INDEX["thigh_l"]])
+
+
+# --- synchronisation -----------------------------------------------------------------------------
+def test_sync_rate_of_a_crafted_trace():
+    frames = []
+    for emotion, face, activity, count in [
+        ("neutral", None, "idle", 15),  # first 0.5 s: excluded (attach counts as a change)
+        ("neutral", "neutral", "idle", 15),  # counted, agree: 15
+        ("joy", "neutral", "laugh", 15),  # within 0.5 s of the change: excluded
+        ("joy", "joy", "laugh", 30),  # agree: 30
+        ("joy", "joy", "cry", 10),  # disagree: 10
+        ("joy", "surprise", "jump", 10),  # surprise and jump are both neutral: agree
+        ("joy", "anger", "look_around", 20),  # disagree: 20
+    ]:
+        for _ in range(count):
+            frames.append(SyncFrame(len(frames) / 30, emotion, face, activity))
+    tracker = SyncTracker(settle=0.5)
+    for frame in frames:
+        tracker.add(frame)
+    assert (tracker.counted, tracker.agreed, tracker.excluded) == (85, 55, 30)
+    assert sync_rate(frames, settle=0.5) == pytest.approx(55 / 85)
+    assert sync_rate([]) is None
+
+
+# --- bench command -------------------------------------------------------------------------------
+def test_bench_plugin_writes_its_documented_json(tmp_path):
+    out = tmp_path / "plugin.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "2", "--seconds", "0.5", "--warmup", "0.3",
+         "--size", "64", "--worker", "thread", "--window", "64x64", "--json", str(out)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "LP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "2 NPCs  plugin" in result.stdout
+    report = json.loads(out.read_text())
+    (figures,) = report["results"]
+    assert figures["npcs"] == 2 and figures["frames"] > 0 and 0.0 <= figures["cache"]["hit_rate"] <= 1.0
+    for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms"):
+        assert set(figures[key]) == {"p50", "p95", "count"}
+    assert set(figures["plugin_phase_ms_p50"]) == {"total", "runtime_update", "faces", "bodies", "sync"}
+    assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
+
+
+def test_bench_plugin_names_a_bad_argument():
+    result = subprocess.run([sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "0"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--npcs" in result.stderr
