@@ -374,7 +374,8 @@ class AnisyncPlugin:
     def _track_sync(self, views: list[AttachedCharacter]) -> None:
         now = self.runtime.time
         for view in views:
-            view.sync.add(SyncFrame(now, view.character.dominant()[0], view.face_emotion, view.activity, view.face_second))
+            view.sync.add(SyncFrame(now, view.character.dominant()[0], view.face_emotion, view.character.orientation,
+                                   view.face_second))
 
     # --- reports -----------------------------------------------------------------------------------
     def sync_report(self) -> dict[str, dict]:

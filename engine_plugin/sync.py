@@ -1,17 +1,15 @@
 """Expression/behavior synchronisation (seed 002 section 3.3.2, table 3), measured on what is shown.
 
 At every frame the plugin records, per character, the two emotions of the face **on screen** (the
-quantised expression of the texture last uploaded, not the emotion being computed) and the activity the
-body is playing. The frame is **in agreement** when the behavior's orientation is one the face shows
-(:func:`face_orientations`): its dominant emotion's orientation, looked up below; surprise has no valence
-of its own (a startle or a delight), so a surprised face agrees with neutral behaviors and with those of
-its second emotion's orientation (surprise with fear: hiding agrees; surprise with joy: waving does). Frames less than :data:`SETTLE_SECONDS` after a change of the
-character's dominant emotion (or after it was attached) are left out: that is the time the face worker and
-the body crossfade are given to catch up. The rate is frames in agreement over frames counted; seed 002
-reports 90.3 % to 92.7 %.
-
-:data:`ACTIVITY_ORIENTATION` is the one place that says which behaviors are positive, negative or
-neutral; activities missing from it count as neutral.
+quantised expression of the texture last uploaded, not the emotion being computed) and the emotional
+orientation of the behavior the body plays (:attr:`sdk.Character.orientation`, as the behavior library
+declares it: a composite greeting is positive all through, its walk and bow included). The frame is **in
+agreement** when the behavior's orientation is one the face shows (:func:`sdk.emotion.shown_orientations`:
+its dominant emotion's orientation; surprise has no valence of its own, so a surprised face agrees with
+neutral behaviors and with those of its second emotion's orientation). Frames less than
+:data:`SETTLE_SECONDS` after a change of the character's dominant emotion (or after it was attached) are
+left out: that is the time the face worker and the body crossfade are given to catch up. The rate is
+frames in agreement over frames counted; seed 002 reports 90.3 % to 92.7 %.
 """
 
 from __future__ import annotations
@@ -19,45 +17,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from sdk.emotion import shown_orientations
+
 #: Seconds after a change of dominant emotion during which frames are not counted.
 SETTLE_SECONDS = 0.5
-
-#: Emotional orientation of each emotion shown on a face. Surprise can go either way, so it is neutral.
-EMOTION_ORIENTATION: dict[str, str] = {
-    "anger": "negative", "disgust": "negative", "fear": "negative", "sadness": "negative",
-    "joy": "positive", "neutral": "neutral", "surprise": "neutral",
-}
-
-#: Emotional orientation of each body behavior (activity name), as the behavior library declares it.
-ACTIVITY_ORIENTATION: dict[str, str] = {
-    **dict.fromkeys(("wave", "laugh", "hum", "nod", "dance", "warm_hands"), "positive"),
-    **dict.fromkeys(("glare", "stomp", "shout", "recoil", "turn_away", "cower", "flee", "hide", "cry", "sigh"), "negative"),
-    **dict.fromkeys(("idle", "walk", "wander", "patrol", "stand_guard", "look_around", "stretch", "sit", "bow",
-                     "tidy_shelves", "count_coins", "gasp", "jump", "peek", "blush"), "neutral"),
-}
-
-
-def face_orientations(dominant: str, second: str | None = None) -> frozenset[str]:
-    """The behavior orientations that agree with a face showing ``dominant`` (and ``second``)."""
-    if dominant == "surprise":
-        return frozenset({"neutral", EMOTION_ORIENTATION[second] if second else "neutral"})
-    return frozenset({EMOTION_ORIENTATION[dominant]})
-
-
-def orientation_of_activity(activity: str) -> str:
-    """The orientation of a behavior; unknown activities are neutral."""
-    return ACTIVITY_ORIENTATION.get(activity, "neutral")
 
 
 @dataclass(frozen=True)
 class SyncFrame:
     """One frame of one character: time, the dominant emotion computed (``emotion``), the dominant and
-    second emotions on its face (``face`` is None before its first face) and the activity its body plays."""
+    second emotions on its face (``face`` is None before its first face) and the orientation of the
+    behavior its body plays."""
 
     time: float
     emotion: str
     face: str | None
-    activity: str
+    orientation: str
     face_second: str | None = None
 
 
@@ -78,7 +53,7 @@ class SyncTracker:
             self.excluded += 1
             return
         self.counted += 1
-        if frame.face is not None and orientation_of_activity(frame.activity) in face_orientations(frame.face, frame.face_second):
+        if frame.face is not None and frame.orientation in shown_orientations(frame.face, frame.face_second):
             self.agreed += 1
 
     @property

@@ -112,7 +112,8 @@ class CharacterDefinition:
 class Behavior(Protocol):
     """What fills a character's behavior slot. The runtime calls ``on_event`` for each delivered event
     (at the event's effect time) and ``update`` once per step; ``activity`` names what the character is
-    doing now."""
+    doing now. A behavior may also say the emotional ``orientation`` (positive, negative or neutral) of
+    what it does; :attr:`Character.orientation` reads it, and takes ``"neutral"`` from one that does not."""
 
     activity: str
 
@@ -154,6 +155,11 @@ class Character:
     def activity(self) -> str:
         """What the character is doing now (``"idle"`` without a behavior)."""
         return self.behavior.activity if self.behavior is not None else "idle"
+
+    @property
+    def orientation(self) -> str:
+        """The emotional orientation of what the character does now (its behavior's, else neutral)."""
+        return getattr(self.behavior, "orientation", "neutral")
 
     def dominant(self) -> tuple[str, float]:
         """The dominant emotion as ``(label, intensity)``."""

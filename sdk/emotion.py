@@ -46,6 +46,48 @@ PAD_TABLE: dict[str, tuple[float, float, float]] = {
 }
 _PAD_MATRIX = np.array([PAD_TABLE[name] for name in EMOTIONS], dtype=np.float64)
 
+#: Emotional orientation (valence) of each emotion, as behaviors declare theirs. Surprise can go either
+#: way (a startle or a delight), so it has none of its own: see :func:`shown_orientations`.
+EMOTION_ORIENTATION: dict[str, str] = {
+    "anger": "negative", "disgust": "negative", "fear": "negative", "sadness": "negative",
+    "joy": "positive", "neutral": "neutral", "surprise": "neutral",
+}
+ORIENTATIONS: tuple[str, ...] = ("positive", "negative", "neutral")
+_ORIENTATION_CODES = np.array([ORIENTATIONS.index(EMOTION_ORIENTATION[name]) for name in EMOTIONS])
+_SURPRISE = EMOTIONS.index("surprise")
+_NEUTRAL_CODE = ORIENTATIONS.index("neutral")
+_IS_SURPRISE = np.arange(len(EMOTIONS)) == _SURPRISE
+
+
+def shown_orientations(dominant: str, second: str | None = None) -> frozenset[str]:
+    """The behavior orientations that agree with a face showing ``dominant`` (and ``second`` strongest).
+
+    A face agrees with behaviors of its dominant emotion's orientation; a surprised face agrees with
+    neutral behaviors and with those of its second emotion's orientation (surprise with fear: hiding
+    agrees; surprise with joy: waving does).
+    """
+    if dominant == "surprise":
+        return frozenset({"neutral", EMOTION_ORIENTATION[second] if second else "neutral"})
+    return frozenset({EMOTION_ORIENTATION[dominant]})
+
+
+def shows_orientation(emotion: np.ndarray, orientation: str) -> np.ndarray | bool:
+    """Whether the emotion (a 7-vector, or 7xN for N characters) shows ``orientation`` in the sense of
+    :func:`shown_orientations`; vectorised over characters."""
+    emotion = np.asarray(emotion)
+    wanted = ORIENTATIONS.index(orientation)
+    dominant = np.argmax(emotion, axis=0)
+    surprised = dominant == _SURPRISE
+    shows = _ORIENTATION_CODES[dominant] == wanted
+    if wanted == _NEUTRAL_CODE:
+        return shows | surprised
+    if np.any(surprised):  # only then is the second emotion needed
+        is_surprise = _IS_SURPRISE.reshape((-1,) + (1,) * (emotion.ndim - 1))
+        second = np.argmax(np.where(is_surprise, -np.inf, emotion), axis=0)
+        shows = shows | (surprised & (_ORIENTATION_CODES[second] == wanted))
+    return shows
+
+
 DEFAULT_BASELINE = {name: (0.5 if name == "neutral" else 0.05) for name in EMOTIONS}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from .character import Character
+from .emotion import EMOTION_ORIENTATION
 
 DEFAULT_REFLEXES: dict[str, tuple[str, ...]] = {
     "anger": ("glare", "stomp"),
@@ -33,6 +34,11 @@ class ReflexBehavior:
         self.activity = "idle"
         self._shown_emotion = "neutral"
         self._remaining = 0.0
+
+    @property
+    def orientation(self) -> str:
+        """The orientation of the emotion the activity shows (surprise's is neutral)."""
+        return EMOTION_ORIENTATION[self._shown_emotion]
 
     def on_event(self, character: Character, event) -> None:
         """Events act through the emotion; the next update notices a change of dominant emotion."""

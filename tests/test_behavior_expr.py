@@ -24,6 +24,8 @@ MOOD = np.array([0.05, 0.05, 0.2, 0.4, 0.5, 0.3, 0.05])
     ("false != true", True),
     ("true", True),
     ("surprise > .04", True),
+    ("shows.positive and not shows.neutral", True),         # joy dominates: the face shows positive
+    ("shows.negative", False),
 ])
 def test_values_for_one_character(text, value):
     assert parse(text, blackboard=BLACKBOARD).holds(EMOTION, MOOD, BLACKBOARD) is value
@@ -37,7 +39,7 @@ def test_names_it_reads():
 
 @pytest.mark.parametrize("text", [
     "joy > 0.5 or bb.near", "mood.fear * 2 - anger >= bb.level", "not (sadness > 0.3 and joy < 0.6)",
-    "true", "1 < 2", "bb.near",
+    "true", "1 < 2", "bb.near", "shows.negative or shows.positive and bb.near", "shows.neutral",
 ])
 def test_vectorised_matches_one_by_one(text):
     rng = np.random.default_rng(0)
@@ -56,6 +58,7 @@ def test_vectorised_matches_one_by_one(text):
     ("bb.nope", 1, "a declared blackboard key (declared: level, near)"),
     ("glee > 0.5", 1, "an emotion (anger"),
     ("mood.glee > 0.5", 1, "an emotion (anger"),
+    ("shows.happy", 1, "shows.<orientation> (positive, negative, neutral)"),
     ("(joy > 1", 9, "')' (the '(' at column 1 is not closed)"),
     ("joy > 1 )", 9, "an operator"),
     ("joy $ 2", 5, "a number, a name, an operator"),

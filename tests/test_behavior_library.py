@@ -1,6 +1,5 @@
 import re
 
-import numpy as np
 import pytest
 
 from sdk import EMOTIONS, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
@@ -123,7 +122,8 @@ def test_show_prints_the_tree_of_a_tree_file_or_a_character(capsys):
     assert main(["behavior", "show", "--ascii", str(asset_path("behaviors", "trees", "guard.yaml"))]) == 0
     tree = capsys.readouterr().out
     assert "tree guard" in tree and "provoked" in tree and "anger > 0.35" in tree
-    assert "glare         negative when anger > 0.35; aim anger -0.03/s" in tree
+    assert "glare         negative when (anger > 0.35) and shows.negative; aim anger -0.03/s" in tree
+    assert "content       positive when shows.positive\n" in tree
     assert main(["behavior", "show", "--ascii", str(asset_path("characters", "bram.yaml"))]) == 0
     assert capsys.readouterr().out == tree
 

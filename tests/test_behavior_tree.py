@@ -9,17 +9,22 @@ import yaml
 from sdk import EMOTIONS, CharacterDefinition, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
 from sdk.behavior.library import BehaviorLibrary
 from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
-from sdk.headless import WorldScript
+from sdk.emotion import shown_orientations
+from sdk.headless import WorldScript, spawn_samples
 
-# Behaviors switched on and off through the blackboard, so each test controls exactly what may run.
+# Behaviors switched on and off through the blackboard, so each test controls exactly what may run (not
+# congruent: whatever the face shows; congruence has its own tests).
 LIBRARY = {
     "blackboard": {"a": False, "b": False, "c": False, "g": False},
     "autonomous": {
-        "a": {"trigger": "bb.a", "orientation": "positive", "run": {"action": "act_a", "duration": 1}},
-        "b": {"trigger": "bb.b", "orientation": "negative", "sufferer": "target", "run": {"action": "act_b", "duration": 1}},
+        "a": {"trigger": "bb.a", "orientation": "positive", "congruent": False, "run": {"action": "act_a", "duration": 1}},
+        "b": {"trigger": "bb.b", "orientation": "negative", "congruent": False, "sufferer": "target",
+              "run": {"action": "act_b", "duration": 1}},
         "c": {"trigger": "bb.c", "orientation": "neutral", "run": {"action": "act_c"}},
         "rest": {"trigger": "true", "orientation": "neutral", "run": {"action": "rest"}},
-        "sob": {"trigger": "sadness > 0.4", "aim": {"sadness": -0.2}, "orientation": "negative", "run": {"action": "sob"}},
+        "drawn": {"trigger": "bb.a", "orientation": "neutral", "run": {"action": "act_d", "duration": [1, 2]}},
+        "sob": {"trigger": "sadness > 0.4", "aim": {"sadness": -0.2}, "orientation": "negative", "congruent": False,
+                "run": {"action": "sob"}},
     },
 }
 SADNESS = EMOTIONS.index("sadness")
@@ -129,6 +134,50 @@ def test_a_behavior_aborts_the_moment_its_trigger_stops_holding(grow):
     assert queued(runtime, "behavior_ended") == [{"behavior": "sob", "action": "sob", "outcome": "aborted"}]
 
 
+def test_a_congruent_behavior_runs_only_while_the_face_shows_its_orientation():
+    library = BehaviorLibrary.from_dict({"autonomous": {
+        "gloom": {"trigger": "sadness > 0.3", "orientation": "negative", "run": {"action": "gloom"}},
+        "mope": {"trigger": "sadness > 0.3", "orientation": "negative", "congruent": False, "run": {"action": "mope"}},
+        "rest": {"trigger": "true", "orientation": "neutral", "run": {"action": "rest"}},
+    }})
+    assert library.autonomous["gloom"].trigger.text == "(sadness > 0.3) and shows.negative"
+    assert library.autonomous["rest"].trigger.text == "shows.neutral"
+    runs = {}
+    for first in ("gloom", "mope"):
+        tree = TreeDefinition.from_dict({"root": {"selector": {"children": [first, "rest"]}}}, None, library)
+        runtime = Runtime(seed=0, behavior_factory=lambda character: TreeBehavior(tree))
+        character = runtime.spawn(CharacterDefinition.from_dict({"id": "t"}))  # neutral 0.5 at rest
+        character.emotion.apply_impulse({"sadness": 0.4})  # 0.43: over the trigger, under neutral
+        runtime.update(0.05)
+        seen = [(character.dominant()[0], character.activity, character.orientation)]
+        character.emotion.apply_impulse({"sadness": 0.5, "neutral": -0.6})  # sadness dominates
+        while runtime.time < 6:
+            runtime.update(0.05)
+            seen.append((character.dominant()[0], character.activity, character.orientation))
+        runs[first] = seen
+    # gloom waits for the face to show sadness and stops when neutral dominates again, although sadness
+    # is still over 0.3 then; mope (not congruent) follows its trigger alone.
+    assert runs["gloom"][0] == ("neutral", "rest", "neutral") and runs["mope"][0][1] == "mope"
+    assert all((dominant == "sadness") == (activity == "gloom") for dominant, activity, _ in runs["gloom"])
+    assert {"rest", "gloom"} <= {activity for _, activity, _ in runs["gloom"][1:]}
+    assert all(orientation == ("negative" if activity == "gloom" else "neutral")
+               for _, activity, orientation in runs["gloom"])
+    assert any(dominant == "neutral" and activity == "mope" for dominant, activity, _ in runs["mope"][1:])
+
+
+def test_a_behavior_started_and_stopped_within_one_tick_draws_nothing(grow):
+    # A parallel starts its first child, then fails on the second: nothing may run, nothing may be drawn
+    # from the character's RNG (else ticking every update and ticking on change would diverge).
+    runtime, character = grow({"parallel": {"children": ["drawn", "c"]}}, a=True)
+    state = character.rng.bit_generator.state
+    for _ in range(5):
+        character.behavior.tick(character)
+    assert character.activity == "idle" and character.rng.bit_generator.state == state
+    character.behavior.blackboard.set("c", True)
+    character.behavior.tick(character)
+    assert character.behavior.actions == ("act_d", "act_c") and character.rng.bit_generator.state != state
+
+
 def test_the_aim_moves_the_emotion_while_the_behavior_runs(grow):
     runtime, character = grow({"selector": {"children": ["sob", "rest"]}})
     without = Runtime(seed=0).spawn(CharacterDefinition.from_dict({"id": "t"}))
@@ -195,7 +244,7 @@ def test_parallel_of_opposite_orientations_is_rejected_naming_both(children):
 
 def test_character_may_use_only_the_behaviors_it_lists(write_yaml):
     base = {"id": "x", "behavior": {"tree": "villager", "library": ["flee", "cower"]}}
-    with pytest.raises(DefinitionError, match=r"behavior\.library: expected .*also cry") as caught:
+    with pytest.raises(DefinitionError, match=r"behavior\.library: expected .*also .*cry") as caught:
         CharacterDefinition.load(write_yaml(base))
     assert caught.value.got == ["flee", "cower"]
     with pytest.raises(DefinitionError, match=r"behavior\.library\[1\]: expected an autonomous behavior"):
@@ -215,7 +264,7 @@ def test_a_composite_behavior_runs_through_the_bpfa(tmp_path):
     (tmp_path / "bpfa").mkdir()
     shutil.copy(asset_path("behaviors", "bpfa", "greet.yaml"), tmp_path / "bpfa" / "greet.yaml")
     data = {**LIBRARY, "autonomous": {**LIBRARY["autonomous"], "greet_back": {
-        "trigger": "true", "orientation": "positive", "run": {"bpfa": "greet"}}}}
+        "trigger": "true", "orientation": "positive", "congruent": False, "run": {"bpfa": "greet"}}}}
     library = BehaviorLibrary.from_dict(data, tmp_path / "library.yaml")
     tree = TreeDefinition.from_dict({"root": {"selector": {"children": ["greet_back", "rest"]}}}, None, library)
 
@@ -276,6 +325,25 @@ def test_shipped_characters_do_what_they_feel(name, events, expected):
         runtime.emit(Event(kind, receiver=name, sender="player"))
     runtime.update(0.1)
     assert character.activity in expected
+
+
+def test_shipped_characters_always_do_what_their_face_shows():
+    # Congruent behaviors plus the moods' resting poses (content, brood) in every shipped tree: after each
+    # update, what a character does agrees with the dominant emotion it shows (seed 002's synchronisation).
+    runtime = Runtime(seed=2)
+    spawn_samples(runtime, 9)
+    script = WorldScript(runtime, seed=2, events_per_second=4)
+    orientations = set()
+    for second in range(20):
+        script.schedule_second(float(second))
+        for _ in range(30):
+            runtime.update(1 / 30)
+            for character in runtime:
+                first, second_strongest = np.argsort(-character.emotion.vector, kind="stable")[:2]
+                shown = shown_orientations(EMOTIONS[first], EMOTIONS[second_strongest])
+                assert character.orientation in shown, (runtime.time, character, character.activity)
+                orientations.add(character.orientation)
+    assert orientations == {"positive", "negative", "neutral"}
 
 
 def test_shipped_trees_use_all_six_forms_and_expose_their_triggers():

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from sdk import EMOTIONS, Event, EmotionState, InvalidArgumentError, Runtime
 from sdk import EmotionBank
-from sdk.emotion import EPSILON
+from sdk.emotion import EPSILON, ORIENTATIONS, shown_orientations, shows_orientation
 
 floats_any = st.floats(allow_nan=True, allow_infinity=True)
 
@@ -176,3 +176,17 @@ def test_despawned_rows_are_recycled(sample_definitions):
     runtime.emit(Event("thunder", receiver="*"))
     runtime.update(0.1)
     assert newcomer.dominant()[0] == "fear" and runtime.characters["bram"].dominant()[0] != "fear"
+
+
+def test_shown_orientations_one_by_one_and_vectorised_agree():
+    rng = np.random.default_rng(5)
+    emotions = rng.random((7, 400))
+    emotions[EMOTIONS.index("surprise"), :150] += 0.6  # a surprised face shows neutral and its second emotion's side
+    for orientation in ORIENTATIONS:
+        many = shows_orientation(emotions, orientation)
+        for j in range(emotions.shape[1]):
+            first, second = np.argsort(-emotions[:, j], kind="stable")[:2]
+            expected = orientation in shown_orientations(EMOTIONS[first], EMOTIONS[second])
+            assert many[j] == expected and bool(shows_orientation(emotions[:, j], orientation)) == expected
+    assert shown_orientations("surprise", "fear") == {"neutral", "negative"}
+    assert shown_orientations("joy") == {"positive"}

@@ -14,7 +14,7 @@ import pytest
 
 from engine_plugin.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
 from engine_plugin.faces import BodyPalette, FaceCache, panda_layout, quantise
-from engine_plugin.sync import ACTIVITY_ORIENTATION, SyncFrame, SyncTracker, sync_rate
+from engine_plugin.sync import SyncFrame, SyncTracker, sync_rate
 from engine_plugin.worker import FaceRequest, FaceWorker
 from sdk import EMOTIONS, InvalidArgumentError, ModelInputError
 from sdk.reflex import DEFAULT_REFLEXES
@@ -170,11 +170,10 @@ def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_ma
 
 
 # --- actions -------------------------------------------------------------------------------------
-def test_every_behavior_activity_has_an_action_and_an_orientation():
+def test_every_behavior_activity_has_an_action():
     reflexes = {a for choices in DEFAULT_REFLEXES.values() for a in choices}
     for activity in sorted(reflexes | set(BEHAVIOR_ACTIVITIES)):
         assert activity in ACTIONS, activity
-    assert set(ACTIONS) <= set(ACTIVITY_ORIENTATION)
 
 
 def test_unknown_activity_plays_idle_with_one_warning():
@@ -202,22 +201,24 @@ def test_expression_intensity_scales_start_and_end_angles():
 # --- synchronisation -----------------------------------------------------------------------------
 def test_sync_rate_of_a_crafted_trace():
     frames = []
-    for emotion, face, activity, count in [
-        ("neutral", None, "idle", 15),  # first 0.5 s: excluded (attach counts as a change)
-        ("neutral", "neutral", "idle", 15),  # counted, agree: 15
-        ("joy", "neutral", "laugh", 15),  # within 0.5 s of the change: excluded
-        ("joy", "joy", "laugh", 30),  # agree: 30
-        ("joy", "joy", "cry", 10),  # disagree: 10
-        ("joy", "surprise", "jump", 10),  # surprise and jump are both neutral: agree
-        ("joy", "anger", "look_around", 20),  # disagree: 20
+    for emotion, face, second, orientation, count in [
+        ("neutral", None, None, "neutral", 15),  # first 0.5 s: excluded (attach counts as a change)
+        ("neutral", "neutral", "joy", "neutral", 15),  # counted, agree: 15
+        ("joy", "neutral", "joy", "positive", 15),  # within 0.5 s of the change: excluded
+        ("joy", "joy", "neutral", "positive", 30),  # agree: 30
+        ("joy", "joy", "neutral", "negative", 10),  # disagree: 10
+        ("joy", "surprise", "joy", "neutral", 5),  # a surprised face agrees with neutral behaviors: 5
+        ("joy", "surprise", "joy", "positive", 5),  # ... and with those of its second emotion: 5
+        ("joy", "surprise", "joy", "negative", 5),  # but not with others: disagree 5
+        ("joy", "anger", "neutral", "neutral", 20),  # disagree: 20
     ]:
         for _ in range(count):
-            frames.append(SyncFrame(len(frames) / 30, emotion, face, activity))
+            frames.append(SyncFrame(len(frames) / 30, emotion, face, orientation, second))
     tracker = SyncTracker(settle=0.5)
     for frame in frames:
         tracker.add(frame)
-    assert (tracker.counted, tracker.agreed, tracker.excluded) == (85, 55, 30)
-    assert sync_rate(frames, settle=0.5) == pytest.approx(55 / 85)
+    assert (tracker.counted, tracker.agreed, tracker.excluded) == (90, 55, 30)
+    assert sync_rate(frames, settle=0.5) == pytest.approx(55 / 90)
     assert sync_rate([]) is None
 
 

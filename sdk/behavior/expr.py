@@ -11,10 +11,14 @@ compiled to closures); nothing is ever passed to :func:`eval`. Grammar, loosest 
     sum        := product (("+" | "-") product)*
     product    := unary ("*" unary)*
     unary      := "-" unary | atom
-    atom       := NUMBER | "true" | "false" | EMOTION | "mood." EMOTION | "bb." KEY | "(" expression ")"
+    atom       := NUMBER | "true" | "false" | EMOTION | "mood." EMOTION | "shows." ORIENTATION | "bb." KEY
+                | "(" expression ")"
 
 ``EMOTION`` is one of :data:`~sdk.emotion.EMOTIONS` and reads the current emotion; ``mood.EMOTION`` reads
-the mood; ``bb.KEY`` reads a blackboard value, and only declared keys are accepted. Every expression is
+the mood; ``shows.ORIENTATION`` (positive, negative or neutral) holds while the dominant emotion, the one
+the face shows, has that orientation (:func:`sdk.emotion.shown_orientations`: a surprised face shows
+neutral and its second emotion's orientation); ``bb.KEY`` reads a blackboard value, and only declared
+keys are accepted. Every expression is
 type-checked when parsed: numbers and conditions (true/false values) do not mix, and a trigger must be a
 condition. Any mistake raises :class:`~sdk.errors.DefinitionError` naming the file, the key and the
 column (1-based) where the text stops making sense.
@@ -34,7 +38,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..emotion import EMOTION_INDEX, EMOTIONS
+from ..emotion import EMOTION_INDEX, EMOTIONS, ORIENTATIONS, shows_orientation
 from ..errors import DefinitionError
 
 #: How deeply parentheses, ``not`` and unary minus may nest; deeper text is surely a mistake, and the
@@ -52,7 +56,8 @@ _KEYWORDS = {"and", "or", "not", "true", "false"}
 _COMPARISONS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
                 "==": operator.eq, "!=": operator.ne}
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-_NAMES_HELP = f"an emotion ({', '.join(EMOTIONS)}), mood.<emotion> or bb.<key>"
+_NAMES_HELP = (f"an emotion ({', '.join(EMOTIONS)}), mood.<emotion>, shows.<orientation> "
+               f"({', '.join(ORIENTATIONS)}) or bb.<key>")
 
 NUMBER, CONDITION = "a number", "a condition"
 
@@ -306,6 +311,9 @@ class _Parser:
             index = EMOTION_INDEX[rest]
             self.names.add(word)
             return Node(column, NUMBER, lambda e, m, b: m[index], word)
+        if head == "shows" and rest in ORIENTATIONS:
+            self.names.add(word)
+            return Node(column, CONDITION, lambda e, m, b: shows_orientation(e, rest), word)
         if head == "bb" and rest:
             if rest not in self.blackboard:
                 declared = ", ".join(sorted(self.blackboard)) or "none"

@@ -8,7 +8,11 @@ Two parts, as in the paper:
   ``trigger`` is an expression over emotion, mood and blackboard (:mod:`sdk.behavior.expr`); ``aim`` is
   how the behavior moves the character's emotion per second while it runs (crying slowly lowers
   sadness); ``orientation`` is its emotional direction (positive, negative, neutral), which decides how
-  trees may combine it; ``run`` is what it does: one action for a while, or a composite behavior that the
+  trees may combine it and when it may run: a behavior is **congruent** by default, so that it starts and
+  keeps running only while the face shows its orientation (the trigger is read as ``(trigger) and
+  shows.<orientation>``; seed 002's synchronisation of expression and behavior: nobody hums with a
+  frightened face or sighs with a neutral one); ``congruent: false`` lifts that for a behavior that
+  should run whatever the face shows; ``run`` is what it does: one action for a while, or a composite behavior that the
   BPFA runs. The ``state`` of eq. 20 is the status of the tree leaf that runs the behavior.
 * **interactive** behaviors, which smart objects perform (eq. 21, ``action' = <inf, suf, tri(con),
   state>``): the inflicter is the smart object, the sufferers are the characters within its reach;
@@ -45,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 import numpy as np
 
 from ..character import NAME_PATTERN
-from ..emotion import EMOTIONS, EPSILON, emotion_vector
+from ..emotion import EMOTIONS, ORIENTATIONS, emotion_vector
 from ..errors import DefinitionError, InvalidArgumentError
 from ..resources import asset_path
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
@@ -55,7 +59,6 @@ if TYPE_CHECKING:
     from ..character import Character
     from ..events import Event
 
-ORIENTATIONS = ("positive", "negative", "neutral")
 SUFFERERS = ("self", "target", "group")
 #: Blackboard keys must be names the expression language can read after ``bb.``.
 KEY_PATTERN = r"[a-z_][a-z0-9_]*"
@@ -69,6 +72,7 @@ _AUTONOMOUS = Record({
     "trigger": Field(Text(), doc="expression that must hold for the behavior to start and keep running"),
     "aim": Field(_RATES, default=dict, doc="emotion change per second while it runs"),
     "orientation": Field(Text(choices=ORIENTATIONS), doc="emotional direction; opposite ones never run in parallel"),
+    "congruent": Field(Flag(), default=True, doc="run only while the face shows the orientation"),
     "run": Field(Record({
         "action": Field(Text(pattern=NAME_PATTERN), default=None, doc="a single action (the activity shown)"),
         "duration": Field(AnyOf((_SECONDS, ListOf(_SECONDS, min_items=2))), default=None,
@@ -283,10 +287,15 @@ class BehaviorLibrary:
         autonomous = {}
         for name, rule in checked["autonomous"].items():
             key = f"autonomous.{name}"
+            trigger = parse(rule["trigger"], source, f"{key}.trigger", blackboard)  # errors name the author's columns
+            if rule["congruent"]:
+                shows = f"shows.{rule['orientation']}"
+                text = shows if trigger.text.strip() == "true" else f"({trigger.text}) and {shows}"
+                trigger = parse(text, source, f"{key}.trigger", blackboard)
             autonomous[name] = AutonomousBehavior(
                 name=name,
                 sufferer=rule["sufferer"],
-                trigger=parse(rule["trigger"], source, f"{key}.trigger", blackboard),
+                trigger=trigger,
                 aim=emotion_vector(rule["aim"]),
                 orientation=rule["orientation"],
                 runner=_runner(rule["run"], source, f"{key}.run", composite_loader),

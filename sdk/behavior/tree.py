@@ -149,18 +149,26 @@ class _Context:
 _OUTCOMES = {Status.SUCCESS: "done", Status.FAILURE: "aborted", Status.INVALID: "interrupted"}
 
 
+#: A leaf's run between the tick that starts its behavior and the end of that tick (see BehaviorLeaf).
+STARTING = object()
+
+
 class BehaviorLeaf(py_trees.behaviour.Behaviour):
     """Runs one autonomous behavior while its trigger holds.
 
     Each tick: if the trigger does not hold, FAILURE (stopping the action if it ran); otherwise the
-    action starts (first tick) and the leaf is RUNNING until the action is done (SUCCESS).
+    leaf is RUNNING until the action is done (SUCCESS). A behavior that starts is marked
+    :data:`STARTING` and really started (its duration drawn from the character's RNG) only once the
+    whole tick is over, so that one a parallel starts and stops again in the same tick, because a
+    sibling failed, leaves no trace: a tree ticked every update and one ticked only when needed then
+    draw the same numbers.
     """
 
     def __init__(self, rule: AutonomousBehavior, context: _Context):
         super().__init__(rule.name)
         self.rule = rule
         self.context = context
-        self.run: Any = None  # the runner's state while the behavior runs
+        self.run: Any = None  # the runner's state while the behavior runs (STARTING during its first tick)
         self.ended = ("", "")  # (action, outcome) of the last run that stopped
 
     def update(self) -> Status:
@@ -168,13 +176,19 @@ class BehaviorLeaf(py_trees.behaviour.Behaviour):
         if not context.holds(self.rule.trigger):
             return Status.FAILURE
         if self.run is None:
-            self.run = self.rule.runner.start(context.character)
+            self.run = STARTING
+        if self.run is STARTING:
+            return Status.RUNNING
         return Status.SUCCESS if self.rule.runner.finished(self.run) else Status.RUNNING
 
     def terminate(self, new_status: Status) -> None:
-        if self.run is not None:
+        if self.run is not None and self.run is not STARTING:
             self.ended = (self.action, _OUTCOMES[new_status])
-            self.run = None
+        self.run = None
+
+    def start(self, character: "Character") -> None:
+        """Start the behavior marked STARTING in the tick just over."""
+        self.run = self.rule.runner.start(character)
 
     @property
     def action(self) -> str:
@@ -416,6 +430,16 @@ class TreeBehavior:
         return self._running[0].action if self._running else "idle"
 
     @property
+    def orientation(self) -> str:
+        """The emotional orientation of what the character does: that of the running behaviors (a
+        parallel node never mixes positive and negative ones), ``"neutral"`` when they all are or
+        nothing runs."""
+        for leaf in self._running:
+            if leaf.rule.orientation != "neutral":
+                return leaf.rule.orientation
+        return "neutral"
+
+    @property
     def actions(self) -> tuple[str, ...]:
         """The actions of every running behavior (several under a parallel node)."""
         return tuple(leaf.action for leaf in self.running)
@@ -475,6 +499,9 @@ class TreeBehavior:
                 self._tree.tick()
             if not self._idle_midway():
                 break
+        for leaf in self._leaves:
+            if leaf.run is STARTING:
+                leaf.start(character)
         # Announce changes only once the tick is over: a parallel may start a behavior and stop it again
         # in the same tick when a sibling fails, which nobody should hear about.
         for leaf in self._leaves:
