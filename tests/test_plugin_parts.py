@@ -19,6 +19,8 @@ from engine_plugin.worker import FaceRequest, FaceWorker
 from sdk import EMOTIONS, InvalidArgumentError, ModelInputError
 from sdk.reflex import DEFAULT_REFLEXES
 
+from conftest import run_cli
+
 # Activities the behavior engine names (issue 7) and those of the shipped characters and behavior library.
 BEHAVIOR_ACTIVITIES = (
     "idle walk wave nod bow jump cower stomp cry laugh flee sit hide glare look_around stretch sigh gasp hum patrol "
@@ -161,9 +163,7 @@ def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_ma
         "face = np.frombuffer(finished[0].data, np.uint8).reshape(64, 64, 4)\n"
         "print('alpha', face[..., 3].min(), face[..., 3].max())\n"
         "worker.close()\n", encoding="utf-8")
-    root = str(Path(__file__).resolve().parent.parent)
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": root})
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("main ran") == 1
     assert "alpha 0 255" in result.stdout  # a head on a transparent ground
@@ -225,10 +225,9 @@ def test_sync_rate_of_a_crafted_trace():
 # --- bench command -------------------------------------------------------------------------------
 def test_bench_plugin_writes_its_documented_json(tmp_path):
     out = tmp_path / "plugin.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "2", "--seconds", "0.5", "--warmup", "0.3",
-         "--size", "64", "--worker", "thread", "--window", "64x64", "--json", str(out)],
-        capture_output=True, text=True, timeout=180, env={**os.environ, "LP_NUM_THREADS": "1"})
+    result = run_cli("bench", "plugin", "--npcs", "2", "--seconds", "0.5", "--warmup", "0.3", "--size", "64",
+                     "--worker", "thread", "--window", "64x64", "--json", str(out), cwd=tmp_path,
+                     env={**os.environ, "LP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
     assert "2 NPCs  plugin" in result.stdout
     report = json.loads(out.read_text())
@@ -240,7 +239,6 @@ def test_bench_plugin_writes_its_documented_json(tmp_path):
     assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
 
 
-def test_bench_plugin_names_a_bad_argument():
-    result = subprocess.run([sys.executable, "-m", "sdk.cli", "bench", "plugin", "--npcs", "0"],
-                            capture_output=True, text=True, timeout=60)
+def test_bench_plugin_names_a_bad_argument(tmp_path):
+    result = run_cli("bench", "plugin", "--npcs", "0", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--npcs" in result.stderr

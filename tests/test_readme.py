@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import sdk
+from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,7 @@ def test_assets_are_found_from_another_directory(tmp_path):
 
 
 def test_run_command_prints_a_summary_each_second(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "sdk.cli", "run", "--characters", "4", "--seconds", "3", "--headless", "--seed", "4"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )
+    result = run_cli("run", "--characters", "4", "--seconds", "3", "--headless", "--seed", "4", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     blocks = re.findall(r"^t=\s*(\d+)s", result.stdout, re.M)
     assert blocks == ["1", "2", "3"]
@@ -43,6 +41,6 @@ def test_run_command_prints_a_summary_each_second(tmp_path):
     assert "done: 4 characters" in result.stdout
 
 
-def test_cli_reports_bad_arguments():
-    result = subprocess.run([sys.executable, "-m", "sdk.cli", "run", "--characters", "0"], capture_output=True, text=True)
+def test_cli_reports_bad_arguments(tmp_path):
+    result = run_cli("run", "--characters", "0", cwd=tmp_path)
     assert result.returncode == 2 and "--characters" in result.stderr
