@@ -32,7 +32,7 @@ _EXPORTS = {
     **dict.fromkeys(("HUMANOID_JOINT_MAP", "TASK_SORT", "AnisyncPlugin", "AttachedCharacter"), "plugin"),
     **dict.fromkeys(("ProceduralFaceSource", "default_face_source"), "procedural"),
     **dict.fromkeys(("PANDA_JOINT_MAP", "JointMap", "RigBinding"), "rig"),
-    **dict.fromkeys(("SETTLE_SECONDS", "SyncFrame", "SyncTracker", "sync_rate"), "sync"),
+    **dict.fromkeys(("SETTLE_SECONDS", "SyncFrame", "SyncTracker", "sync_rate", "sync_summary"), "sync"),
     **dict.fromkeys(("FaceRequest", "FaceWorker"), "worker"),
 }
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _npcs(text: str) -> list[int]:
+def parse_counts(text: str) -> list[int]:
     try:
         counts = [int(part) for part in text.split(",")]
     except ValueError:
@@ -31,7 +31,7 @@ def _npcs(text: str) -> list[int]:
     return counts
 
 
-def _window(text: str) -> tuple[int, int]:
+def parse_window(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -106,6 +106,7 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
 
     from .plugin import AnisyncPlugin
     from .procedural import ProceduralFaceSource
+    from .sync import sync_summary
 
     runtime = Runtime(seed=args.seed)
     spawn_samples(runtime, npcs)
@@ -144,9 +145,6 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
 
     phases = np.array(plugin.task_seconds)
     latencies = list(plugin.face_latencies)
-    sync = plugin.sync_report()
-    counted = sum(r["frames_counted"] for r in sync.values())
-    rates = [r["rate"] for r in sync.values() if r["rate"] is not None]
     stats = plugin.stats()
     result = {
         "npcs": npcs,
@@ -163,13 +161,7 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
         "worker": stats["worker"],
         "face_latency_ms": _percentiles([s for s, _ in latencies]),
         "urgent_face_latency_ms": _percentiles([s for s, urgent in latencies if urgent]),
-        "sync": {
-            "rate": sum(r["frames_agreed"] for r in sync.values()) / counted if counted else None,
-            "per_character_mean": float(np.mean(rates)) if rates else None,
-            "per_character_min": float(np.min(rates)) if rates else None,
-            "frames_counted": counted,
-            "frames_excluded": sum(r["frames_excluded"] for r in sync.values()),
-        },
+        "sync": sync_summary(plugin.sync_report()),
         "face_texture_mib": npcs * args.size * args.size * 4 / 2**20,
     }
     plugin.destroy()
@@ -203,7 +195,7 @@ def register(commands) -> None:
     """Add ``anisync bench plugin``."""
     parser = commands.subcommand("bench", "plugin", _bench_plugin,
                                  help="Panda3D plugin: ms per frame, uploads, cache, face latency, sync rate")
-    parser.add_argument("--npcs", type=_npcs, default=[10, 50, 100], help="crowd sizes, comma-separated (default 10,50,100)")
+    parser.add_argument("--npcs", type=parse_counts, default=[10, 50, 100], help="crowd sizes, comma-separated (default 10,50,100)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per crowd size (default 20)")
     parser.add_argument("--warmup", type=float, default=4.0, help="seconds run before measuring (default 4)")
     parser.add_argument("--events-per-npc", type=float, default=0.1,
@@ -214,6 +206,6 @@ def register(commands) -> None:
     parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB (default 64)")
     parser.add_argument("--worker", choices=("process", "thread"), default="process", help="face worker kind (default process)")
     parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")
-    parser.add_argument("--window", type=_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
+    parser.add_argument("--window", type=parse_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
     parser.add_argument("--seed", type=int, default=0, help="seed of characters and script (default 0)")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")

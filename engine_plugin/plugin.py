@@ -160,7 +160,11 @@ class AnisyncPlugin:
         #: (seconds from request to upload, urgent) of every face drawn by the worker; for the bench. The upload
         #: happens just before the frame that shows the face is rendered.
         self.face_latencies: deque[tuple[float, bool]] = deque(maxlen=HISTORY)
+        #: Seconds spent copying faces into textures, per frame (part of the faces phase); for the bench.
+        self.upload_seconds: deque[float] = deque(maxlen=HISTORY)
         self._seq = 0
+        #: False while :meth:`pause` holds the characters still.
+        self.running = True
         self._task = base.taskMgr.add(self._frame_task, f"anisync-plugin-{id(self):x}", sort=TASK_SORT)
 
     # --- attaching ---------------------------------------------------------------------------------
@@ -241,6 +245,18 @@ class AnisyncPlugin:
             view.node.cleanup()
             view.node.removeNode()
         self.base.messenger.send("anisync-detached", [view.character])
+
+    def pause(self) -> None:
+        """Stop advancing and showing the runtime: every character keeps the face and pose it has (a
+        game's "anisync off" switch; the demo's benchmark measures the same scene this way)."""
+        self.base.taskMgr.remove(self._task)
+        self.running = False
+
+    def resume(self) -> None:
+        """Advance and show the runtime again after :meth:`pause`."""
+        if not self.running:
+            self._task = self.base.taskMgr.add(self._frame_task, self._task.name, sort=TASK_SORT)
+            self.running = True
 
     def destroy(self) -> None:
         """Detach everything, stop the task and the face worker."""
@@ -344,6 +360,7 @@ class AnisyncPlugin:
             if face.from_worker:
                 self.face_latencies.append((now - face.requested_at, face.urgent))
             self.base.messenger.send("anisync-face-shown", [view.character, view.face_emotion])
+        self.upload_seconds.append(time.perf_counter() - now)
 
     def _animate(self, views: list[AttachedCharacter], dt: float) -> None:
         smoothing = 1.0 - np.exp(-dt / GAIN_SMOOTHING_SECONDS)
@@ -388,6 +405,7 @@ class AnisyncPlugin:
         self.frames = self.uploads = 0
         self.task_seconds.clear()
         self.face_latencies.clear()
+        self.upload_seconds.clear()
         self.cache.hits = self.cache.misses = self.cache.evictions = 0
         for view in self.views.values():
             view.sync = SyncTracker(self.settle)

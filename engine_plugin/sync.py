@@ -67,6 +67,20 @@ class SyncTracker:
                 "frames_excluded": self.excluded}
 
 
+def sync_summary(report: dict[str, dict]) -> dict:
+    """A crowd's synchronisation from :meth:`AnisyncPlugin.sync_report`: the rate over all counted
+    frames, the mean and lowest rate per character, and the frames counted and left out."""
+    counted = sum(r["frames_counted"] for r in report.values())
+    rates = [r["rate"] for r in report.values() if r["rate"] is not None]
+    return {
+        "rate": sum(r["frames_agreed"] for r in report.values()) / counted if counted else None,
+        "per_character_mean": sum(rates) / len(rates) if rates else None,
+        "per_character_min": min(rates) if rates else None,
+        "frames_counted": counted,
+        "frames_excluded": sum(r["frames_excluded"] for r in report.values()),
+    }
+
+
 def sync_rate(frames: Iterable[SyncFrame], settle: float = SETTLE_SECONDS) -> float | None:
     """The synchronisation rate of one character's frames (in time order)."""
     tracker = SyncTracker(settle)

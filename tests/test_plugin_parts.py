@@ -7,24 +7,53 @@ import sys
 import threading
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from engine_plugin.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
 from engine_plugin.faces import BodyPalette, FaceCache, panda_layout, quantise
 from engine_plugin.sync import SyncFrame, SyncTracker, sync_rate
 from engine_plugin.worker import FaceRequest, FaceWorker
-from sdk import EMOTIONS, InvalidArgumentError, ModelInputError
+from sdk import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
 from sdk.reflex import DEFAULT_REFLEXES
 
 from conftest import run_cli
 
-# Activities the behavior engine names (issue 7) and those of the shipped characters and behavior library.
-BEHAVIOR_ACTIVITIES = (
-    "idle walk wave nod bow jump cower stomp cry laugh flee sit hide glare look_around stretch sigh gasp hum patrol "
-    "tidy_shelves stand_guard count_coins wander warm_hands dance peek shout blush recoil turn_away").split()
+# The actions issue 7 names; the rest of the activities come from the shipped assets (see _shipped_activities).
+ISSUE_ACTIONS = ("idle", "walk", "wave", "nod", "bow", "jump", "cower", "stomp", "cry", "laugh")
+
+
+def _bpfa_actions(bpfa) -> set[str]:
+    """The actions a BPFA's states play (what ``current_action`` can return), nested automata included."""
+    actions = set()
+    for state in bpfa.states.values():
+        actions |= _bpfa_actions(state.behavior) if state.behavior is not None else {state.action}
+    return actions
+
+
+def _shipped_activities() -> dict[str, set[str]]:
+    """Every value ``character.activity`` can take with the shipped assets, by where it comes from: a tree
+    leaf shows its library behavior's action (a composite's, the action of its BPFA's current state), a
+    BPFA behavior the action of its state, the reflex behavior one of the reflexes (the defaults and the
+    shipped characters' own), and a character without a behavior or a tree with nothing running ``idle``."""
+    from sdk import CharacterDefinition, shipped_characters
+    from sdk.behavior.bpfa import BPFA
+    from sdk.behavior.library import CompositeBehavior, SingleAction, shipped_library
+
+    library = set()
+    for rule in shipped_library().autonomous.values():
+        if isinstance(rule.runner, SingleAction):
+            library.add(rule.runner.action)
+        else:
+            assert isinstance(rule.runner, CompositeBehavior), rule.name
+            library |= _bpfa_actions(rule.runner.bpfa)
+    bpfa = set().union(*(_bpfa_actions(BPFA.load(path)) for path in asset_path("behaviors", "bpfa").glob("*.yaml")))
+    reflexes = {activity for choices in DEFAULT_REFLEXES.values() for activity in choices}
+    for path in shipped_characters():
+        reflexes |= {activity for choices in CharacterDefinition.load(path).reflexes.values() for activity in choices}
+    return {"library": library, "bpfa": bpfa, "reflexes": reflexes, "issue": set(ISSUE_ACTIONS)}
 
 
 class GatedFaces:
@@ -171,9 +200,14 @@ def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_ma
 
 # --- actions -------------------------------------------------------------------------------------
 def test_every_behavior_activity_has_an_action():
-    reflexes = {a for choices in DEFAULT_REFLEXES.values() for a in choices}
-    for activity in sorted(reflexes | set(BEHAVIOR_ACTIVITIES)):
-        assert activity in ACTIONS, activity
+    activities = _shipped_activities()
+    # The library's actions, read as plain YAML too, so that the loader cannot hide one.
+    raw = yaml.safe_load(asset_path("behaviors", "library.yaml").read_text(encoding="utf-8"))["autonomous"]
+    assert {rule["run"]["action"] for rule in raw.values() if "action" in rule["run"]} <= activities["library"]
+    assert {"walk", "bow", "nod", "sit"} <= activities["bpfa"] and {"gasp", "recoil"} <= activities["reflexes"]
+    for source, names in activities.items():
+        missing = sorted(name for name in names if name not in ACTIONS)
+        assert not missing, f"{source} activities without a body action: {missing}"
 
 
 def test_unknown_activity_plays_idle_with_one_warning():

@@ -1,0 +1,67 @@
+"""``python -m demo_game``: the anisync village.
+
+With a display it opens a window you walk around in; without one (a server, CI, ssh) it runs the
+20-second scripted scene offscreen, prints what the villagers felt and did, the frame rate and texture
+memory, and saves a screenshot. ``--benchmark`` measures frame rate and texture load for several crowd
+sizes (see :mod:`demo_game.scene`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from engine_plugin.bench import parse_counts, parse_window
+
+
+def has_display() -> bool:
+    """True where a window can open: a desktop session on Windows or macOS, an X or Wayland display elsewhere."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m demo_game", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--npcs", type=parse_counts, default=None,
+                        help="villagers (default 12); with --benchmark, comma-separated crowd sizes (default 12,50,100)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the scripted scene, or of each measured run (default 20)")
+    parser.add_argument("--size", type=parse_window, default=(1280, 720), help="window WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--face-size", type=int, default=256, help="face texture side in pixels, 64 to 512 (default 256)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of villagers, script and scenery (default 0)")
+    parser.add_argument("--offscreen", action="store_true", help="run the scripted scene offscreen even with a display")
+    parser.add_argument("--screenshot", default="village.png", help="where the scripted scene saves its screenshot (default village.png)")
+    parser.add_argument("--benchmark", action="store_true", help="measure frame rate and texture load per crowd size, anisync on and off")
+    parser.add_argument("--warmup", type=float, default=3.0, help="benchmark: seconds run before measuring each crowd (default 3)")
+    parser.add_argument("--report", default="bench.json", help="benchmark: JSON report; plot and screenshots go beside it (default bench.json)")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if not 64 <= args.face_size <= 512:
+        build_parser().error(f"--face-size: expected 64 to 512, got {args.face_size}")
+    if args.seconds <= 0:
+        build_parser().error(f"--seconds: expected a positive number, got {args.seconds:g}")
+    os.environ.setdefault("LP_NUM_THREADS", "1")  # software OpenGL would take the face worker's core too
+    from . import scene
+
+    if args.benchmark:
+        command = "python -m demo_game " + " ".join(sys.argv[1:] if argv is None else argv)
+        scene.run_benchmark(args.npcs or [12, 50, 100], args.seconds, args.seed, args.size, args.face_size,
+                            args.report, args.warmup, command)
+        return 0
+    npcs = (args.npcs or [12])[0]
+    if args.offscreen or not has_display():
+        scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot)
+        return 0
+    from .game import GameOptions, VillageGame
+
+    VillageGame(GameOptions(npcs=npcs, seed=args.seed, face_size=args.face_size, window=args.size,
+                            offscreen=False, interactive=True)).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

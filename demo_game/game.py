@@ -1,0 +1,397 @@
+"""``VillageGame``: the demo village as one ShowBase subclass, in the style of the Panda3D samples.
+
+Setup is split into small methods (scenery, villagers, smart objects, player, controls, overlay); one
+per-frame task, scaled by ``dt``, moves the player and the villagers and lets villagers affect each
+other; the anisync plugin's own task (sort 40) then advances the runtime and shows faces and bodies.
+
+What villagers do to each other:
+
+* **fear spreads**: a villager whose face shows fear at 0.45 or more screams (once every few seconds);
+  everyone within :data:`SCREAM_REACH` metres receives a ``scream`` event from it;
+* **the campfire calms**: the campfire smart object acts on everyone within
+  :data:`~demo_game.village.CAMPFIRE_REACH` of it, and their blackboard's ``near_campfire`` lets them warm
+  their hands;
+* **the bell startles**: ringing sends everyone a ``bell`` event, and the bell smart object startles those
+  within :data:`~demo_game.village.BELL_REACH` of the tower while it rings.
+
+Walking behaviors move the body: ``wander``, ``patrol`` and ``walk`` stroll round the villager's place,
+``flee`` runs away from whoever frightened it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from direct.gui.OnscreenText import OnscreenText
+from direct.showbase.ShowBase import ShowBase
+from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, TransparencyAttrib, Vec3, WindowProperties,
+                          loadPrcFileData)
+
+from engine_plugin import AnisyncPlugin, ProceduralFaceSource
+from sdk import BROADCAST, Event, Runtime, asset_path
+from sdk.behavior.smart import SmartObject, SmartObjectDefinition
+
+from .measure import texture_memory
+from .village import BELL, BELL_REACH, CAMPFIRE, CAMPFIRE_REACH, VILLAGE_RADIUS, Scenery, Spot, villager_definitions, villager_spots
+
+#: Player actions on the villager in front: key -> event kind.
+ACTION_KEYS = {"g": "greet", "t": "taunt", "h": "gift"}
+#: How far in front (metres) and how far off the view direction (degrees) the player reaches.
+REACH, REACH_ANGLE = 4.0, 40.0
+#: Seconds the bell rings after B.
+BELL_SECONDS = 2.0
+#: Fear spreads: the fear that makes a villager scream, how far a scream carries, how often one screams.
+SCREAM_FEAR, SCREAM_REACH, SCREAM_COOLDOWN = 0.45, 5.0, 6.0
+#: Walking speeds (metres per second) of the activities that move the body.
+WALK_SPEED = {"wander": 0.45, "patrol": 0.8, "walk": 0.8, "flee": 2.2}
+#: Villagers standing within this many metres of the player turn to face it.
+LOOK_AT_PLAYER = 9.0
+PLAYER_SPEED, TURN_RATE = 3.0, 0.15  # metres per second; degrees per pixel of mouse motion
+EYE_HEIGHT = 1.45
+#: Colour of each emotion's bar in the overlay.
+EMOTION_COLORS = {"anger": (0.90, 0.20, 0.15), "disgust": (0.45, 0.65, 0.15), "fear": (0.55, 0.35, 0.80),
+                  "joy": (1.00, 0.78, 0.15), "neutral": (0.75, 0.75, 0.75), "sadness": (0.25, 0.45, 0.90),
+                  "surprise": (1.00, 0.55, 0.10)}
+
+
+@dataclass
+class GameOptions:
+    """How to run the village.
+
+    Attributes:
+        npcs: villagers (at least 1).
+        seed: seeds the runtime, the villagers' strolls and the scenery.
+        face_size: face texture side in pixels (64 to 512).
+        window: window or offscreen buffer size.
+        offscreen: render into an offscreen buffer (no display needed) instead of a window.
+        interactive: take keyboard and mouse input (a window only).
+        worker: the face worker kind (``process`` or ``thread``).
+    """
+
+    npcs: int = 12
+    seed: int = 0
+    face_size: int = 256
+    window: tuple[int, int] = (1280, 720)
+    offscreen: bool = True
+    interactive: bool = False
+    worker: str = "process"
+
+
+@dataclass(eq=False)
+class Villager:
+    """A villager of the scene: its character, body view, place and walking state."""
+
+    view: object  # engine_plugin.AttachedCharacter
+    home: Spot
+    target: tuple[float, float] | None = None
+    flee_from: tuple[float, float] | None = None
+    screamed_at: float = -math.inf
+    overlay: NodePath | None = None
+    bar: NodePath | None = None
+    label: TextNode | None = None
+    shown_activity: str = ""
+    near_fire: bool = False
+
+    @property
+    def character(self):
+        return self.view.character
+
+    @property
+    def node(self) -> NodePath:
+        return self.view.node
+
+
+@dataclass
+class Keys:
+    """Which movement keys are held."""
+
+    held: dict[str, bool] = field(default_factory=lambda: dict.fromkeys("wasd", False))
+
+
+class VillageGame(ShowBase):
+    """The demo village. ``VillageGame(GameOptions(...))``, then ``run()`` with a window, or step frames
+    (``taskMgr.step()``) offscreen as :mod:`demo_game.scene` does."""
+
+    def __init__(self, options: GameOptions):
+        self.options = options
+        width, height = options.window
+        loadPrcFileData("demo_game", f"win-size {width} {height}\nwindow-title anisync village\n"
+                                     "audio-library-name null\nsync-video false\n")
+        if options.offscreen:
+            loadPrcFileData("demo_game", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n")
+        ShowBase.__init__(self)
+        self.disableMouse()
+        self.rng = np.random.default_rng(options.seed)
+        self.keys = Keys()
+        self.overlay_on = False
+        self.villagers: list[Villager] = []
+        self.bell_until = -math.inf
+        self.log: list[tuple[float, str]] = []  # (runtime time, what happened), for the scripted run's story
+        self._hud_next = 0.0
+        self.plugin: AnisyncPlugin | None = None
+        self.setup_scenery()
+        self.setup_smart_objects()
+        self.setup_player()
+        self.setup_hud()
+        self.populate(options.npcs)
+        if options.interactive:
+            self.setup_controls()
+        self.taskMgr.add(self.village_task, "village", sort=10)
+
+    # --- setup -------------------------------------------------------------------------------------
+    def setup_scenery(self) -> None:
+        self.scenery = Scenery(self, self.options.seed)
+
+    def populate(self, count: int) -> None:
+        """(Re)fill the village with ``count`` villagers in a fresh runtime (same seed, same villagers)."""
+        if self.plugin is not None:
+            for villager in self.villagers:
+                villager.overlay.removeNode()
+            self.plugin.destroy()
+        self.runtime = Runtime(seed=self.options.seed)
+        self.plugin = AnisyncPlugin(self, self.runtime, face_source=ProceduralFaceSource(self.options.face_size),
+                                    worker=self.options.worker)
+        self.villagers = []
+        for definition, spot in zip(villager_definitions(count), villager_spots(count)):
+            view = self.plugin.attach(self.runtime.spawn(definition))
+            view.node.setPos(spot.x, spot.y, 0)
+            view.node.setH(spot.heading)
+            villager = Villager(view, spot)
+            self._overlay_for(villager)
+            self.villagers.append(villager)
+        self.bell_until = -math.inf
+        self.log.clear()
+
+    def setup_smart_objects(self) -> None:
+        self.campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
+        self.bell = SmartObject(SmartObjectDefinition.load(asset_path("objects", "bell.yaml")))
+
+    def setup_player(self) -> None:
+        self.player = self.render.attachNewNode("player")
+        self.player.setPos(0, -9.5, 0)
+        self.camera.reparentTo(self.player)
+        self.camera.setPos(0, 0, EYE_HEIGHT)
+        self.camera.setP(-6)
+        self.camLens.setFov(70)
+
+    def setup_controls(self) -> None:
+        """The key map: WASD walk, mouse looks, G/T/H act on the villager in front, B rings the bell,
+        F1 toggles the overlay, Escape quits."""
+        for key in self.keys.held:
+            self.accept(key, self.keys.held.__setitem__, [key, True])
+            self.accept(f"{key}-up", self.keys.held.__setitem__, [key, False])
+        for key, kind in ACTION_KEYS.items():
+            self.accept(key, self.act, [kind])
+        self.accept("b", self.ring_bell)
+        self.accept("f1", self.toggle_overlay)
+        self.accept("escape", self.userExit)
+        if self.win is not None and not self.options.offscreen:
+            properties = WindowProperties()
+            properties.setCursorHidden(True)
+            self.win.requestProperties(properties)
+
+    def setup_hud(self) -> None:
+        self.hud = OnscreenText(text="", pos=(-self.getAspectRatio() + 0.04, 0.92), scale=0.045,
+                                fg=(1, 1, 1, 1), shadow=(0, 0, 0, 0.8), align=TextNode.ALeft, mayChange=True)
+        self.help = OnscreenText(text="WASD walk  mouse look  G greet  T taunt  H gift  B bell  F1 overlay",
+                                 pos=(0, -0.95), scale=0.04, fg=(1, 1, 1, 0.85), shadow=(0, 0, 0, 0.8))
+
+    def _overlay_for(self, villager: Villager) -> None:
+        overlay = villager.node.attachNewNode("overlay")
+        overlay.setPos(0, 0, 1.78)
+        overlay.setBillboardPointEye()
+        overlay.setLightOff(1)
+        overlay.setDepthOffset(1)
+        frame = CardMaker("bar-frame")
+        frame.setFrame(-0.32, 0.32, -0.035, 0.035)
+        back = overlay.attachNewNode(frame.generate())
+        back.setColor(0, 0, 0, 0.55)
+        back.setTransparency(TransparencyAttrib.M_alpha)
+        bar = CardMaker("bar")
+        bar.setFrame(0, 0.62, -0.025, 0.025)
+        villager.bar = overlay.attachNewNode(bar.generate())
+        villager.bar.setPos(-0.31, -0.001, 0)
+        villager.label = TextNode("behavior")
+        villager.label.setAlign(TextNode.ACenter)
+        villager.label.setTextColor(1, 1, 1, 1)
+        villager.label.setShadow(0.05, 0.05)
+        label = overlay.attachNewNode(villager.label)
+        label.setScale(0.09)
+        label.setPos(0, 0, 0.06)
+        if not self.overlay_on:
+            overlay.hide()
+        villager.overlay = overlay
+
+    # --- player ------------------------------------------------------------------------------------
+    def in_front(self) -> Villager | None:
+        """The nearest villager within reach in front of the player, if any."""
+        position, forward = self.player.getPos(), self.render.getRelativeVector(self.player, Vec3(0, 1, 0))
+        best, best_distance = None, REACH
+        for villager in self.villagers:
+            offset = villager.node.getPos() - position
+            offset.z = 0
+            distance = offset.length()
+            if distance < 1e-6 or distance > best_distance:
+                continue
+            cosine = offset.dot(forward) / distance
+            if cosine >= math.cos(math.radians(REACH_ANGLE)):
+                best, best_distance = villager, distance
+        return best
+
+    def act(self, kind: str) -> Villager | None:
+        """The player greets, taunts or gives a gift (``kind``) to the villager in front; returns it."""
+        villager = self.in_front()
+        if villager is not None:
+            self.runtime.emit(Event(kind, receiver=villager.character.id, sender="player"), ttl=2.0)
+            villager.flee_from = (self.player.getX(), self.player.getY())
+            self.tell(f"player: {kind} -> {villager.character.definition.name}")
+        return villager
+
+    def ring_bell(self) -> None:
+        """Everyone hears the bell; those near the tower are startled while it rings."""
+        self.runtime.emit(Event("bell", receiver=BROADCAST, sender="player"), ttl=2.0)
+        self.bell_until = self.runtime.time + BELL_SECONDS
+        for villager in self.villagers:
+            villager.flee_from = BELL
+        self.tell("player rings the bell")
+
+    def toggle_overlay(self) -> None:
+        """F1: show or hide every villager's dominant-emotion bar and behavior."""
+        self.overlay_on = not self.overlay_on
+        for villager in self.villagers:
+            villager.overlay.show() if self.overlay_on else villager.overlay.hide()
+
+    def tell(self, what: str) -> None:
+        self.log.append((self.runtime.time, what))
+
+    # --- per frame ---------------------------------------------------------------------------------
+    def village_task(self, task):
+        dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
+        if self.options.interactive:
+            self.move_player(dt)
+        if self.plugin.running:  # with anisync switched off the villagers stand still
+            self.move_villagers(dt)
+            self.spread_fear()
+            self.warm_by_the_fire()
+        self.scenery.flicker(ClockObject.getGlobalClock().getFrameTime())
+        if self.overlay_on:
+            self.update_overlay()
+        self.update_hud()
+        return task.cont
+
+    def move_player(self, dt: float) -> None:
+        if self.mouseWatcherNode.hasMouse() and self.win is not None:
+            pointer = self.win.getPointer(0)
+            cx, cy = self.win.getXSize() // 2, self.win.getYSize() // 2
+            self.player.setH(self.player.getH() - (pointer.getX() - cx) * TURN_RATE)
+            self.camera.setP(max(-60, min(60, self.camera.getP() - (pointer.getY() - cy) * TURN_RATE)))
+            self.win.movePointer(0, cx, cy)
+        held = self.keys.held
+        step = Vec3(held["d"] - held["a"], held["w"] - held["s"], 0)
+        if step.length() > 0:
+            step.normalize()
+            self.player.setPos(self.player, step * PLAYER_SPEED * dt)
+
+    def move_villagers(self, dt: float) -> None:
+        """Walking behaviors move bodies; the others turn to the player when near, else to their place's heading."""
+        player = self.player.getPos()
+        for villager in self.villagers:
+            speed = WALK_SPEED.get(villager.view.activity)
+            position = villager.node.getPos()
+            if speed is None:
+                villager.target = None
+                to_player = player - position
+                heading = villager.home.heading
+                if to_player.getXy().length() < LOOK_AT_PLAYER:
+                    heading = math.degrees(math.atan2(to_player.y, to_player.x)) - 90.0
+                villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 120 * dt))
+                continue
+            if villager.view.activity == "flee" and villager.flee_from is not None:
+                away = Vec3(position.x - villager.flee_from[0], position.y - villager.flee_from[1], 0)
+                away.normalize()
+                villager.target = (position.x + 3 * away.x, position.y + 3 * away.y)
+                villager.flee_from = None
+            if villager.target is None or math.dist(villager.target, (position.x, position.y)) < 0.2:
+                angle, radius = float(self.rng.uniform(0, 2 * math.pi)), float(self.rng.uniform(0.5, 2.5))
+                villager.target = (villager.home.x + radius * math.cos(angle), villager.home.y + radius * math.sin(angle))
+            tx, ty = villager.target
+            if math.hypot(tx - CAMPFIRE[0], ty - CAMPFIRE[1]) > VILLAGE_RADIUS:
+                villager.target = (villager.home.x, villager.home.y)
+                tx, ty = villager.target
+            heading = math.degrees(math.atan2(ty - position.y, tx - position.x)) - 90.0
+            villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 360 * dt))
+            forward = villager.node.getQuat().getForward()
+            villager.node.setPos(position + forward * speed * dt)
+
+    def spread_fear(self) -> None:
+        now = self.runtime.time
+        for villager in self.villagers:
+            label, intensity = villager.character.dominant()
+            if label != "fear" or intensity < SCREAM_FEAR or now - villager.screamed_at < SCREAM_COOLDOWN:
+                continue
+            villager.screamed_at = now
+            position = villager.node.getPos()
+            heard = [other for other in self.villagers if other is not villager
+                     and (other.node.getPos() - position).length() <= SCREAM_REACH]
+            for other in heard:
+                self.runtime.emit(Event("scream", receiver=other.character.id, sender=villager.character.id), ttl=1.0)
+                other.flee_from = (position.x, position.y)
+            if heard:
+                self.tell(f"{villager.character.definition.name} screams; {len(heard)} nearby hear it")
+
+    def warm_by_the_fire(self) -> None:
+        """The campfire and the bell act on those within their reach; near_campfire tells the trees."""
+        near = []
+        for villager in self.villagers:
+            position = villager.node.getPos()
+            is_near = math.hypot(position.x - CAMPFIRE[0], position.y - CAMPFIRE[1]) <= CAMPFIRE_REACH
+            if is_near != villager.near_fire:
+                villager.near_fire = is_near
+                blackboard = getattr(villager.character.behavior, "blackboard", None)
+                if blackboard is not None:
+                    blackboard.set("near_campfire", is_near)
+            if is_near:
+                near.append(villager.character)
+        self.campfire.update(near)
+        ringing = self.runtime.time < self.bell_until
+        if ringing != self.bell.blackboard["ringing"]:
+            self.bell.blackboard.set("ringing", ringing)
+        if ringing or self.bell.acting:
+            self.bell.update([v.character for v in self.villagers
+                              if math.hypot(v.node.getX() - BELL[0], v.node.getY() - BELL[1]) <= BELL_REACH])
+
+    def update_overlay(self) -> None:
+        for villager in self.villagers:
+            label, intensity = villager.character.dominant()
+            villager.bar.setSx(max(intensity, 0.02))
+            villager.bar.setColor(*EMOTION_COLORS[label], 1)
+            if villager.view.activity != villager.shown_activity:
+                villager.shown_activity = villager.view.activity
+                villager.label.setText(villager.shown_activity.replace("_", " "))
+
+    def update_hud(self) -> None:
+        now = ClockObject.getGlobalClock().getFrameTime()
+        if now < self._hud_next:
+            return
+        self._hud_next = now + 0.5
+        memory = texture_memory(self.win.getGsg())
+        fps = ClockObject.getGlobalClock().getAverageFrameRate()
+        self.hud.setText(f"{fps:5.1f} fps   textures {memory['resident_mb']:.1f} MB resident "
+                         f"({memory['character_mb']:.1f} MB faces)   {len(self.villagers)} villagers")
+
+    def story(self) -> str:
+        """One line per villager: name, dominant emotion and intensity, the behavior it plays."""
+        lines = []
+        for villager in self.villagers:
+            label, intensity = villager.character.dominant()
+            lines.append(f"    {villager.character.definition.name:<8s} {label:<9s} {intensity:4.2f}  {villager.view.activity}")
+        return "\n".join(lines)
+
+
+def _turn(current: float, wanted: float, most: float) -> float:
+    """The signed turn (degrees) from ``current`` towards ``wanted``, at most ``most``."""
+    delta = (wanted - current + 180.0) % 360.0 - 180.0
+    return max(-most, min(most, delta))
+

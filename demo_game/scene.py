@@ -1,0 +1,229 @@
+"""The scripted scene: a fixed walk of the player round the square with scripted actions, the offscreen
+run that tells what the villagers felt and did, and the benchmark.
+
+The same :class:`Tour` drives both: the player walks a fixed arc round the campfire, looking at it, and
+at fixed moments greets, gives a gift, taunts (the villager in front) or rings the bell; meanwhile a
+seeded stream of village life (:class:`engine_plugin.bench.CrowdScript`: greetings, gifts, taunts and
+campfire visits aimed at every villager at a fixed rate each) keeps every villager reacting whatever
+the crowd size. Same seed, same crowd size: the same path and the same events.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from panda3d.core import ClockObject
+
+from engine_plugin.bench import CrowdScript
+from engine_plugin.sync import sync_summary
+
+from .game import GameOptions, VillageGame
+from .measure import frame_statistics, overhead_ratio, plot_frame_times, texture_memory
+from .village import CAMPFIRE, villager_spots
+
+#: Seconds of one round of the tour; a longer run starts it again.
+TOUR_SECONDS = 20.0
+#: (second of the tour, action): what the player does; "bell" rings it, the rest go to the villager in front.
+TOUR_ACTIONS = ((1.5, "greet"), (4.0, "gift"), (7.0, "taunt"), (9.5, "bell"), (12.5, "greet"), (15.0, "taunt"),
+                (17.5, "gift"))
+#: Village life: events aimed at each villager per second.
+EVENTS_PER_VILLAGER = 0.08
+
+#: The benchmark's targets (issue 8), checked in its report.
+TARGETS = {"fps_at_50": 60.0, "overhead_ratio_max": 0.20, "p99_over_p50_max": 2.0, "character_mb_min": 60.0}
+
+
+class Tour:
+    """The player's fixed path and scripted actions for a village of ``npcs`` villagers."""
+
+    def __init__(self, game: VillageGame, npcs: int, seed: int, life: bool = True):
+        self.game = game
+        outer = max(math.hypot(s.x - CAMPFIRE[0], s.y - CAMPFIRE[1]) for s in villager_spots(npcs))
+        self.radius = outer + 2.5  # just outside the outer ring: its villagers are within reach
+        self.life = CrowdScript(game.runtime, seed, EVENTS_PER_VILLAGER, 0.0) if life else None
+        self._scheduled = int(game.runtime.time) - 1  # village life starts with the runtime's present second
+        self._done = 0
+        self._round = 0
+
+    def place_player(self, t: float) -> None:
+        """Put the player where the path is at tour time ``t``, looking at the campfire."""
+        angle = math.radians(-90.0 + 110.0 * ((t % TOUR_SECONDS) / TOUR_SECONDS))
+        x, y = CAMPFIRE[0] + self.radius * math.cos(angle), CAMPFIRE[1] + self.radius * math.sin(angle)
+        self.game.player.setPos(x, y, 0)
+        self.game.player.setH(math.degrees(math.atan2(CAMPFIRE[1] - y, CAMPFIRE[0] - x)) - 90.0)
+
+    def advance(self, t: float, act: bool = True) -> None:
+        """Move the player to tour time ``t``; with ``act``, do the actions and village life due by then."""
+        self.place_player(t)
+        if not act:
+            return
+        while self.life is not None and self._scheduled < int(self.game.runtime.time):
+            self._scheduled += 1
+            self.life.schedule_second(float(self._scheduled))
+        round_, into = divmod(t, TOUR_SECONDS)
+        if int(round_) != self._round:
+            self._round, self._done = int(round_), 0
+        while self._done < len(TOUR_ACTIONS) and TOUR_ACTIONS[self._done][0] <= into:
+            kind = TOUR_ACTIONS[self._done][1]
+            self.game.ring_bell() if kind == "bell" else self.game.act(kind)
+            self._done += 1
+
+
+def _frames(game: VillageGame, tour: Tour, seconds: float, act: bool = True, on_second=None) -> list[float]:
+    """Render frames for ``seconds`` of real time along the tour; returns each frame's wall time."""
+    frame_seconds = []
+    start = time.perf_counter()
+    told = 0
+    while (elapsed := time.perf_counter() - start) < seconds:
+        tour.advance(elapsed, act)
+        began = time.perf_counter()
+        game.taskMgr.step()
+        frame_seconds.append(time.perf_counter() - began)
+        if on_second is not None and int(elapsed) > told:
+            told = int(elapsed)
+            on_second(told)
+    return frame_seconds
+
+
+def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
+    """Run frames (the tour standing at its start) until every villager shows its first face."""
+    deadline = time.perf_counter() + most
+    while not all(v.view.face_emotion for v in game.villagers) and time.perf_counter() < deadline:
+        tour.place_player(0.0)
+        game.taskMgr.step()
+
+
+def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int) -> VillageGame:
+    """The village offscreen, with a real-time clock (frame rates are real)."""
+    game = VillageGame(GameOptions(npcs=npcs, seed=seed, face_size=face_size, window=size, offscreen=True))
+    ClockObject.getGlobalClock().setMode(ClockObject.MNormal)
+    return game
+
+
+def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(1280, 720), face_size: int = 256,
+                 screenshot: str | Path = "village.png", out=sys.stdout) -> dict:
+    """The offscreen scripted scene: prints what happens and what the villagers feel and do, the frame
+    rate and texture memory; saves a screenshot; returns the figures."""
+    game = open_game(npcs, seed, size, face_size)
+    tour = Tour(game, npcs, seed)
+    print(f"anisync village: {npcs} villagers, {seconds:g} s scripted scene offscreen at {size[0]}x{size[1]}", file=out)
+    _wait_for_faces(game, tour)
+    game.plugin.reset_stats()
+    game.toggle_overlay()  # the screenshot shows each villager's emotion bar and behavior
+    told = 0
+
+    def each_second(second: int) -> None:
+        nonlocal told
+        for _, what in game.log[told:]:
+            print(f"  t={second:>2d}s  {what}", file=out)
+        told = len(game.log)
+        if second % 5 == 0:
+            print(game.story(), file=out)
+
+    frame_seconds = _frames(game, tour, seconds, on_second=each_second)
+    stats = frame_statistics(frame_seconds)
+    memory = texture_memory(game.win.getGsg())
+    sync = sync_summary(game.plugin.sync_report())
+    game.graphicsEngine.renderFrame()
+    game.win.saveScreenshot(str(screenshot))
+    print(f"frames {stats['frames']}, {stats['mean_fps']:.1f} fps mean, {stats['low_1pct_fps']:.1f} fps 1% low; "
+          f"textures {memory['resident_mb']:.1f} MB resident ({memory['character_mb']:.1f} MB character faces); "
+          f"face uploads {game.plugin.uploads}; sync {100 * (sync['rate'] or 0):.1f}%", file=out)
+    print(f"screenshot: {screenshot}", file=out)
+    figures = {"frames": stats, "texture_memory": memory, "sync": sync, "uploads": game.plugin.uploads}
+    game.plugin.destroy()
+    game.destroy()
+    return figures
+
+
+def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmup: float) -> tuple[dict, dict]:
+    """One crowd size: ``seconds`` with anisync on, then the same path with it switched off (the plugin
+    paused: villagers keep their faces and poses, textures stay resident). Returns the figures and the
+    raw frame times."""
+    game.populate(npcs)
+    tour = Tour(game, npcs, seed)
+    _wait_for_faces(game, tour)
+    _frames(game, tour, warmup, act=False)
+    tour = Tour(game, npcs, seed)
+    game.plugin.reset_stats()
+    started = time.perf_counter()
+    on = _frames(game, tour, seconds)
+    wall = time.perf_counter() - started
+    plugin = game.plugin
+    memory = texture_memory(game.win.getGsg())
+    sync = sync_summary(plugin.sync_report())
+    phases = np.array(plugin.task_seconds) if plugin.task_seconds else np.zeros((1, 5))
+    uploads = plugin.uploads
+    face_bytes = game.options.face_size ** 2 * 4
+    with_sdk = {
+        **frame_statistics(on),
+        "sdk_update_ms": float(phases[:, 1].mean() * 1e3),
+        "texture_upload_ms": float(np.mean(plugin.upload_seconds) * 1e3) if plugin.upload_seconds else 0.0,
+        "plugin_ms": float(phases[:, 0].mean() * 1e3),
+        "uploads_per_second": uploads / wall,
+        "uploaded_mb_per_second": uploads * face_bytes / 1e6 / wall,
+        "texture_memory": memory,
+        "sync": sync,
+    }
+    plugin.pause()
+    off = _frames(game, Tour(game, npcs, seed, life=False), seconds, act=False)
+    plugin.resume()
+    without_sdk = frame_statistics(off)
+    result = {"npcs": npcs, "seconds": seconds, "anisync": with_sdk, "anisync_off": without_sdk,
+              "overhead_ratio": overhead_ratio(with_sdk["mean_ms"], without_sdk["mean_ms"]),
+              "p99_over_p50": with_sdk["p99_ms"] / with_sdk["p50_ms"]}
+    return result, {"on": on, "off": off}
+
+
+def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int, int], face_size: int,
+                  report: str | Path, warmup: float = 3.0, command: str = "") -> dict:
+    """The demo's benchmark: every crowd size in ``counts``, anisync on and off; writes the JSON report,
+    a frame-time plot and a screenshot per crowd size beside it."""
+    report = Path(report)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    game = open_game(counts[0], seed, size, face_size)
+    results, series = [], {}
+    for npcs in counts:
+        result, frames = measure_crowd(game, npcs, seconds, seed, warmup)
+        shot = report.with_name(f"{report.stem}-{npcs}npcs.png")
+        game.plugin.pause()
+        game.graphicsEngine.renderFrame()
+        game.win.saveScreenshot(str(shot))
+        game.plugin.resume()
+        result["screenshot"] = shot.name
+        results.append(result)
+        series[f"{npcs} NPCs"] = frames["on"]
+        series[f"{npcs} NPCs, anisync off"] = frames["off"]
+        _print(result)
+    plot = report.with_name(f"{report.stem}-frametimes.png")
+    plot_frame_times(series, plot)
+    data = {
+        "command": command,
+        "settings": {"npcs": counts, "seconds": seconds, "seed": seed, "size": list(size), "face_size": face_size,
+                     "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS},
+        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
+                    "renderer": game.win.getGsg().getDriverRenderer(), "vendor": game.win.getGsg().getDriverVendor()},
+        "targets": TARGETS,
+        "results": results,
+        "plot": plot.name,
+    }
+    report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    game.plugin.destroy()
+    game.destroy()
+    return data
+
+
+def _print(result: dict) -> None:
+    on, off = result["anisync"], result["anisync_off"]
+    print(f"{result['npcs']:>4d} NPCs  {on['mean_fps']:5.1f} fps (1% low {on['low_1pct_fps']:5.1f})  "
+          f"p50 {on['p50_ms']:6.1f} ms p99 {on['p99_ms']:6.1f} ms  sdk {on['sdk_update_ms']:5.2f} ms "
+          f"uploads {on['texture_upload_ms']:5.3f} ms  textures {on['texture_memory']['resident_mb']:6.1f} MB "
+          f"({on['texture_memory']['character_mb']:5.1f} MB faces)  {on['uploaded_mb_per_second']:5.2f} MB/s  "
+          f"sync {100 * (on['sync']['rate'] or 0):5.1f}%  off {off['mean_fps']:5.1f} fps  "
+          f"overhead {100 * result['overhead_ratio']:5.1f}%", flush=True)
