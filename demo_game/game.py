@@ -247,6 +247,8 @@ class VillageGame(ShowBase):
             self.runtime.emit(Event(kind, receiver=villager.character.id, sender="player"), ttl=2.0)
             villager.flee_from = (self.player.getX(), self.player.getY())
             self.tell(f"player: {kind} -> {villager.character.definition.name}")
+        else:
+            self.tell(f"player: {kind}, but nobody is in front")
         return villager
 
     def ring_bell(self) -> None:
@@ -282,7 +284,7 @@ class VillageGame(ShowBase):
         return task.cont
 
     def move_player(self, dt: float) -> None:
-        if self.mouseWatcherNode.hasMouse() and self.win is not None:
+        if self.mouseWatcherNode is not None and self.mouseWatcherNode.hasMouse():
             pointer = self.win.getPointer(0)
             cx, cy = self.win.getXSize() // 2, self.win.getYSize() // 2
             self.player.setH(self.player.getH() - (pointer.getX() - cx) * TURN_RATE)

@@ -53,7 +53,7 @@ def overhead_ratio(with_sdk_ms: float, without_sdk_ms: float) -> float:
 
 
 def plot_frame_times(series: dict[str, Sequence[float]], path: str | Path, size: tuple[int, int] = (960, 420)) -> None:
-    """Write a PNG line plot of frame times (ms) against frame number, one coloured line per series."""
+    """Write a PNG line plot of frame times (ms) against time into the run, one coloured line per series."""
     from PIL import Image, ImageDraw
 
     width, height = size
@@ -61,12 +61,13 @@ def plot_frame_times(series: dict[str, Sequence[float]], path: str | Path, size:
     image = Image.new("RGB", size, (255, 255, 255))
     draw = ImageDraw.Draw(image)
     values = [np.asarray(v, dtype=np.float64) * 1e3 for v in series.values()]
-    longest = max((len(v) for v in values), default=1)
+    times = [np.cumsum(v) / 1e3 for v in values]  # seconds since each run's start
+    longest = max((float(t[-1]) for t in times if len(t)), default=1.0)
     ceiling = max((float(np.percentile(v, 99.5)) for v in values if len(v)), default=1.0) * 1.15
     step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000) if ceiling / s <= 8)
 
-    def xy(i: float, ms: float) -> tuple[float, float]:
-        return (left + (width - left - right) * i / max(longest - 1, 1),
+    def xy(seconds: float, ms: float) -> tuple[float, float]:
+        return (left + (width - left - right) * seconds / longest,
                 top + (height - top - bottom) * (1 - min(ms, ceiling) / ceiling))
 
     for tick in np.arange(0, ceiling, step):
@@ -75,12 +76,13 @@ def plot_frame_times(series: dict[str, Sequence[float]], path: str | Path, size:
         draw.text((8, y - 6), f"{tick:g} ms", fill=(60, 60, 60))
     colors = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
               (227, 119, 194), (127, 127, 127)]
-    for k, (name, ms) in enumerate(zip(series, values)):
+    for k, (name, ms, at) in enumerate(zip(series, values, times)):
         color = colors[k % len(colors)]
         if len(ms) > 1:
-            draw.line([xy(i, v) for i, v in enumerate(ms)], fill=color, width=1)
+            draw.line([xy(t, v) for t, v in zip(at.tolist(), ms.tolist())], fill=color, width=1)
         x, y = left + 8 + 230 * (k % 4), height - bottom + 18 + 18 * (k // 4)
         draw.rectangle([x, y + 3, x + 14, y + 9], fill=color)
         draw.text((x + 20, y), name, fill=(30, 30, 30))
-    draw.text((left, height - bottom + 2), "frame number (each run from the start of its measured part)", fill=(60, 60, 60))
+    draw.text((left, height - bottom + 2), f"seconds from the start of each measured run (0 to {longest:.0f} s); "
+              "frame time clipped at the top", fill=(60, 60, 60))
     image.save(path)

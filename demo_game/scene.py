@@ -127,6 +127,9 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
             print(game.story(), file=out)
 
     frame_seconds = _frames(game, tour, seconds, on_second=each_second)
+    each_second(round(seconds))
+    if round(seconds) % 5:
+        print(game.story(), file=out)
     stats = frame_statistics(frame_seconds)
     memory = texture_memory(game.win.getGsg())
     sync = sync_summary(game.plugin.sync_report())

@@ -74,13 +74,13 @@ def villager_spots(count: int) -> list[Spot]:
     ring, placed = 0, 0
     while placed < count:
         radius = 3.0 + 1.6 * ring
-        capacity = max(6, int(2 * math.pi * radius / 1.3))
-        for k in range(min(capacity, count - placed)):
-            angle = 2 * math.pi * (k + 0.5 * (ring % 2)) / capacity
+        on_ring = min(max(6, int(2 * math.pi * radius / 1.3)), count - placed)
+        for k in range(on_ring):
+            angle = 2 * math.pi * (k + 0.5 * (ring % 2)) / on_ring
             x, y = CAMPFIRE[0] + radius * math.cos(angle), CAMPFIRE[1] + radius * math.sin(angle)
             # bodies face +Y at heading 0; turn each towards the fire
             spots.append(Spot(x, y, math.degrees(math.atan2(CAMPFIRE[1] - y, CAMPFIRE[0] - x)) - 90.0))
-        placed += min(capacity, count - placed)
+        placed += on_ring
         ring += 1
     return spots
 

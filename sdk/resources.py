@@ -8,13 +8,25 @@ from pathlib import Path
 from .errors import AnisyncError
 
 
+def _assets_root():
+    try:
+        return resources.files("sdk.assets")
+    except ModuleNotFoundError:
+        # The source checkout's sdk/ imported ahead of the installed package (``python -m`` from the
+        # repository root puts it first on sys.path): its assets are the folder beside it.
+        checkout = Path(__file__).resolve().parent.parent / "assets"
+        if not checkout.is_dir():
+            raise AnisyncError("the shipped assets are missing: package sdk.assets is not installed") from None
+        return checkout
+
+
 def asset_path(*parts: str) -> Path:
     """Return the filesystem path of a shipped asset, e.g. ``asset_path("characters", "mira.yaml")``.
 
     Raises:
         AnisyncError: if no such asset was installed.
     """
-    root = resources.files("sdk.assets")
+    root = _assets_root()
     path = Path(str(root.joinpath(*parts)))
     if not path.exists():
         raise AnisyncError(f"no shipped asset {'/'.join(parts)!r} under {root}")

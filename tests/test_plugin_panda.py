@@ -196,6 +196,35 @@ def test_uploads_happen_only_when_the_quantised_expression_changes(panda_base, m
     assert plugin.cache.hits >= 1
 
 
+def test_at_most_upload_budget_faces_are_written_per_frame(panda_base, make_plugin):
+    gate = threading.Event()
+    plugin = make_plugin(face_source=FlatFaces(gate), update_runtime=False, upload_budget=2)
+    characters = [plugin.runtime.spawn(asset_path("characters", "yuki.yaml")) for _ in range(7)]
+    views = [plugin.attach(character) for character in characters]
+    for i, character in enumerate(characters):
+        character.expression = _vector(**{EMOTIONS[i]: 0.9})
+    _frames(panda_base, 1)  # every character asks for a face; the gated model holds them all
+    assert plugin.uploads == 0
+    gate.set()
+    for _ in range(6000):  # let the worker draw every face before the next frame (a guard, not a timing)
+        if plugin.worker.stats()["completed"] == len(characters):
+            break
+        threading.Event().wait(0.005)
+    assert plugin.worker.stats()["completed"] == len(characters)
+    steps = []
+    while any(view.face_emotion is None for view in views):
+        uploads = plugin.uploads
+        _frames(panda_base, 1)
+        steps.append(plugin.uploads - uploads)
+        if len(steps) == 1:  # all seven collected at once; the budget alone holds five back
+            assert sum(view.ready is not None for view in views) == len(characters) - 2
+        assert len(steps) <= len(characters), steps
+    assert steps == [2, 2, 2, 1]  # never more than the budget in a frame
+    assert [view.face_emotion for view in views] == list(EMOTIONS)
+    _frames(panda_base, 3)
+    assert plugin.uploads == len(characters)  # nothing left to write
+
+
 def test_expression_change_changes_the_pixels_of_the_head(panda_base, make_plugin):
     plugin = make_plugin(face_source=ProceduralFaceSource(64), update_runtime=False)
     mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
@@ -282,6 +311,113 @@ def test_the_panda_model_binds_through_a_joint_map(panda_base, make_plugin):
     assert paw.getZ(panda) == pytest.approx(resting_paw, abs=1e-3)  # joints back to the model's own pose
     panda.cleanup()
     panda.removeNode()
+
+
+#: A small glTF rig with Mixamo-style joint names: joint -> (parent, rest position in the canonical
+#: frame: metres, Z up, facing +Y; the humanoid's own proportions).
+GLTF_SKELETON = {
+    "Hips": (None, (0.0, 0.0, 0.78)), "Spine": ("Hips", (0.0, 0.0, 1.0)), "Neck": ("Spine", (0.0, 0.0, 1.12)),
+    "Head": ("Neck", (0.0, 0.0, 1.19)), "RightArm": ("Spine", (0.15, 0.0, 1.07)),
+    "RightForeArm": ("RightArm", (0.165, 0.0, 0.86)), "RightHand": ("RightForeArm", (0.17, 0.0, 0.67)),
+}
+GLTF_JOINT_MAP = JointMap(
+    joints={"hips": "Hips", "chest": "Spine", "neck": "Neck", "head": "Head", "upper_arm_r": "RightArm",
+            "forearm_r": "RightForeArm", "hand_r": "RightHand"},
+    forward=180.0, face_center=(0.0, -0.1, 0.06), face_size=0.2,  # glTF faces +Z, which is -Y once in Panda3D
+)
+
+
+def _write_skinned_gltf(path) -> None:
+    """A skinned glTF 2.0 file (Y up, facing +Z, buffer embedded): a 6 cm box on every joint of
+    :data:`GLTF_SKELETON`, each vertex weighted fully to its box's joint."""
+    import base64
+    import json
+
+    names = list(GLTF_SKELETON)
+    at = {name: np.array([-x, z, y]) for name, (_, (x, y, z)) in GLTF_SKELETON.items()}  # turned to face +Z, Y up
+    nodes = [{"name": "body", "mesh": 0, "skin": 0}]
+    for name, (parent, _) in GLTF_SKELETON.items():
+        node = {"name": name, "translation": (at[name] - (at[parent] if parent else 0)).tolist()}
+        children = [1 + names.index(child) for child, (above, _) in GLTF_SKELETON.items() if above == name]
+        nodes.append({**node, "children": children} if children else node)
+    corners = np.array([(x, y, z) for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], np.float32) * 0.03
+    box = np.array([(0, 1, 3), (0, 3, 2), (4, 6, 7), (4, 7, 5), (0, 4, 5), (0, 5, 1), (2, 3, 7), (2, 7, 6),
+                    (0, 2, 6), (0, 6, 4), (1, 5, 7), (1, 7, 3)])
+    positions = np.concatenate([corners + at[name] for name in names]).astype(np.float32)
+    joints = np.zeros((len(positions), 4), np.uint8)
+    joints[:, 0] = np.repeat(np.arange(len(names)), len(corners))
+    weights = np.zeros((len(positions), 4), np.float32)
+    weights[:, 0] = 1.0
+    indices = np.concatenate([box + len(corners) * i for i in range(len(names))]).astype(np.uint16).ravel()
+    inverse_binds = np.tile(np.eye(4, dtype=np.float32), (len(names), 1, 1))
+    inverse_binds[:, 3, :3] = -np.array([at[name] for name in names])  # column-major: the translation column
+    blobs = [a.tobytes() for a in (positions, joints, weights, indices, inverse_binds)]
+    offsets = np.cumsum([0] + [len(blob) for blob in blobs[:-1]])
+    data = b"".join(blobs)
+    accessors = [
+        {"componentType": 5126, "count": len(positions), "type": "VEC3",
+         "min": positions.min(axis=0).tolist(), "max": positions.max(axis=0).tolist()},
+        {"componentType": 5121, "count": len(positions), "type": "VEC4"},
+        {"componentType": 5126, "count": len(positions), "type": "VEC4"},
+        {"componentType": 5123, "count": len(indices), "type": "SCALAR"},
+        {"componentType": 5126, "count": len(names), "type": "MAT4"},
+    ]
+    path.write_text(json.dumps({
+        "asset": {"version": "2.0"}, "scene": 0, "scenes": [{"nodes": [0, 1]}], "nodes": nodes,
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "JOINTS_0": 1, "WEIGHTS_0": 2}, "indices": 3}]}],
+        "skins": [{"joints": list(range(1, 1 + len(names))), "inverseBindMatrices": 4, "skeleton": 1}],
+        "accessors": [{"bufferView": i, **accessor} for i, accessor in enumerate(accessors)],
+        "bufferViews": [{"buffer": 0, "byteOffset": int(offset), "byteLength": len(blob)}
+                        for offset, blob in zip(offsets, blobs)],
+        "buffers": [{"byteLength": len(data),
+                     "uri": "data:application/octet-stream;base64," + base64.b64encode(data).decode()}],
+    }), encoding="utf-8")
+
+
+def _skinned_vertices(actor: Actor) -> np.ndarray:
+    """The actor's vertices as the current joint poses deform them (CPU skinning), model space."""
+    from panda3d.core import GeomVertexReader, Thread
+
+    data = actor.find("**/+GeomNode").node().getGeom(0).getVertexData()
+    assert data.getTransformBlendTable() is not None  # skinned, not rigid
+    reader = GeomVertexReader(data.animateVertices(True, Thread.getCurrentThread()), "vertex")
+    points = []
+    while not reader.isAtEnd():
+        points.append(tuple(reader.getData3()))
+    return np.array(points)
+
+
+def test_a_gltf_actor_loaded_through_panda3d_gltf_binds_through_a_joint_map(panda_base, make_plugin, tmp_path):
+    gltf = pytest.importorskip("gltf")  # panda3d-gltf
+    path = tmp_path / "rig.gltf"
+    _write_skinned_gltf(path)
+    # Actor("rig.gltf") runs the same gltf.load_model: panda3d-gltf registers it as a loader for .gltf and .glb.
+    actor = Actor(NodePath(gltf.load_model(str(path))))
+    actor.reparentTo(panda_base.render)
+    assert sorted(joint.getName() for joint in actor.getJoints()) == sorted(GLTF_SKELETON)
+    hand = actor.exposeJoint(None, "modelRoot", "RightHand")
+    _frames(panda_base, 1)
+    resting_hand, resting_top = hand.getPos(actor), _skinned_vertices(actor)[:, 2].max()
+    assert resting_hand.z == pytest.approx(0.67, abs=1e-4)  # panda3d-gltf turned Y up into Z up
+    assert resting_top == pytest.approx(1.22, abs=1e-4)  # the head box
+    plugin = make_plugin(update_runtime=False)
+    bram = plugin.runtime.spawn(asset_path("characters", "bram.yaml"))
+    view = plugin.attach(bram, actor, rig=GLTF_JOINT_MAP)
+    card = actor.find("**/face_card")
+    assert card.getParent().getName() == "Head" and view.face_node.getTexture() == view.texture
+    assert card.getPos(actor).y < -0.05  # in front of the face, which looks down -Y
+    bram.expression = _vector(joy=0.9)
+    bram.behavior.activity = "wave"
+    _frames_until(panda_base, plugin, lambda: view.face_emotion == "joy")
+    _frames(panda_base, 30)
+    assert hand.getZ(actor) > resting_hand.z + 0.6  # the right hand is up above the head ...
+    assert _skinned_vertices(actor)[:, 2].max() > resting_top + 0.1  # ... and the skin follows the joints
+    plugin.detach(bram)
+    _frames(panda_base, 1)
+    assert actor.find("**/face_card").isEmpty()
+    assert (hand.getPos(actor) - resting_hand).length() < 1e-4  # joints back to the model's own pose
+    actor.cleanup()
+    actor.removeNode()
 
 
 # --- synchronisation and events ------------------------------------------------------------------

@@ -49,10 +49,12 @@ def _shipped_activities() -> dict[str, set[str]]:
         else:
             assert isinstance(rule.runner, CompositeBehavior), rule.name
             library |= _bpfa_actions(rule.runner.bpfa)
-    bpfa = set().union(*(_bpfa_actions(BPFA.load(path)) for path in asset_path("behaviors", "bpfa").glob("*.yaml")))
+    bpfa = set().union(*(_bpfa_actions(BPFA.load(path))
+                         for path in sorted(asset_path("behaviors", "bpfa").glob("*.yaml"))))
     reflexes = {activity for choices in DEFAULT_REFLEXES.values() for activity in choices}
     for path in shipped_characters():
-        reflexes |= {activity for choices in CharacterDefinition.load(path).reflexes.values() for activity in choices}
+        reflexes |= {activity for choices in CharacterDefinition.load(path).reflexes.values()
+                     for activity in choices}
     return {"library": library, "bpfa": bpfa, "reflexes": reflexes, "issue": set(ISSUE_ACTIONS)}
 
 

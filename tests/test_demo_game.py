@@ -1,0 +1,137 @@
+"""The demo village: the offscreen scripted scene, its key bindings, the benchmark report and its figures.
+
+Each Panda3D run is a subprocess (one ShowBase per process; the session's plugin tests hold theirs),
+started from a temporary folder so that the installed package is the one imported."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from PIL import Image, ImageStat
+
+from demo_game.measure import frame_statistics, overhead_ratio, plot_frame_times
+from demo_game.village import villager_definitions, villager_spots
+
+ENV = {**os.environ, "LP_NUM_THREADS": "1"}
+ENV.pop("DISPLAY", None)  # as on a server: no display, so the demo runs its scripted scene offscreen
+ENV.pop("WAYLAND_DISPLAY", None)
+
+
+def _demo(*args, cwd, timeout=240):
+    return subprocess.run([sys.executable, "-m", "demo_game", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=ENV)
+
+
+def test_scripted_scene_runs_offscreen_and_its_screenshot_is_not_blank(tmp_path):
+    result = _demo("--npcs", "4", "--seconds", "5", "--size", "320x180", "--screenshot", "shot.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "4 villagers" in result.stdout and "player: greet -> " in result.stdout
+    assert "fps mean" in result.stdout and "MB resident" in result.stdout
+    image = Image.open(tmp_path / "shot.png").convert("RGB")
+    assert image.size == (320, 180)
+    assert max(ImageStat.Stat(image).stddev) > 20  # a scene, not a flat colour
+    assert len(image.getcolors(320 * 180)) > 500
+
+
+KEYS_SCRIPT = textwrap.dedent("""
+    import json
+    from panda3d.core import ClockObject
+    from demo_game.game import GameOptions, VillageGame
+    game = VillageGame(GameOptions(npcs=3, window=(96, 64), offscreen=True, interactive=True, worker="thread"))
+    ClockObject.getGlobalClock().setMode(ClockObject.MNonRealTime)
+    target = game.villagers[0]
+    game.player.setPos(target.node.getPos() + (0, -2, 0))
+    game.player.setH(0)  # facing +Y, towards it
+    sent = {}
+    for key in ("g", "t", "h", "b", "f1", "w"):
+        before = len(game.runtime.trace)
+        game.messenger.send(key)
+        game.taskMgr.step()
+        game.taskMgr.step()
+        sent[key] = [r.character + ":" + r.detail for r in list(game.runtime.trace)[before:] if r.what == "event"]
+    sent["overlay"] = game.overlay_on
+    sent["target"] = target.character.id
+    sent["moving"] = game.keys.held["w"]
+    print(json.dumps(sent))
+""")
+
+
+def test_key_bindings_send_the_right_events(tmp_path):
+    script = tmp_path / "keys.py"
+    script.write_text(KEYS_SCRIPT, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=ENV)
+    assert result.returncode == 0, result.stderr
+    sent = json.loads(result.stdout.strip().splitlines()[-1])
+    target = sent["target"]
+    for key, kind in (("g", "greet"), ("t", "taunt"), ("h", "gift")):
+        assert [e for e in sent[key] if e.endswith("from player")] == [f"{target}:{kind} from player"]
+    bell = [e for e in sent["b"] if e.endswith("bell from player")]
+    assert len(bell) == 3  # everyone hears the bell
+    assert sent["overlay"] is True and sent["moving"] is True
+
+
+def test_benchmark_writes_its_documented_report(tmp_path):
+    result = _demo("--benchmark", "--npcs", "2,3", "--seconds", "1", "--warmup", "0.3", "--size", "160x90",
+                   "--report", "out/bench.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "out" / "bench.json").read_text())
+    assert set(report) == {"command", "settings", "machine", "targets", "results", "plot"}
+    assert [r["npcs"] for r in report["results"]] == [2, 3]
+    frame_keys = {"frames", "mean_fps", "low_1pct_fps", "p50_ms", "p99_ms", "mean_ms"}
+    for row in report["results"]:
+        assert set(row) == {"npcs", "seconds", "anisync", "anisync_off", "overhead_ratio", "p99_over_p50", "screenshot"}
+        assert set(row["anisync"]) == frame_keys | {"sdk_update_ms", "texture_upload_ms", "plugin_ms", "uploads_per_second",
+                                                    "uploaded_mb_per_second", "texture_memory", "sync"}
+        assert set(row["anisync_off"]) == frame_keys
+        assert row["anisync"]["frames"] > 0 and row["anisync_off"]["frames"] > 0
+        memory = row["anisync"]["texture_memory"]
+        assert memory["character_mb"] == pytest.approx(row["npcs"] * 256 * 256 * 4 / 1e6)  # every face resident
+        assert memory["resident_mb"] >= memory["character_mb"]
+        assert set(row["anisync"]["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted",
+                                               "frames_excluded"}
+        assert (tmp_path / "out" / row["screenshot"]).is_file()
+    assert Image.open(tmp_path / "out" / report["plot"]).size == (960, 420)
+
+
+def test_benchmark_names_a_bad_argument(tmp_path):
+    result = _demo("--benchmark", "--npcs", "0", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--npcs" in result.stderr
+    result = _demo("--face-size", "20", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--face-size" in result.stderr
+
+
+def test_overhead_ratio_is_the_share_of_the_frame_anisync_costs():
+    assert overhead_ratio(20.0, 15.0) == pytest.approx(0.25)
+    assert overhead_ratio(10.0, 10.0) == 0.0
+    assert overhead_ratio(10.0, 11.0) == pytest.approx(-0.1)  # noise can make the scene without it slower
+    with pytest.raises(ValueError, match="with_sdk_ms"):
+        overhead_ratio(0.0, 1.0)
+
+
+def test_frame_statistics_of_known_frame_times():
+    frames = [0.010] * 99 + [0.100]  # one slow frame in a hundred
+    stats = frame_statistics(frames)
+    assert stats["frames"] == 100
+    assert stats["p50_ms"] == pytest.approx(10.0)
+    assert stats["low_1pct_fps"] == pytest.approx(10.0)  # the slowest 1% is the one 100 ms frame
+    assert stats["mean_fps"] == pytest.approx(1000 / 10.9)
+    assert frame_statistics([])["mean_fps"] is None
+
+
+def test_frame_time_plot_is_a_picture(tmp_path):
+    plot_frame_times({"a": [0.01, 0.02, 0.015], "b": [0.03] * 5}, tmp_path / "plot.png")
+    image = Image.open(tmp_path / "plot.png").convert("RGB")
+    assert len(image.getcolors(960 * 420)) > 3
+
+
+def test_villagers_are_distinct_valid_characters_that_all_have_a_place():
+    definitions = villager_definitions(14)
+    assert len({d.id for d in definitions}) == 14
+    assert len({(d.appearance["style"], d.appearance["appearance_seed"]) for d in definitions}) == 14
+    assert {d.tree.name for d in definitions} == {"villager", "guard", "shopkeeper"}
+    spots = villager_spots(100)
+    assert len(spots) == 100
+    assert min(((a.x - b.x) ** 2 + (a.y - b.y) ** 2) ** 0.5 for i, a in enumerate(spots) for b in spots[i + 1:]) > 0.9
