@@ -106,6 +106,7 @@ class CharacterDefinition:
             mood_time_constant=self.emotion["mood_time_constant"],
             bank=bank,
             time=time,
+            source=self.source or f"character {self.id}",
         )
 
 

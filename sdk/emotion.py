@@ -12,7 +12,10 @@ Three layers, each slower than the last:
 
 An impulse ``d`` in [-1, 1] moves a component toward 1 when positive and toward 0 when negative, in
 proportion to the room left: ``e + d*(1-e)`` or ``e + d*e``. Components are then clipped to
-``[EPSILON, 1-EPSILON]``, so they stay inside (0,1) and are never NaN whatever the input.
+``[EPSILON, 1-EPSILON]``, so they stay inside (0,1) and are never NaN whatever the input: a non-finite
+baseline, sensitivity, half-life, mood time constant, time or assigned vector is rejected
+(:class:`~sdk.errors.DefinitionError` or :class:`~sdk.errors.InvalidArgumentError`, naming the argument),
+non-finite impulse components are ignored, and aim rates are clipped to ``[-MAX_AIM_RATE, MAX_AIM_RATE]``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ EMOTION_INDEX: dict[str, int] = {name: i for i, name in enumerate(EMOTIONS)}
 
 #: How close to 0 and 1 a component may come: eq. 19 asks for the open interval (0,1).
 EPSILON = 1e-6
+
+#: Largest aim rate (per second, per label) a state integrates; larger ones, and the sum of all of a
+#: state's sources, are clipped to it (+inf to the maximum, -inf to its negative, NaN to 0). At this rate
+#: a component crosses the whole interval (0,1) in a millisecond, so the clip changes nothing visible,
+#: while it keeps the shifted baseline ``b + r/lambda`` finite.
+MAX_AIM_RATE = 1e3
+
+#: Longest half-life and mood time constant (seconds, about 32 years) a state accepts; with
+#: :data:`MAX_AIM_RATE` it bounds the shifted baseline so the closed forms never overflow.
+MAX_TIME_CONSTANT = 1e9
 
 #: Pleasure-arousal-dominance coordinates of each pure emotion, in [-1,1]. Anger, disgust, fear, joy and
 #: sadness follow ALMA's OCC-to-PAD table (Gebhard 2005: anger, hate, fear, joy, distress); surprise is
@@ -101,6 +114,38 @@ def emotion_vector(values: Mapping[str, float], *, default: float = 0.0, source:
     return vector
 
 
+def _finite_vector(values: Mapping[str, float], default: float, key: str, source: object = "emotion") -> np.ndarray:
+    """:func:`emotion_vector` of a personality table whose values must be finite real numbers."""
+    for label, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not math.isfinite(value):
+            raise DefinitionError(source, f"{key}.{label}", "a finite number", value)
+    return emotion_vector(values, default=default, source=source, key=key)
+
+
+def _check_time_constant(value: float, key: str, source: object = "emotion") -> float:
+    """A half-life or mood time constant: positive, finite, at most MAX_TIME_CONSTANT, with a finite rate."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and 0 < value <= MAX_TIME_CONSTANT and math.isfinite(math.log(2.0) / value)
+    if not ok:
+        raise DefinitionError(source, key, f"a positive number of seconds, at most {MAX_TIME_CONSTANT:g}", value)
+    return float(value)
+
+
+def _unit_vector(value, name: str) -> np.ndarray:
+    """A 7-vector assigned to a state: finite (else InvalidArgumentError naming it), clipped into (0,1)."""
+    vector = np.asarray(value, dtype=np.float64)
+    if vector.shape != (len(EMOTIONS),) or not np.all(np.isfinite(vector)):
+        raise InvalidArgumentError(f"{name}: expected {len(EMOTIONS)} finite numbers, got {value!r}")
+    return np.clip(vector, EPSILON, 1 - EPSILON)
+
+
+def _aim_rates(vector: np.ndarray) -> np.ndarray:
+    """Aim rates clipped to +-MAX_AIM_RATE (infinities to the bounds, NaN to 0)."""
+    return np.clip(np.nan_to_num(vector, nan=0.0, posinf=MAX_AIM_RATE, neginf=-MAX_AIM_RATE),
+                   -MAX_AIM_RATE, MAX_AIM_RATE)
+
+
 @dataclass(frozen=True)
 class EmotionChange:
     """What a subscriber of :meth:`EmotionState.on_emotion_changed` receives."""
@@ -151,7 +196,21 @@ class EmotionBank:
 
     def add(self, baseline: np.ndarray, sensitivity: np.ndarray, half_life: float, mood_time_constant: float,
             time: float) -> int:
-        """Take a row for a new character, at rest on its baseline; returns the row index."""
+        """Take a row for a new character, at rest on its baseline; returns the row index.
+
+        The baseline is clipped into (0,1); a non-finite baseline or sensitivity, or a time constant out
+        of (0, MAX_TIME_CONSTANT], raises DefinitionError; a non-finite time, InvalidArgumentError.
+        """
+        baseline = np.asarray(baseline, dtype=np.float64)
+        sensitivity = np.asarray(sensitivity, dtype=np.float64)
+        for name, array in (("baseline", baseline), ("sensitivity", sensitivity)):
+            if array.shape != (len(EMOTIONS),) or not np.all(np.isfinite(array)):
+                raise DefinitionError("emotion", name, f"{len(EMOTIONS)} finite numbers", array.tolist())
+        half_life = _check_time_constant(half_life, "half_life")
+        mood_time_constant = _check_time_constant(mood_time_constant, "mood_time_constant")
+        if not math.isfinite(time):
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {time!r}")
+        baseline = np.clip(baseline, EPSILON, 1 - EPSILON)
         if self._free:
             row = self._free.pop()
         else:
@@ -175,24 +234,30 @@ class EmotionBank:
 
         With an aim ``r`` (per second) the emotion obeys ``de/dt = -lambda (e - b) + r``, i.e. it decays
         toward the shifted baseline ``b + r/lambda``; the mood follows ``dm/dt = k (e - m)``. Both have
-        closed forms, so the result does not depend on how time is sliced.
+        closed forms, so the result does not depend on how time is sliced. A non-finite ``end_time``
+        raises InvalidArgumentError.
         """
+        if not (math.isfinite(end_time) if isinstance(end_time, (int, float)) else np.all(np.isfinite(end_time))):
+            raise InvalidArgumentError(f"end_time: expected finite times in seconds, got {end_time!r}")
         if rows is None:
             rows = slice(0, self.size)
-        dt = np.maximum(end_time - self.time[rows], 0.0)
-        decay, mood_rate = self.decay_rate[rows], self.mood_rate[rows]
-        target = self.baseline[rows] + self.aim[rows] / decay[:, None]
-        offset = self.vector[rows] - target
-        emotion_factor = np.exp(-decay * dt)
-        mood_factor = np.exp(-mood_rate * dt)
-        gap = mood_rate - decay
-        distinct = np.abs(gap) > 1e-12
-        # u' = k (D e^{-lambda t} - u) with u = m - target; the equal-rates limit is k t e^{-k t}.
-        coupling = np.where(distinct, mood_rate / np.where(distinct, gap, 1.0) * (emotion_factor - mood_factor),
-                            mood_rate * dt * mood_factor)
-        mood = target + (self.mood[rows] - target) * mood_factor[:, None] + offset * coupling[:, None]
-        self.mood[rows] = np.clip(mood, EPSILON, 1 - EPSILON)
-        self.vector[rows] = np.clip(target + offset * emotion_factor[:, None], EPSILON, 1 - EPSILON)
+        with np.errstate(over="ignore"):  # rate * dt may overflow to inf, where the factors are 0 anyway
+            dt = np.maximum(end_time - self.time[rows], 0.0)
+            decay, mood_rate = self.decay_rate[rows], self.mood_rate[rows]
+            target = self.baseline[rows] + self.aim[rows] / decay[:, None]
+            offset = self.vector[rows] - target
+            emotion_factor = np.exp(-decay * dt)
+            mood_factor = np.exp(-mood_rate * dt)
+            gap = mood_rate - decay
+            distinct = np.abs(gap) > 1e-12
+            # u' = k (D e^{-lambda t} - u) with u = m - target; the equal-rates limit is k t e^{-k t}.
+            # (k t may be inf where e^{-k t} is already 0: the product is 0 there, not NaN.)
+            mood_steps = mood_rate * dt
+            coupling = np.where(distinct, mood_rate / np.where(distinct, gap, 1.0) * (emotion_factor - mood_factor),
+                                np.where(mood_factor > 0, mood_steps, 0.0) * mood_factor)
+            mood = target + (self.mood[rows] - target) * mood_factor[:, None] + offset * coupling[:, None]
+            self.mood[rows] = np.clip(mood, EPSILON, 1 - EPSILON)
+            self.vector[rows] = np.clip(target + offset * emotion_factor[:, None], EPSILON, 1 - EPSILON)
         self.time[rows] = np.maximum(self.time[rows], end_time)
 
     def apply_impulses(self, rows: slice | np.ndarray, impulses: np.ndarray) -> None:
@@ -201,7 +266,8 @@ class EmotionBank:
         A positive component moves toward 1 and a negative one toward 0, in proportion to the room left;
         non-finite components are ignored rather than allowed to poison the state.
         """
-        delta = np.clip(np.nan_to_num(impulses * self.sensitivity[rows], nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge or non-finite products become 0 or +-1
+            delta = np.clip(np.nan_to_num(impulses * self.sensitivity[rows], nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
         vector = self.vector[rows]
         vector = vector + delta * np.where(delta >= 0, 1.0 - vector, vector)
         self.vector[rows] = np.clip(vector, EPSILON, 1 - EPSILON)
@@ -221,6 +287,11 @@ class EmotionState:
         mood_time_constant: seconds of the mood's moving average.
         bank: the bank to live in (the runtime's); a standalone state gets a bank of its own.
         time: the time the state starts at.
+        source: where the parameters came from (a definition file), named by DefinitionError.
+
+    Raises:
+        DefinitionError: a non-finite baseline or sensitivity value, or a half-life or mood time constant
+            that is not a positive number of seconds up to :data:`MAX_TIME_CONSTANT`.
     """
 
     def __init__(
@@ -231,18 +302,14 @@ class EmotionState:
         mood_time_constant: float = 120.0,
         bank: EmotionBank | None = None,
         time: float = 0.0,
+        source: object = "emotion",
     ):
-        if not (half_life > 0 and math.isfinite(half_life)):
-            raise DefinitionError("emotion", "half_life", "a positive number of seconds", half_life)
-        if not (mood_time_constant > 0 and math.isfinite(mood_time_constant)):
-            raise DefinitionError("emotion", "mood_time_constant", "a positive number of seconds", mood_time_constant)
-        self.half_life = float(half_life)
-        self.mood_time_constant = float(mood_time_constant)
+        self.half_life = _check_time_constant(half_life, "half_life", source)
+        self.mood_time_constant = _check_time_constant(mood_time_constant, "mood_time_constant", source)
+        baseline_vector = _finite_vector({**DEFAULT_BASELINE, **(baseline or {})}, 0.0, "baseline", source)
+        sensitivity_vector = _finite_vector(sensitivity or {}, 1.0, "sensitivity", source)
         self.bank = bank if bank is not None else EmotionBank(capacity=1)
-        self.row = self.bank.add(
-            np.clip(emotion_vector({**DEFAULT_BASELINE, **(baseline or {})}), EPSILON, 1 - EPSILON),
-            emotion_vector(sensitivity or {}, default=1.0), self.half_life, self.mood_time_constant, time,
-        )
+        self.row = self.bank.add(baseline_vector, sensitivity_vector, self.half_life, self.mood_time_constant, time)
         self._subscriptions: list[_Subscription] = []
         self._aims: dict[str, np.ndarray] = {}
 
@@ -254,7 +321,7 @@ class EmotionState:
 
     @vector.setter
     def vector(self, value) -> None:
-        self.bank.vector[self.row] = value
+        self.bank.vector[self.row] = _unit_vector(value, "vector")
 
     @property
     def mood(self) -> np.ndarray:
@@ -263,7 +330,7 @@ class EmotionState:
 
     @mood.setter
     def mood(self, value) -> None:
-        self.bank.mood[self.row] = value
+        self.bank.mood[self.row] = _unit_vector(value, "mood")
 
     @property
     def baseline(self) -> np.ndarray:
@@ -282,6 +349,8 @@ class EmotionState:
 
     @time.setter
     def time(self, value: float) -> None:
+        if not math.isfinite(value):
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {value!r}")
         self.bank.time[self.row] = value
 
     @property
@@ -297,13 +366,14 @@ class EmotionState:
     def set_aim(self, rates: np.ndarray | Mapping[str, float] | None, source: str = "behavior") -> None:
         """Set one source's aim: a per-second push per label (seed 004's aim of a running behavior, or
         a smart object's effect). Sources add up; ``None`` removes the source. Between updates the aim is
-        integrated exactly with the decay (see :meth:`EmotionBank.advance_to`)."""
+        integrated exactly with the decay (see :meth:`EmotionBank.advance_to`). Each source's rates, and
+        their sum, are clipped to ``[-MAX_AIM_RATE, MAX_AIM_RATE]`` (NaN counts as 0)."""
         if rates is None:
             self._aims.pop(source, None)
         else:
             vector = emotion_vector(rates) if isinstance(rates, Mapping) else np.asarray(rates, dtype=np.float64)
-            self._aims[source] = np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0)
-        self.bank.aim[self.row] = sum(self._aims.values()) if self._aims else 0.0
+            self._aims[source] = _aim_rates(vector)
+        self.bank.aim[self.row] = _aim_rates(sum(self._aims.values())) if self._aims else 0.0
 
     # --- views -------------------------------------------------------------------------------------
     def dominant(self) -> tuple[str, float]:
@@ -325,12 +395,20 @@ class EmotionState:
 
     # --- dynamics ----------------------------------------------------------------------------------
     def advance(self, dt: float) -> None:
-        """Let ``dt`` seconds pass; integrated exactly, so ten steps of 0.1 s equal one step of 1 s."""
+        """Let ``dt`` seconds pass; integrated exactly, so ten steps of 0.1 s equal one step of 1 s.
+
+        ``dt <= 0`` does nothing; a non-finite ``dt``, or one that takes the time past the largest float,
+        raises InvalidArgumentError."""
+        if not math.isfinite(dt) or not math.isfinite(self.time + max(dt, 0.0)):
+            raise InvalidArgumentError(f"dt: expected a finite number of seconds, got {dt!r}")
         if dt > 0:
             self.advance_to(self.time + dt)
 
     def advance_to(self, time: float) -> None:
-        """Advance to the absolute ``time`` (no-op if already there)."""
+        """Advance to the absolute ``time`` (no-op if already there); a non-finite time raises
+        InvalidArgumentError."""
+        if not math.isfinite(time):
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {time!r}")
         self.bank.advance_to(time, slice(self.row, self.row + 1))
 
     def apply_impulse(self, impulse: np.ndarray | Mapping[str, float]) -> None:

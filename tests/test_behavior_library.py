@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -94,6 +95,41 @@ def test_a_ringing_bell_startles_everyone_within_earshot():
     bell.blackboard.set("ringing", False)
     bell.restore(saved)
     assert bell.blackboard["ringing"] is True and bell.acting == ()
+
+
+def test_a_restored_campfire_releases_a_character_that_walks_away():
+    definition = SmartObjectDefinition.load(asset_path("objects", "campfire.yaml"))
+
+    def walk_away(runtime, campfire, near, far):
+        # near leaves the fire; far stays by it
+        start = len(runtime.trace)
+        for _ in range(40):
+            campfire.update([far])
+            runtime.update(0.05)
+        return list(runtime.trace)[start:], [c.emotion.vector.tolist() for c in runtime], near.emotion.aims
+
+    runtime, near, far = _frightened_pair()
+    campfire = SmartObject(definition)
+    for _ in range(10):
+        campfire.update([near, far])
+        runtime.update(0.05)
+    saved_world = json.loads(json.dumps(runtime.snapshot()))
+    saved_fire = json.loads(json.dumps(campfire.snapshot()))
+    assert saved_fire["reached"] == [near.id, far.id]
+    uninterrupted = walk_away(runtime, campfire, near, far)
+    assert "object:campfire" not in uninterrupted[2]
+
+    fresh_runtime, fresh_near, fresh_far = _frightened_pair()
+    fresh_runtime.restore(saved_world)
+    fresh_campfire = SmartObject(definition)
+    with pytest.raises(InvalidArgumentError, match="characters"):
+        fresh_campfire.restore(saved_fire)  # whom it reached must be given
+    fresh_campfire.restore(saved_fire, fresh_runtime)
+    assert "object:campfire" in fresh_near.emotion.aims and fresh_campfire.acting == ("warm_glow",)
+    resumed = walk_away(fresh_runtime, fresh_campfire, fresh_near, fresh_far)
+    assert "object:campfire" not in resumed[2]  # its aim is gone once it left
+    assert resumed[0] == uninterrupted[0] and resumed[1] == uninterrupted[1]
+    assert resumed[1][0] != resumed[1][1]  # and the one that stayed by the fire differs from it
 
 
 def test_near_a_campfire_a_character_warms_its_hands():

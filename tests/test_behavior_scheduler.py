@@ -59,3 +59,24 @@ def test_bad_rates(rate):
         BehaviorScheduler(check_rate=rate)
     with pytest.raises(InvalidArgumentError, match="rate"):
         BehaviorScheduler().set_rate("x", rate)
+
+
+def test_bench_behavior_command_writes_median_and_p99_of_both_runs(tmp_path, monkeypatch, capsys):
+    import json
+
+    from sdk.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "behavior", "--npcs", "3", "--seconds", "0.2", "--json", "bench.json"]) == 0
+    report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
+    assert report["command"] == "anisync bench behavior" and report["seconds_measured"] == 0.2
+    (row,) = report["results"]
+    keys = {"npcs", "memory_bytes_per_npc", "speedup_median", "speedup_p99"} | {
+        f"{run}_{unit}_{statistic}" for run in ("scheduled", "every_update")
+        for unit in ("ms_per_update", "us_per_npc") for statistic in ("median", "p99")}
+    assert set(row) == keys and row["npcs"] == 3
+    assert all(isinstance(value, (int, float)) and value > 0 for value in row.values())
+    assert row["every_update_us_per_npc_p99"] == pytest.approx(1e3 * row["every_update_ms_per_update_p99"] / 3)
+    assert row["speedup_p99"] == pytest.approx(row["every_update_ms_per_update_p99"] / row["scheduled_ms_per_update_p99"])
+    table = capsys.readouterr().out
+    assert "every-update us/NPC p99" in table and "ratio p99" in table and "wrote bench.json" in table

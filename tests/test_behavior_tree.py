@@ -6,8 +6,8 @@ import py_trees
 import pytest
 import yaml
 
-from sdk import EMOTIONS, CharacterDefinition, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
-from sdk.behavior.library import BehaviorLibrary
+from sdk import EMOTIONS, CharacterDefinition, DefinitionError, EmotionState, Event, InvalidArgumentError, Runtime, asset_path
+from sdk.behavior.library import BehaviorLibrary, shipped_library
 from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
 from sdk.emotion import shown_orientations
 from sdk.headless import WorldScript, spawn_samples
@@ -391,13 +391,35 @@ def test_snapshot_is_plain_data_and_restore_continues_exactly():
     assert any(node["status"] == "RUNNING" for node in saved["characters"]["mira"]["behavior"]["nodes"])
 
 
-def test_the_update_rate_changes_emotions_by_at_most_a_few_updates_of_aim():
-    def run(rate):
-        runtime = _world(0)
+def test_the_update_rate_changes_emotions_by_at_most_a_few_updates_of_aim(monkeypatch):
+    """Issue 2's 30-vs-144 updates/s bound of 1e-3 holds with trees running for everything but the aims
+    of behaviors; those cannot meet it, so they get a bound of their own.
+
+    A tree ticks once per update, so a behavior (and its aim, up to 0.1/s in the shipped library)
+    starts and stops at the first update after its trigger crossed or its duration ran out: up to 1/30 s
+    later at 30 updates/s, i.e. up to ``aim / 30`` (3.3e-3) per switch. Measured on this script: 7.2e-4
+    with seed 0, but 1.35e-3 with seed 4 (the worst of seeds 0-39), so 1e-3 does not hold robustly with
+    aims. With behaviors' aims left out the two rates agree to rounding (~1e-14), which shows that the
+    whole difference is the update-quantised start and end of aims.
+    """
+    def run(rate, seed=0):
+        runtime = _world(seed)
         for at, kind, who in [(0.3, "taunt", "mira"), (1.1, "thunder", "*"), (2.5, "taunt", "bram"), (4.0, "gift", "yuki")]:
             runtime.emit(Event(kind, receiver=who, sender="player", timestamp=at))
         for _ in range(6 * rate):
             runtime.update(1 / rate)
         return np.array([character.emotion.vector for character in runtime])
 
-    assert np.max(np.abs(run(30) - run(144))) < 0.01
+    largest_aim = max(float(np.max(np.abs(rule.aim))) for rule in shipped_library().autonomous.values())
+    few_updates_of_aim = 3 * largest_aim / 30
+    for seed in (0, 4):
+        assert np.max(np.abs(run(30, seed) - run(144, seed))) < few_updates_of_aim
+
+    set_aim = EmotionState.set_aim  # behaviors' aims off; smart objects' would stay (there are none here)
+    monkeypatch.setattr(EmotionState, "set_aim", lambda state, rates, source="behavior":
+                        set_aim(state, None if source == "behavior" else rates, source))
+    for seed in (0, 4):
+        at_30 = run(30, seed)
+        assert np.max(np.abs(at_30 - run(144, seed))) < 1e-3
+        at_rest = np.array([character.emotion.vector for character in _world(seed)])
+        assert np.all(np.max(np.abs(at_30 - at_rest), axis=1) > 0.01)  # the events moved every character

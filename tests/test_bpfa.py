@@ -35,6 +35,16 @@ def drain(bpfa: BPFA, run: BPFARun, probe: ProbeCharacter, dt: float = 10.0) -> 
 
 
 # --- loading and structure -----------------------------------------------------------------------------
+def test_every_shipped_automaton_loads_and_no_completion_leads_nowhere():
+    paths = sorted(BPFA_DIR.glob("*.yaml"))
+    assert {path.stem for path in paths} >= {"greet", "flee", "comfort"}
+    for path in paths:
+        bpfa = BPFA.load(path)
+        for name, state in bpfa.states.items():
+            if name not in bpfa.finals:
+                assert all((name, event) in bpfa.arcs for event in state.completions), (path.name, name)
+
+
 def test_shipped_automata_load_and_share_one_machine_each():
     greet, flee, comfort = shipped("greet"), shipped("flee"), shipped("comfort")
     assert comfort.states["say_hello"].behavior is greet is shipped("greet")
@@ -292,6 +302,11 @@ def test_the_base_definition_loads(write_yaml):
     (lambda d: d["arcs"]["c"].update(landed={"a": 1.0}), "arcs.c.landed", "its own completion (done)"),
     (lambda d: d["arcs"]["b"].update(done={"a": 1.0}), "arcs.b.done", "(landed, stumbled)"),
     (lambda d: d["arcs"]["a"].update(poke={}), "arcs.a.poke", "at least one target"),
+    # a non-final state whose completion or outcome leads nowhere: the run would wait forever
+    (lambda d: d["arcs"]["c"].pop("done"), "arcs.c.done", "an arc on 'done', the completion state 'c' raises"),
+    (lambda d: d["arcs"]["b"].pop("stumbled"), "arcs.b.stumbled", "an arc on 'stumbled', the outcome state 'b' raises"),
+    (lambda d: (d["states"].update(sub={"behavior": "greet"}), d["arcs"]["a"]["poke"].update(c=0.25, sub=0.25)),
+     "arcs.sub.done", "the completion state 'sub' raises when it ends (it is not final"),
     # unreachable states and arcs out of a final state
     (lambda d: d["states"].update(lonely={"action": "cry"}), "states.lonely", "reachable from the initial state 'a'"),
     (lambda d: d["arcs"].update(end={"poke": {"a": 1.0}}), "arcs.end", "no arcs: 'end' is a final state"),

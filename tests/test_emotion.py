@@ -6,33 +6,113 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk import EMOTIONS, Event, EmotionState, InvalidArgumentError, Runtime
+from sdk import EMOTIONS, DefinitionError, Event, EmotionState, InvalidArgumentError, Runtime
 from sdk import EmotionBank
-from sdk.emotion import EPSILON, ORIENTATIONS, shown_orientations, shows_orientation
+from sdk.emotion import EPSILON, MAX_AIM_RATE, MAX_TIME_CONSTANT, ORIENTATIONS, shown_orientations, shows_orientation
 
 floats_any = st.floats(allow_nan=True, allow_infinity=True)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    steps=st.lists(
-        st.tuples(
-            st.floats(min_value=0, max_value=1e6, allow_nan=False),
-            st.lists(floats_any, min_size=7, max_size=7),
-        ),
-        max_size=30,
-    ),
-    half_life=st.floats(min_value=1e-3, max_value=1e4),
-    mood_tc=st.floats(min_value=1e-3, max_value=1e5),
+extreme = st.sampled_from([0.0, -0.0, 1e-300, 1e-12, 1.0, 1e12, 1e300, 1e308, -1e308, math.inf, -math.inf, math.nan])
+rates_any = st.one_of(floats_any, extreme)
+vector_any = st.lists(rates_any, min_size=7, max_size=7)
+# One operation on a state: an impulse, a source's aim, or letting time pass by dt or up to a time.
+operations = st.one_of(
+    st.tuples(st.just("impulse"), vector_any),
+    st.tuples(st.just("aim"), st.one_of(vector_any, st.dictionaries(st.sampled_from(EMOTIONS), rates_any)),
+              st.sampled_from(["behavior", "object:campfire"])),
+    st.tuples(st.just("remove aim"), st.sampled_from(["behavior", "object:campfire"])),
+    st.tuples(st.just("advance"), st.one_of(st.floats(min_value=0, max_value=1e6), rates_any)),
+    st.tuples(st.just("advance_to"), st.one_of(st.floats(min_value=0, max_value=1e6), rates_any)),
 )
-def test_components_stay_inside_open_unit_interval(steps, half_life, mood_tc):
-    state = EmotionState(half_life=half_life, mood_time_constant=mood_tc)
-    for dt, impulse in steps:
-        state.apply_impulse(np.array(impulse))
-        state.advance(dt)
-        for vector in (state.vector, state.mood):
-            assert np.all(np.isfinite(vector))
-            assert np.all(vector > 0) and np.all(vector < 1)
+
+
+def _assert_inside(state):
+    for vector in (state.vector, state.mood):
+        assert np.all(np.isfinite(vector))
+        assert np.all(vector > 0) and np.all(vector < 1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(operations, max_size=30),
+    half_life=st.one_of(st.floats(min_value=1e-3, max_value=1e4), rates_any),
+    mood_tc=st.one_of(st.floats(min_value=1e-3, max_value=1e5), rates_any),
+    baseline=st.dictionaries(st.sampled_from(EMOTIONS), rates_any, max_size=3),
+    sensitivity=st.dictionaries(st.sampled_from(EMOTIONS), rates_any, max_size=3),
+)
+def test_components_stay_inside_open_unit_interval(steps, half_life, mood_tc, baseline, sensitivity):
+    """Whatever the input, a state is either refused with a named error or stays finite inside (0,1)."""
+    try:
+        state = EmotionState(baseline, sensitivity, half_life=half_life, mood_time_constant=mood_tc)
+    except DefinitionError as error:  # a non-finite or out-of-range parameter, named
+        assert error.key in ("half_life", "mood_time_constant") or error.key.split(".")[0] in ("baseline", "sensitivity")
+        assert not all(math.isfinite(v) for v in [half_life, mood_tc, *baseline.values(), *sensitivity.values()]) \
+            or not (0 < half_life <= MAX_TIME_CONSTANT and 0 < mood_tc <= MAX_TIME_CONSTANT) \
+            or not math.isfinite(math.log(2) / half_life) or not math.isfinite(1 / mood_tc)
+        return
+    _assert_inside(state)
+    for operation, *arguments in steps:
+        if operation == "impulse":
+            state.apply_impulse(np.array(arguments[0]))
+        elif operation == "aim":
+            rates, source = arguments
+            state.set_aim(np.array(rates) if isinstance(rates, list) else rates, source)
+            assert np.all(np.abs(state.aim) <= MAX_AIM_RATE)
+        elif operation == "remove aim":
+            state.set_aim(None, arguments[0])
+        else:
+            value = arguments[0]
+            before = state.time
+            target = before + value if operation == "advance" else value
+            if math.isfinite(value) and math.isfinite(before + max(value, 0.0)):
+                getattr(state, operation)(value)
+                assert state.time == max(before, target)
+            else:
+                with pytest.raises(InvalidArgumentError, match="dt" if operation == "advance" else "time"):
+                    getattr(state, operation)(value)
+                assert state.time == before  # a refused call changes nothing
+        _assert_inside(state)
+        assert math.isfinite(state.time)
+
+
+def test_non_finite_input_is_refused_by_name():
+    with pytest.raises(DefinitionError, match="baseline.joy"):
+        EmotionState(baseline={"joy": math.nan})
+    with pytest.raises(DefinitionError, match="sensitivity.fear"):
+        EmotionState(sensitivity={"fear": math.inf})
+    with pytest.raises(DefinitionError, match="half_life"):
+        EmotionState(half_life=1e-320)  # its decay rate would overflow
+    with pytest.raises(DefinitionError, match="mood_time_constant"):
+        EmotionState(mood_time_constant=10 * MAX_TIME_CONSTANT)
+    with pytest.raises(InvalidArgumentError, match="time"):
+        EmotionState().advance_to(math.nan)
+    with pytest.raises(InvalidArgumentError, match="dt"):
+        EmotionState().advance(math.inf)
+    with pytest.raises(InvalidArgumentError, match="end_time"):
+        EmotionBank().advance_to(math.nan)
+    with pytest.raises(InvalidArgumentError, match="vector"):
+        EmotionState().vector = [math.nan] * 7
+    state = EmotionState()
+    state.restore({**state.snapshot(), "mood": [2.0] * 7})  # out of range: clipped into (0,1)
+    assert np.all(state.mood < 1)
+
+
+def test_a_definition_with_a_non_finite_baseline_is_refused_naming_its_file(sample_definitions):
+    definition = sample_definitions[0]
+    broken = dataclasses.replace(definition, personality={"baseline": {"joy": math.nan}, "sensitivity": {}})
+    with pytest.raises(DefinitionError, match="baseline.joy") as caught:
+        Runtime().spawn(broken)
+    assert caught.value.source == definition.source
+
+
+def test_huge_aims_are_clipped_not_overflowed():
+    state = EmotionState(half_life=MAX_TIME_CONSTANT, mood_time_constant=1e-3)
+    state.set_aim({"joy": 1e308, "anger": -1e308})
+    state.set_aim({"joy": 1e308}, "object:campfire")
+    assert state.aim[EMOTIONS.index("joy")] == MAX_AIM_RATE and state.aim[EMOTIONS.index("anger")] == -MAX_AIM_RATE
+    state.advance(1.0)
+    assert state.vector[EMOTIONS.index("joy")] == pytest.approx(1 - EPSILON)
+    assert state.vector[EMOTIONS.index("anger")] == pytest.approx(EPSILON)
+    _assert_inside(state)
 
 
 def test_decay_halves_distance_to_baseline_each_half_life():

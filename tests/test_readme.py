@@ -1,5 +1,6 @@
 """The README's set-up commands, CI and the installed package agree."""
 
+import json
 import re
 import subprocess
 import sys
@@ -26,10 +27,23 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
 
 
 def test_assets_are_found_from_another_directory(tmp_path):
-    code = "import sdk; print(sdk.asset_path('characters', 'mira.yaml'))"
+    code = ("import json, sdk, sdk.assets; print(json.dumps({'asset': str(sdk.asset_path('characters', 'mira.yaml')), "
+            "'sdk': sdk.__file__, 'assets': list(sdk.assets.__path__)}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert Path(out.stdout.strip()).is_file()
-    assert Path(sdk.__file__).parent.joinpath("..").resolve() != tmp_path
+    found = json.loads(out.stdout)
+    asset, package = Path(found["asset"]), Path(found["sdk"]).resolve().parent
+    assert asset.is_absolute() and asset.is_file() and not asset.resolve().is_relative_to(tmp_path.resolve())
+    # The asset lies in the imported sdk.assets package, not in whatever the current directory holds...
+    assets_dirs = [Path(entry).resolve() for entry in found["assets"]]
+    assert any(asset.resolve().is_relative_to(folder) for folder in assets_dirs), (asset, assets_dirs)
+    checkout_assets = ROOT.resolve() / "assets"
+    if package == ROOT.resolve() / "sdk":
+        # ...an editable install maps sdk.assets onto the checkout's assets/ folder (setup.cfg package_dir)...
+        assert assets_dirs == [checkout_assets]
+    else:
+        # ...a regular install ships it inside the installed sdk package, not the checkout's copy (the
+        # package itself may still lie under the checkout, in CI's .venv).
+        assert assets_dirs == [package / "assets"] and not asset.resolve().is_relative_to(checkout_assets)
 
 
 def test_run_command_prints_a_summary_each_second(tmp_path):

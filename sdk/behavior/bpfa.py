@@ -630,6 +630,7 @@ def _build(data: dict, source: object, loading: tuple[Path, ...]) -> BPFA:
                                   "an external event (done and action outcomes are internal: do not list them)", event)
     external = frozenset(data["events"])
     arcs = _build_arcs(name, data["arcs"], states, finals, external, source)
+    _check_completions_lead_on(states, finals, arcs, source)
     _check_reachable(initial, states, arcs, source)
     return BPFA(name, initial, finals, external, states, arcs, description=data["description"],
                 source=None if source is None else str(source))
@@ -688,6 +689,22 @@ def _build_arcs(name: str, arcs_data: dict, states: Mapping[str, BehaviorState],
             _check_sum([arc["p"] for arc in by_target.values()], source, event_key)
             arcs[(state, event)] = tuple(Arc(target, arc["p"], arc["weight"]) for target, arc in by_target.items())
     return arcs
+
+
+def _check_completions_lead_on(states: Mapping[str, BehaviorState], finals: frozenset[str],
+                               arcs: Mapping[tuple[str, str], tuple[Arc, ...]], source: object) -> None:
+    """Every internal event a non-final state raises (``done``, or each outcome of an uncertain action)
+    needs an arc: without one the run would wait for it forever, since nothing else can move it on."""
+    for name, state in states.items():
+        if name in finals:
+            continue
+        for event in sorted(state.completions):
+            if (name, event) not in arcs:
+                what = "outcome" if event in state.outcomes else "completion"
+                raise DefinitionError(
+                    source, f"arcs.{name}.{event}",
+                    f"an arc on {event!r}, the {what} state {name!r} raises when it ends (it is not final, "
+                    f"so without one the run would wait forever)", missing=True)
 
 
 def _check_sum(probabilities, source: object, key: str) -> None:

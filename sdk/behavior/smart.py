@@ -16,6 +16,11 @@ Use::
     campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
     campfire.update(sufferers=[mira, yuki])   # whenever who is nearby, or the object's state, changes
     campfire.blackboard.set("lit", False)
+
+Save and restore it together with the runtime: ``saved = campfire.snapshot()`` records whom it reaches,
+and ``campfire.restore(saved, runtime)`` (any iterable of the characters, or a mapping of their ids, in
+place of the runtime) picks those characters up again, so one that leaves after the restore loses the
+object's aim exactly as it would have without the interruption.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..character import NAME_PATTERN
-from ..errors import DefinitionError
+from ..errors import DefinitionError, InvalidArgumentError
 from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
 from .library import BehaviorLibrary, InteractiveBehavior, beside, shipped_library
 
@@ -110,10 +115,31 @@ class SmartObject:
         return self.acting
 
     def snapshot(self) -> dict:
-        """Plain data that :meth:`restore` accepts."""
-        return {"blackboard": self.blackboard.snapshot(), "acting": list(self.acting)}
+        """Plain data that :meth:`restore` accepts: blackboard, acting behaviors and the ids reached."""
+        return {"blackboard": self.blackboard.snapshot(), "acting": list(self.acting),
+                "reached": list(self._reached)}
 
-    def restore(self, data: Mapping) -> None:
-        """Continue from a :meth:`snapshot`."""
+    def restore(self, data: Mapping, characters: Iterable["Character"] | Mapping[str, "Character"] = ()) -> None:
+        """Continue from a :meth:`snapshot`.
+
+        Args:
+            data: what :meth:`snapshot` returned.
+            characters: the characters the snapshot's reached ids name (a :class:`~sdk.runtime.Runtime`,
+                any iterable of characters, or a mapping of id to character); needed only when the object
+                reached someone. Their emotions (and so this object's aim on them) are restored by the
+                runtime's own :meth:`~sdk.runtime.Runtime.restore`; this one only remembers whom to
+                release on the next :meth:`update`.
+
+        Raises:
+            InvalidArgumentError: a reached id is not among ``characters``.
+        """
+        by_id = dict(characters) if isinstance(characters, Mapping) else {c.id: c for c in characters}
+        reached_ids = list(data.get("reached", ()))  # snapshots from before reach was saved have none
+        missing = [character_id for character_id in reached_ids if character_id not in by_id]
+        if missing:
+            raise InvalidArgumentError(
+                f"characters: the snapshot of {self.id} reached {missing}, which are not among the characters "
+                f"given ({sorted(by_id) or 'none'}); pass the runtime or the characters")
         self.blackboard.restore(data["blackboard"])
         self.acting = tuple(data["acting"])
+        self._reached = {character_id: by_id[character_id] for character_id in reached_ids}
