@@ -68,6 +68,7 @@ class GameOptions:
         offscreen: render into an offscreen buffer (no display needed) instead of a window.
         interactive: take keyboard and mouse input (a window only).
         worker: the face worker kind (``process`` or ``thread``).
+        renew_textures: the plugin's ``renew_textures`` (on: software OpenGL keeps drawing ahead while faces change).
     """
 
     npcs: int = 12
@@ -77,6 +78,7 @@ class GameOptions:
     offscreen: bool = True
     interactive: bool = False
     worker: str = "process"
+    renew_textures: bool = True
 
 
 @dataclass(eq=False)
@@ -152,7 +154,7 @@ class VillageGame(ShowBase):
             self.plugin.destroy()
         self.runtime = Runtime(seed=self.options.seed)
         self.plugin = AnisyncPlugin(self, self.runtime, face_source=ProceduralFaceSource(self.options.face_size),
-                                    worker=self.options.worker)
+                                    worker=self.options.worker, renew_textures=self.options.renew_textures)
         self.villagers = []
         for definition, spot in zip(villager_definitions(count), villager_spots(count)):
             view = self.plugin.attach(self.runtime.spawn(definition))
