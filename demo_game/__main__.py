@@ -44,7 +44,10 @@ def main(argv=None) -> int:
         build_parser().error(f"--face-size: expected 64 to 512, got {args.face_size}")
     if args.seconds <= 0:
         build_parser().error(f"--seconds: expected a positive number, got {args.seconds:g}")
-    os.environ.setdefault("LP_NUM_THREADS", "1")  # software OpenGL would take the face worker's core too
+    # Software OpenGL (llvmpipe) draws on the game's own thread: with a drawing thread of its own it waits
+    # for the frames in flight whenever a face texture changes, and stalls for seconds at a time on two
+    # cores shared with the face worker (docs/benchmarks.md, "Demo village").
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     from . import scene
 
     if args.benchmark:

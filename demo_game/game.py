@@ -68,7 +68,6 @@ class GameOptions:
         offscreen: render into an offscreen buffer (no display needed) instead of a window.
         interactive: take keyboard and mouse input (a window only).
         worker: the face worker kind (``process`` or ``thread``).
-        renew_textures: the plugin's ``renew_textures`` (on: software OpenGL keeps drawing ahead while faces change).
     """
 
     npcs: int = 12
@@ -78,7 +77,6 @@ class GameOptions:
     offscreen: bool = True
     interactive: bool = False
     worker: str = "process"
-    renew_textures: bool = True
 
 
 @dataclass(eq=False)
@@ -154,7 +152,7 @@ class VillageGame(ShowBase):
             self.plugin.destroy()
         self.runtime = Runtime(seed=self.options.seed)
         self.plugin = AnisyncPlugin(self, self.runtime, face_source=ProceduralFaceSource(self.options.face_size),
-                                    worker=self.options.worker, renew_textures=self.options.renew_textures)
+                                    worker=self.options.worker)
         self.villagers = []
         for definition, spot in zip(villager_definitions(count), villager_spots(count)):
             view = self.plugin.attach(self.runtime.spawn(definition))
@@ -260,6 +258,11 @@ class VillageGame(ShowBase):
         for villager in self.villagers:
             villager.flee_from = BELL
         self.tell("player rings the bell")
+
+    def thunder(self) -> None:
+        """Thunder rolls: everyone hears it (the scripted scene's storm; fear then spreads by screams)."""
+        self.runtime.emit(Event("thunder", receiver=BROADCAST, sender="world"), ttl=2.0)
+        self.tell("thunder rolls")
 
     def toggle_overlay(self) -> None:
         """F1: show or hide every villager's dominant-emotion bar and behavior."""

@@ -2,7 +2,8 @@
 run that tells what the villagers felt and did, and the benchmark.
 
 The same :class:`Tour` drives both: the player walks a fixed arc round the campfire, looking at it, and
-at fixed moments greets, gives a gift, taunts (the villager in front) or rings the bell; meanwhile a
+at fixed moments greets, gives a gift, taunts (the villager in front) or rings the bell, and thunder
+rolls once; meanwhile a
 seeded stream of village life (:class:`engine_plugin.bench.CrowdScript`: greetings, gifts, taunts and
 campfire visits aimed at every villager at a fixed rate each) keeps every villager reacting whatever
 the crowd size. Same seed, same crowd size: the same path and the same events.
@@ -29,9 +30,10 @@ from .village import CAMPFIRE, villager_spots
 
 #: Seconds of one round of the tour; a longer run starts it again.
 TOUR_SECONDS = 20.0
-#: (second of the tour, action): what the player does; "bell" rings it, the rest go to the villager in front.
-TOUR_ACTIONS = ((1.5, "greet"), (4.0, "gift"), (7.0, "taunt"), (9.5, "bell"), (12.5, "greet"), (15.0, "taunt"),
-                (17.5, "gift"))
+#: (second of the tour, what happens): the player rings the bell, or greets, taunts or gives a gift to the
+#: villager in front; thunder rolls for everyone.
+TOUR_ACTIONS = ((1.5, "greet"), (4.0, "gift"), (7.0, "taunt"), (9.5, "bell"), (12.5, "greet"), (14.0, "thunder"),
+                (16.0, "taunt"), (18.0, "gift"))
 #: Village life: events aimed at each villager per second.
 EVENTS_PER_VILLAGER = 0.08
 
@@ -71,7 +73,12 @@ class Tour:
             self._round, self._done = int(round_), 0
         while self._done < len(TOUR_ACTIONS) and TOUR_ACTIONS[self._done][0] <= into:
             kind = TOUR_ACTIONS[self._done][1]
-            self.game.ring_bell() if kind == "bell" else self.game.act(kind)
+            if kind == "bell":
+                self.game.ring_bell()
+            elif kind == "thunder":
+                self.game.thunder()
+            else:
+                self.game.act(kind)
             self._done += 1
 
 

@@ -78,7 +78,7 @@ class AttachedCharacter:
     Attributes:
         character: the sdk character.
         node: the node it drives (the built humanoid's Actor, or the game's node).
-        texture: its own face texture (a new one after each upload if the plugin renews textures).
+        texture: its own face texture.
         face_node: the node showing the face.
         activity: the activity its body plays (the behavior's name; unknown names play ``idle``).
         face_emotion: the dominant emotion of the face on screen, None before the first face.
@@ -123,10 +123,6 @@ class AnisyncPlugin:
         workers: size of that pool.
         quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one).
         upload_budget: most face textures written per frame.
-        renew_textures: upload each face into a new texture and put that on the face (the old one is freed),
-            instead of writing into the texture on screen. A GPU driver renames a texture written while
-            frames that read it are still being drawn; a software renderer (Mesa's llvmpipe) instead waits
-            for those frames at every upload, which costs it its drawing ahead. Off by default.
         cache_bytes: face cache capacity.
         emotion_threshold: how far an emotion must move to send ``anisync-emotion-changed``.
         settle: seconds after a change of dominant emotion left out of the sync rate.
@@ -134,8 +130,7 @@ class AnisyncPlugin:
     """
 
     def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str = "process",
-                 workers: int = 1, quantum: float = 0.125, upload_budget: int = 8,
-                 renew_textures: bool = False, cache_bytes: int = 64 << 20,
+                 workers: int = 1, quantum: float = 0.125, upload_budget: int = 8, cache_bytes: int = 64 << 20,
                  emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
         if not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime: expected an sdk.Runtime, got {type(runtime).__name__}")
@@ -151,7 +146,6 @@ class AnisyncPlugin:
         self.face_source = face_source
         self.quantum = check_quantum(quantum)
         self.upload_budget = upload_budget
-        self.renew_textures = bool(renew_textures)
         self.emotion_threshold = emotion_threshold
         self.settle = settle
         self.update_runtime = update_runtime
@@ -278,11 +272,11 @@ class AnisyncPlugin:
             raise InvalidArgumentError(f"character: {character!r} is not spawned in this plugin's runtime")
         return found
 
-    def _new_texture(self, character_id: str, data: bytes | None = None) -> Texture:
+    def _new_texture(self, character_id: str) -> Texture:
         size = self.face_source.size
         texture = Texture(f"anisync-face-{character_id}")
         texture.setup2dTexture(size, size, Texture.T_unsigned_byte, Texture.F_rgba8)
-        texture.setRamImage(bytes(size * size * 4) if data is None else data)  # transparent until the first face
+        texture.setRamImage(bytes(size * size * 4))  # transparent until the first face arrives
         texture.setMinfilter(SamplerState.FT_linear)  # no mipmaps: faces are seen at about their size
         texture.setMagfilter(SamplerState.FT_linear)
         texture.setWrapU(SamplerState.WM_clamp)
@@ -359,11 +353,7 @@ class AnisyncPlugin:
         now = time.perf_counter()
         for view in ready[: self.upload_budget]:
             face, view.ready = view.ready, None
-            if self.renew_textures:
-                view.texture = self._new_texture(view.character.id, face.data)
-                view.face_node.setTexture(view.texture, 1)
-            else:
-                memoryview(view.texture.modifyRamImage())[:] = face.data
+            memoryview(view.texture.modifyRamImage())[:] = face.data
             view.shown_seq = face.seq
             view.face_emotion, view.face_second = shown_emotions(face.levels)
             self.uploads += 1

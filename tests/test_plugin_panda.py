@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from engine_plugin.faces import BodyPalette, quantise
+from engine_plugin.faces import BodyPalette
 from sdk import EMOTIONS, InvalidArgumentError, Runtime, asset_path
 
 panda3d = pytest.importorskip("panda3d")
@@ -194,22 +194,6 @@ def test_uploads_happen_only_when_the_quantised_expression_changes(panda_base, m
     _frames(panda_base, 1)
     assert view.face_emotion == "neutral" and plugin.worker.stats()["submitted"] == submitted
     assert plugin.cache.hits >= 1
-
-
-def test_renewed_textures_carry_each_new_face_and_replace_the_one_on_screen(panda_base, make_plugin):
-    plugin = make_plugin(update_runtime=False, renew_textures=True)
-    yuki = plugin.runtime.spawn(asset_path("characters", "yuki.yaml"))
-    view = plugin.attach(yuki)
-    yuki.expression = _vector(neutral=0.6)
-    _frames_until(panda_base, plugin, lambda: view.face_emotion == "neutral")
-    neutral = view.texture
-    yuki.expression = _vector(fear=0.9)
-    _frames_until(panda_base, plugin, lambda: view.face_emotion == "fear")
-    assert view.texture is not neutral and view.face_node.getTexture() == view.texture
-    assert view.texture.getName() == neutral.getName() == "anisync-face-yuki"
-    key = quantise(yuki.expression, plugin.quantum)[0][0].tobytes()
-    assert bytes(view.texture.getRamImage()) == plugin.cache.get("yuki", key)  # the new face, as drawn
-    assert bytes(neutral.getRamImage()) != bytes(view.texture.getRamImage())
 
 
 def test_at_most_upload_budget_faces_are_written_per_frame(panda_base, make_plugin):
