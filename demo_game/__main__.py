@@ -55,6 +55,8 @@ def main(argv=None) -> int:
         scene.run_benchmark(args.npcs or [12, 50, 100], args.seconds, args.seed, args.size, args.face_size,
                             args.report, args.warmup, command)
         return 0
+    if args.npcs and len(args.npcs) > 1:
+        build_parser().error(f"--npcs: one count without --benchmark, got {len(args.npcs)}")
     npcs = (args.npcs or [12])[0]
     if args.offscreen or not has_display():
         scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot)

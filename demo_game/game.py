@@ -6,7 +6,7 @@ other; the anisync plugin's own task (sort 40) then advances the runtime and sho
 
 What villagers do to each other:
 
-* **fear spreads**: a villager whose face shows fear at 0.45 or more screams (once every few seconds);
+* **fear spreads**: a villager whose dominant emotion is fear at 0.45 or more screams (once every few seconds);
   everyone within :data:`SCREAM_REACH` metres receives a ``scream`` event from it;
 * **the campfire calms**: the campfire smart object acts on everyone within
   :data:`~demo_game.village.CAMPFIRE_REACH` of it, and their blackboard's ``near_campfire`` lets them warm
@@ -15,13 +15,15 @@ What villagers do to each other:
   within :data:`~demo_game.village.BELL_REACH` of the tower while it rings.
 
 Walking behaviors move the body: ``wander``, ``patrol`` and ``walk`` stroll round the villager's place,
-``flee`` runs away from whoever frightened it.
+``flee`` runs away from what frightened it (a scream, the bell; from the square's centre after thunder).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import time
+from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 from direct.gui.OnscreenText import OnscreenText
@@ -29,7 +31,7 @@ from direct.showbase.ShowBase import ShowBase
 from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, TransparencyAttrib, Vec3, WindowProperties,
                           loadPrcFileData)
 
-from engine_plugin import AnisyncPlugin, ProceduralFaceSource
+from engine_plugin import AnisyncPlugin, AttachedCharacter, ProceduralFaceSource
 from sdk import BROADCAST, Event, Runtime, asset_path
 from sdk.behavior.smart import SmartObject, SmartObjectDefinition
 
@@ -83,10 +85,11 @@ class GameOptions:
 class Villager:
     """A villager of the scene: its character, body view, place and walking state."""
 
-    view: object  # engine_plugin.AttachedCharacter
+    view: AttachedCharacter
     home: Spot
     target: tuple[float, float] | None = None
-    flee_from: tuple[float, float] | None = None
+    flee_from: tuple[float, float] | None = None  # what last frightened it, until it flees
+    walking: str = ""  # the walking activity its target belongs to
     screamed_at: float = -math.inf
     overlay: NodePath | None = None
     bar: NodePath | None = None
@@ -103,13 +106,6 @@ class Villager:
         return self.view.node
 
 
-@dataclass
-class Keys:
-    """Which movement keys are held."""
-
-    held: dict[str, bool] = field(default_factory=lambda: dict.fromkeys("wasd", False))
-
-
 class VillageGame(ShowBase):
     """The demo village. ``VillageGame(GameOptions(...))``, then ``run()`` with a window, or step frames
     (``taskMgr.step()``) offscreen as :mod:`demo_game.scene` does."""
@@ -123,19 +119,20 @@ class VillageGame(ShowBase):
             loadPrcFileData("demo_game", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n")
         ShowBase.__init__(self)
         self.disableMouse()
-        self.rng = np.random.default_rng(options.seed)
-        self.keys = Keys()
+        self.key_map = dict.fromkeys("wasd", False)  # movement keys held
         self.overlay_on = False
         self.villagers: list[Villager] = []
         self.bell_until = -math.inf
         self.log: list[tuple[float, str]] = []  # (runtime time, what happened), for the scripted run's story
+        #: Seconds the village task took per frame (walking, fear, campfire), for the benchmark.
+        self.task_seconds: deque[float] = deque(maxlen=100_000)
         self._hud_next = 0.0
         self.plugin: AnisyncPlugin | None = None
         self.setup_scenery()
-        self.setup_smart_objects()
         self.setup_player()
         self.setup_hud()
-        self.populate(options.npcs)
+        if options.npcs:
+            self.populate(options.npcs)
         if options.interactive:
             self.setup_controls()
         self.taskMgr.add(self.village_task, "village", sort=10)
@@ -145,11 +142,12 @@ class VillageGame(ShowBase):
         self.scenery = Scenery(self, self.options.seed)
 
     def populate(self, count: int) -> None:
-        """(Re)fill the village with ``count`` villagers in a fresh runtime (same seed, same villagers)."""
+        """(Re)fill the village with ``count`` villagers in a fresh runtime, with fresh smart objects and a
+        reseeded stroll generator (same seed, same villagers, same start)."""
         if self.plugin is not None:
-            for villager in self.villagers:
-                villager.overlay.removeNode()
-            self.plugin.destroy()
+            self.plugin.destroy()  # removes the bodies, and the overlays with them
+        self.rng = np.random.default_rng(self.options.seed)
+        self.setup_smart_objects()
         self.runtime = Runtime(seed=self.options.seed)
         self.plugin = AnisyncPlugin(self, self.runtime, face_source=ProceduralFaceSource(self.options.face_size),
                                     worker=self.options.worker)
@@ -179,9 +177,9 @@ class VillageGame(ShowBase):
     def setup_controls(self) -> None:
         """The key map: WASD walk, mouse looks, G/T/H act on the villager in front, B rings the bell,
         F1 toggles the overlay, Escape quits."""
-        for key in self.keys.held:
-            self.accept(key, self.keys.held.__setitem__, [key, True])
-            self.accept(f"{key}-up", self.keys.held.__setitem__, [key, False])
+        for key in self.key_map:
+            self.accept(key, self.set_key, [key, True])
+            self.accept(f"{key}-up", self.set_key, [key, False])
         for key, kind in ACTION_KEYS.items():
             self.accept(key, self.act, [kind])
         self.accept("b", self.ring_bell)
@@ -192,10 +190,13 @@ class VillageGame(ShowBase):
             properties.setCursorHidden(True)
             self.win.requestProperties(properties)
 
+    def set_key(self, key: str, held: bool) -> None:
+        self.key_map[key] = held
+
     def setup_hud(self) -> None:
         self.hud = OnscreenText(text="", pos=(-self.getAspectRatio() + 0.04, 0.92), scale=0.045,
                                 fg=(1, 1, 1, 1), shadow=(0, 0, 0, 0.8), align=TextNode.ALeft, mayChange=True)
-        self.help = OnscreenText(text="WASD walk  mouse look  G greet  T taunt  H gift  B bell  F1 overlay",
+        self.help = OnscreenText(text="WASD walk  mouse look  G greet  T taunt  H gift  B bell  F1 overlay  Esc quit",
                                  pos=(0, -0.95), scale=0.04, fg=(1, 1, 1, 0.85), shadow=(0, 0, 0, 0.8))
 
     def _overlay_for(self, villager: Villager) -> None:
@@ -245,7 +246,6 @@ class VillageGame(ShowBase):
         villager = self.in_front()
         if villager is not None:
             self.runtime.emit(Event(kind, receiver=villager.character.id, sender="player"), ttl=2.0)
-            villager.flee_from = (self.player.getX(), self.player.getY())
             self.tell(f"player: {kind} -> {villager.character.definition.name}")
         else:
             self.tell(f"player: {kind}, but nobody is in front")
@@ -262,6 +262,8 @@ class VillageGame(ShowBase):
     def thunder(self) -> None:
         """Thunder rolls: everyone hears it (the scripted scene's storm; fear then spreads by screams)."""
         self.runtime.emit(Event("thunder", receiver=BROADCAST, sender="world"), ttl=2.0)
+        for villager in self.villagers:
+            villager.flee_from = CAMPFIRE  # run from the open square towards the houses
         self.tell("thunder rolls")
 
     def toggle_overlay(self) -> None:
@@ -275,10 +277,11 @@ class VillageGame(ShowBase):
 
     # --- per frame ---------------------------------------------------------------------------------
     def village_task(self, task):
+        started = time.perf_counter()
         dt = min(ClockObject.getGlobalClock().getDt(), 0.1)
         if self.options.interactive:
             self.move_player(dt)
-        if self.plugin.running:  # with anisync switched off the villagers stand still
+        if self.plugin is not None and self.plugin.running:  # with anisync switched off the villagers stand still
             self.move_villagers(dt)
             self.spread_fear()
             self.warm_by_the_fire()
@@ -286,6 +289,7 @@ class VillageGame(ShowBase):
         if self.overlay_on:
             self.update_overlay()
         self.update_hud()
+        self.task_seconds.append(time.perf_counter() - started)
         return task.cont
 
     def move_player(self, dt: float) -> None:
@@ -295,7 +299,7 @@ class VillageGame(ShowBase):
             self.player.setH(self.player.getH() - (pointer.getX() - cx) * TURN_RATE)
             self.camera.setP(max(-60, min(60, self.camera.getP() - (pointer.getY() - cy) * TURN_RATE)))
             self.win.movePointer(0, cx, cy)
-        held = self.keys.held
+        held = self.key_map
         step = Vec3(held["d"] - held["a"], held["w"] - held["s"], 0)
         if step.length() > 0:
             step.normalize()
@@ -308,15 +312,18 @@ class VillageGame(ShowBase):
             speed = WALK_SPEED.get(villager.view.activity)
             position = villager.node.getPos()
             if speed is None:
-                villager.target = None
+                villager.walking, villager.target = "", None
                 to_player = player - position
                 heading = villager.home.heading
                 if to_player.getXy().length() < LOOK_AT_PLAYER:
                     heading = math.degrees(math.atan2(to_player.y, to_player.x)) - 90.0
                 villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 120 * dt))
                 continue
-            if villager.view.activity == "flee" and villager.flee_from is not None:
-                away = Vec3(position.x - villager.flee_from[0], position.y - villager.flee_from[1], 0)
+            if villager.view.activity != villager.walking:  # a new walk: a new target
+                villager.walking, villager.target = villager.view.activity, None
+            if villager.view.activity == "flee" and villager.target is None:
+                source = villager.flee_from or (self.player.getX(), self.player.getY())
+                away = Vec3(position.x - source[0], position.y - source[1], 0)
                 away.normalize()
                 villager.target = (position.x + 3 * away.x, position.y + 3 * away.y)
                 villager.flee_from = None

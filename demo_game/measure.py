@@ -8,8 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-#: Name prefix of the plugin's per-character face textures (see engine_plugin.plugin).
-FACE_TEXTURE_PREFIX = "anisync-face-"
+from engine_plugin import FACE_TEXTURE_PREFIX
 
 
 def texture_memory(gsg) -> dict:

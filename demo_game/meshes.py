@@ -43,17 +43,17 @@ class MeshBuilder:
         self.triangle(a, b, c, color, None if uvs is None else (uvs[0], uvs[1], uvs[2]))
         self.triangle(a, c, d, color, None if uvs is None else (uvs[0], uvs[2], uvs[3]))
 
-    def box(self, center: Vec, size: Vec, color: Color, top: Color | None = None) -> None:
-        """An axis-aligned box; ``top`` colours its upper face."""
+    def box(self, center: Vec, size: Vec, color: Color) -> None:
+        """An axis-aligned box."""
         (x, y, z), (sx, sy, sz) = center, (size[0] / 2, size[1] / 2, size[2] / 2)
         p = [(x + dx * sx, y + dy * sy, z + dz * sz) for dz in (-1, 1) for dy in (-1, 1) for dx in (-1, 1)]
         # corners: index = dx + 2 dy + 4 dz with -1 -> 0, 1 -> 1
         faces = [(0, 1, 5, 4), (1, 3, 7, 5), (3, 2, 6, 7), (2, 0, 4, 6), (4, 5, 7, 6), (2, 3, 1, 0)]
-        for i, face in enumerate(faces):
-            self.quad(*(p[k] for k in face), top if (i == 4 and top) else color)
+        for face in faces:
+            self.quad(*(p[k] for k in face), color)
 
-    def gable_roof(self, center: Vec, size: Vec, height: float, color: Color, gable: Color) -> None:
-        """A pitched roof over a ``size`` (x, y, thickness ignored) footprint whose ridge runs along X."""
+    def gable_roof(self, center: Vec, size: tuple[float, float], height: float, color: Color, gable: Color) -> None:
+        """A pitched roof over a ``size`` (x, y) footprint whose ridge runs along X."""
         (x, y, z), (sx, sy) = center, (size[0] / 2, size[1] / 2)
         a, b, c, d = (x - sx, y - sy, z), (x + sx, y - sy, z), (x + sx, y + sy, z), (x - sx, y + sy, z)
         r1, r2 = (x - sx, y, z + height), (x + sx, y, z + height)

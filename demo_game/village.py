@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import yaml
-from panda3d.core import AmbientLight, DirectionalLight, Fog, PointLight, SamplerState, TransparencyAttrib
+from panda3d.core import AmbientLight, DirectionalLight, Fog, PointLight, SamplerState
 
 from sdk import CharacterDefinition, asset_path
 
@@ -123,7 +123,7 @@ class Scenery:
             house = MeshBuilder("house")
             wall, roof = walls[k % len(walls)], roofs[k % len(roofs)]
             house.box((0, 0, height / 2), (width, depth, height), wall)
-            house.gable_roof((0, 0, height), (width + 0.5, depth + 0.5, 0), 1.6, roof, wall)
+            house.gable_roof((0, 0, height), (width + 0.5, depth + 0.5), 1.6, roof, wall)
             house.box((0, -depth / 2 - 0.01, 0.9), (0.9, 0.05, 1.8), (0.36, 0.24, 0.16, 1))  # door
             for side in (-1, 1):  # lit windows
                 house.box((side * width / 3.2, -depth / 2 - 0.01, 1.6), (0.7, 0.05, 0.6), (1.0, 0.80, 0.45, 1))
@@ -163,7 +163,6 @@ class Scenery:
         self.flame = flame.node()
         self.flame.setPos(CAMPFIRE[0], CAMPFIRE[1], 0)
         self.flame.setLightOff(1)  # fire glows by itself
-        self.flame.setTransparency(TransparencyAttrib.M_alpha)
         self.flame.reparentTo(self.root)
 
     def _bell_tower(self) -> None:
@@ -213,7 +212,4 @@ class Scenery:
         wave = 0.5 + 0.25 * math.sin(7.3 * time) + 0.25 * math.sin(12.9 * time + 1.3)
         self.flame.setSz(0.85 + 0.3 * wave)
         self.fire_light.node().setColor((1.3 + 0.5 * wave, 0.70 + 0.25 * wave, 0.32, 1))
-
-    def destroy(self) -> None:
-        self.root.removeNode()
 

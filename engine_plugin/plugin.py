@@ -55,6 +55,9 @@ HUMANOID_JOINT_MAP = JointMap(joints={name: name for name in JOINTS}, height=HEI
 #: Seconds over which a body's intensity gain follows the expression (so amplitude never jumps).
 GAIN_SMOOTHING_SECONDS = 0.3
 
+#: Name prefix of every face texture (then the character id).
+FACE_TEXTURE_PREFIX = "anisync-face-"
+
 #: Frames of timing kept for the bench (plugin task seconds, face latencies).
 HISTORY = 100_000
 
@@ -274,7 +277,7 @@ class AnisyncPlugin:
 
     def _new_texture(self, character_id: str) -> Texture:
         size = self.face_source.size
-        texture = Texture(f"anisync-face-{character_id}")
+        texture = Texture(FACE_TEXTURE_PREFIX + character_id)
         texture.setup2dTexture(size, size, Texture.T_unsigned_byte, Texture.F_rgba8)
         texture.setRamImage(bytes(size * size * 4))  # transparent until the first face arrives
         texture.setMinfilter(SamplerState.FT_linear)  # no mipmaps: faces are seen at about their size

@@ -67,11 +67,12 @@ def scripted_world(seed: int, seconds: int, characters: int, events_per_second: 
     return runtime
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 180, **options):
-    """Run ``python -m sdk.cli ARGS`` from ``cwd``, a folder outside the checkout, so that the installed
-    package (with its ``sdk.assets``) is imported rather than the checkout's ``sdk/``."""
+def run_cli(*args: str, cwd: Path, timeout: float = 180, module: str = "sdk.cli", **options):
+    """Run ``python -m MODULE ARGS`` (the ``anisync`` command line by default) from ``cwd``, a folder outside
+    the checkout, so that the installed package (with its ``sdk.assets``) is imported rather than the
+    checkout's ``sdk/``."""
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "sdk.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, **options)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine_plugin.faces import BodyPalette
-from sdk import EMOTIONS, InvalidArgumentError, Runtime, asset_path
+from sdk import EMOTIONS, Event, InvalidArgumentError, Runtime, asset_path
 
 panda3d = pytest.importorskip("panda3d")
 
@@ -194,6 +194,26 @@ def test_uploads_happen_only_when_the_quantised_expression_changes(panda_base, m
     _frames(panda_base, 1)
     assert view.face_emotion == "neutral" and plugin.worker.stats()["submitted"] == submitted
     assert plugin.cache.hits >= 1
+
+
+def test_pause_holds_runtime_faces_and_poses_until_resume(panda_base, make_plugin):
+    plugin = make_plugin()
+    mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
+    view = plugin.attach(mira)
+    mira.behavior.activity = "wave"
+    _frames_until(panda_base, plugin, lambda: view.face_emotion is not None)
+    _frames(panda_base, 3)
+    arm = view.binding.node("upper_arm_r")
+    held = (plugin.runtime.time, plugin.frames, plugin.uploads, arm.getR())
+    plugin.pause()
+    plugin.runtime.emit(Event("taunt", receiver=mira.id, sender="player"))
+    _frames(panda_base, 10)
+    assert not plugin.running and (plugin.runtime.time, plugin.frames, plugin.uploads, arm.getR()) == held
+    plugin.resume()
+    plugin.resume()  # a second resume adds no second task
+    _frames(panda_base, 10)
+    assert plugin.running and plugin.runtime.time > held[0] and plugin.frames == held[1] + 10
+    assert arm.getR() != held[3]
 
 
 def test_at_most_upload_budget_faces_are_written_per_frame(panda_base, make_plugin):

@@ -58,3 +58,13 @@ def test_run_command_prints_a_summary_each_second(tmp_path):
 def test_cli_reports_bad_arguments(tmp_path):
     result = run_cli("run", "--characters", "0", cwd=tmp_path)
     assert result.returncode == 2 and "--characters" in result.stderr
+
+
+def test_assets_are_found_when_the_checkout_is_imported_first():
+    # `python -m demo_game` from the repository root (README's first command) imports the checkout's sdk/
+    # ahead of the installed package; its assets are then the folder beside it.
+    code = "import sdk; print(sdk.__file__); print(sdk.asset_path('characters', 'mira.yaml'))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    package, asset = out.stdout.split()
+    assert Path(package).resolve() == ROOT / "sdk" / "__init__.py"
+    assert Path(asset).resolve() == ROOT / "assets" / "characters" / "mira.yaml"
