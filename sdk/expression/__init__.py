@@ -1,0 +1,17 @@
+"""The expression editor: seed 002's AMEE-GAN, trained by our own code, exported to ONNX, run by the SDK.
+
+It takes a character's face and a target expression and returns the face with that expression, touching
+only what the expression moves (a foreground mask decides where the edit shows).
+
+* :mod:`sdk.expression.editor`: :class:`ExpressionEditor`, the runtime (numpy and onnxruntime only).
+* :mod:`sdk.expression.model`: the generator and discriminator networks (torch; training and export only).
+* :mod:`sdk.expression.export`: ONNX export with the model card.
+* :mod:`sdk.expression.card`: model cards and their sha256 check.
+
+Importing this package imports neither torch nor onnxruntime (the editor loads onnxruntime when made).
+"""
+
+from .card import card_path, sha256_of
+from .editor import SIGNATURE, ExpressionEditor
+
+__all__ = ["ExpressionEditor", "SIGNATURE", "card_path", "sha256_of"]

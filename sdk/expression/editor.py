@@ -1,0 +1,164 @@
+"""``ExpressionEditor``: runs an exported expression editor with onnxruntime (no torch).
+
+    editor = ExpressionEditor("assets/models/expression.onnx", threads=2)
+    faces = editor.edit(faces, emotions)       # uint8 RGBA [batch, size, size, 4]; emotions [batch, 7]
+    faces = editor.edit(faces, params)         # or the 13 expression parameters, [batch, 13]
+
+Expressions are either seven-emotion vectors (:data:`sdk.EMOTIONS` order, each in [0, 1]), mapped to
+expression parameters by :meth:`sdk.procedural.expression.ExpressionParams.from_emotions` (the mapping the
+procedural faces use), or the expression parameters themselves (:data:`EXPRESSION_PARAMS` order, each in
+its documented range), so a game can drive one control (mouth open for lip sync, say) directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..emotion import EMOTIONS
+from ..errors import ModelInputError, ModelLoadError
+from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
+from .card import card_path, sha256_of
+
+log = logging.getLogger("anisync.expression")
+
+#: The graph the editor expects: input and output names with their ranks (see sdk.expression.export).
+SIGNATURE = {"inputs": {"image": 4, "condition": 2}, "outputs": {"edited": 4, "mask": 4}}
+PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
+_LOW = np.array([s.lo for s in PARAM_SPECS], np.float32)
+_HIGH = np.array([s.hi for s in PARAM_SPECS], np.float32)
+
+
+class ExpressionEditor:
+    """An exported AMEE-GAN generator behind onnxruntime.
+
+    Args:
+        path: the ``.onnx`` file. Its model card (``NAME.json`` beside it), when present, must carry the
+            file's sha256.
+        threads: onnxruntime intra-op threads (0: onnxruntime's default).
+        providers: execution providers to try, in order (default: CUDA, then CPU); the one used is logged.
+
+    Raises:
+        ModelLoadError: naming the path for a missing or corrupt file or a card whose sha256 differs, and
+            the input or output for a graph whose names, ranks or sizes are not the editor's.
+
+    Thread-safe: several threads may call :meth:`edit` at once (onnxruntime sessions allow concurrent runs).
+    """
+
+    def __init__(self, path: str | Path, threads: int = 0, providers: tuple[str, ...] = PROVIDER_ORDER):
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelLoadError(f"{self.path}: no such model file")
+        if not (isinstance(threads, int) and threads >= 0):
+            raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
+        self.card = self._check_card()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        available = set(ort.get_available_providers())
+        chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=chosen)
+        except Exception as error:  # onnxruntime raises its own exception types for unreadable graphs
+            raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({error})") from None
+        self.provider = self.session.get_providers()[0]
+        self.size = self._check_signature()
+        log.info("ExpressionEditor %s on %s, %d px, %s threads", self.path.name, self.provider, self.size,
+                 threads or "default")
+
+    def _check_card(self) -> dict | None:
+        card_file = card_path(self.path)
+        if not card_file.is_file():
+            return None
+        try:
+            card = json.loads(card_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(f"{card_file}: unreadable model card ({error})") from None
+        expected = card.get("sha256") if isinstance(card, dict) else None
+        actual = sha256_of(self.path)
+        if expected != actual:
+            raise ModelLoadError(f"{self.path}: sha256 {actual} does not match its model card {card_file} ({expected})")
+        return card
+
+    def _check_signature(self) -> int:
+        found = {"inputs": {i.name: i.shape for i in self.session.get_inputs()},
+                 "outputs": {o.name: o.shape for o in self.session.get_outputs()}}
+        for kind, expected in SIGNATURE.items():
+            if set(found[kind]) != set(expected):
+                raise ModelLoadError(f"{self.path}: {kind} {sorted(found[kind])}, expected {sorted(expected)}")
+            for name, rank in expected.items():
+                if len(found[kind][name]) != rank:
+                    raise ModelLoadError(f"{self.path}: {kind[:-1]} {name!r} has rank {len(found[kind][name])}, expected {rank}")
+        image, condition = found["inputs"]["image"], found["inputs"]["condition"]
+        size = image[2]
+        if image[1] != 4 or not isinstance(size, int) or image[3] != size:
+            raise ModelLoadError(f"{self.path}: input 'image' has shape {image}, expected [batch, 4, size, size]")
+        if condition[1] != len(EXPRESSION_PARAMS):
+            raise ModelLoadError(f"{self.path}: input 'condition' has shape {condition}, "
+                                 f"expected [batch, {len(EXPRESSION_PARAMS)}] (the expression parameters)")
+        for name, channels in (("edited", 4), ("mask", 1)):
+            shape = found["outputs"][name]
+            if shape[1] != channels or shape[2:] != [size, size]:
+                raise ModelLoadError(f"{self.path}: output {name!r} has shape {shape}, expected [batch, {channels}, {size}, {size}]")
+        return size
+
+    def conditions(self, expressions) -> np.ndarray:
+        """The model's condition rows for ``expressions`` (see the module docstring); raises
+        ModelInputError naming ``expressions``."""
+        values = np.asarray(expressions)
+        if values.dtype.kind not in "fiu" or values.ndim != 2 or values.shape[1] not in (len(EMOTIONS), len(EXPRESSION_PARAMS)):
+            raise ModelInputError(f"expressions: expected numbers of shape [batch, {len(EMOTIONS)}] (emotions) or "
+                                  f"[batch, {len(EXPRESSION_PARAMS)}] (expression parameters), got "
+                                  f"{values.dtype} {list(values.shape)}")
+        values = values.astype(np.float32)
+        if not np.isfinite(values).all():
+            raise ModelInputError("expressions: NaN or infinite values")
+        if values.shape[1] == len(EMOTIONS):
+            if values.min() < 0 or values.max() > 1:
+                raise ModelInputError("expressions: emotion intensities must lie in [0, 1]")
+            return np.stack([ExpressionParams.from_emotions(row).to_vector() for row in values.astype(np.float64)])
+        outside = np.nonzero(((values < _LOW) | (values > _HIGH)).any(axis=0))[0]
+        if len(outside):
+            spec = PARAM_SPECS[int(outside[0])]
+            raise ModelInputError(f"expressions: parameter {spec.name!r} must lie in [{spec.lo}, {spec.hi}]")
+        return values
+
+    def edit(self, images, expressions) -> np.ndarray:
+        """Edit a batch of faces to the given expressions; returns uint8 RGBA ``[batch, size, size, 4]``.
+
+        Args:
+            images: uint8 RGBA ``[batch, size, size, 4]`` (or float32 in [0, 1], same shape).
+            expressions: ``[batch, 7]`` emotions or ``[batch, 13]`` expression parameters.
+
+        Raises:
+            ModelInputError: naming ``images`` or ``expressions`` for a wrong shape, dtype, range or NaN.
+        """
+        batch = self._images(images)
+        condition = self.conditions(expressions)
+        if len(condition) != len(batch):
+            raise ModelInputError(f"expressions: {len(condition)} rows for {len(batch)} images")
+        edited, _ = self.session.run(list(SIGNATURE["outputs"]), {"image": batch, "condition": condition})
+        return np.clip(np.rint((edited.transpose(0, 2, 3, 1) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+    def _images(self, images) -> np.ndarray:
+        """Images as the model's input: float32 ``[batch, 4, size, size]`` in [-1, 1]."""
+        if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[1:] != (self.size, self.size, 4):
+            shape = list(images.shape) if isinstance(images, np.ndarray) else type(images).__name__
+            raise ModelInputError(f"images: expected an array of shape [batch, {self.size}, {self.size}, 4] (RGBA), got {shape}")
+        if images.dtype == np.uint8:
+            scaled = images.astype(np.float32) / 127.5 - 1.0
+        elif images.dtype == np.float32:
+            if not np.isfinite(images).all():
+                raise ModelInputError("images: NaN or infinite values")
+            if images.min() < 0 or images.max() > 1:
+                raise ModelInputError("images: float32 values must lie in [0, 1]")
+            scaled = images * 2.0 - 1.0
+        else:
+            raise ModelInputError(f"images: expected uint8 or float32, got {images.dtype}")
+        if not len(scaled):
+            raise ModelInputError("images: an empty batch")
+        return np.ascontiguousarray(scaled.transpose(0, 3, 1, 2))

@@ -1,0 +1,137 @@
+"""AMEE-GAN's networks (seed 002, sections 2.2.1-2.2.2) in torch: imported only to train and export.
+
+Generator ``G(I, c)``, for an RGBA face ``I`` in [-1, 1] and a condition ``c`` (the 13 expression
+parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
+
+* encoder: 5 convolutions (4x4, stride 2), each followed by BatchNorm and LeakyReLU(0.2): ``z = G_enc(I)``
+  (eq. 8), ``image_size / 32`` pixels on a side;
+* 3 residual blocks between encoder and decoder (two 3x3 convolutions with BatchNorm, identity skip);
+* the condition tiled over ``z``'s pixels and concatenated with it as channels;
+* decoder: 5 transposed convolutions (4x4, stride 2), BatchNorm and LeakyReLU after each but the last,
+  which ends in Tanh: the intermediate image ``I_a^m = G_dec(z, c)`` (eq. 9);
+* foreground mask head: a transposed convolution beside the decoder's last one, on the same features,
+  ending in a sigmoid: ``M``, one channel;
+* output ``M * I_a^m + (1 - M) * I``: where the mask is 0 the input passes through untouched (the same
+  composition as GANimation).
+
+Discriminator ``D(I)``: one shared trunk of 5 convolutions (4x4, stride 2, LeakyReLU; no BatchNorm, as a
+gradient-penalty critic wants) and two heads (seed 002's image discriminator and expression magnitude
+discriminator sharing most weights): ``real`` (a 3x3 convolution, a realism score per patch) and
+``expression`` (a convolution over the whole remaining map, regressing the 13 expression parameters).
+
+Channel widths are ``width * (1, 2, 4, 8, 8)`` down the encoder and back up the decoder, so that a training
+run can be sized for the machine it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from ..procedural.expression import EXPRESSION_PARAMS
+
+#: Channels of the images the networks see: RGBA.
+IMAGE_CHANNELS = 4
+#: Width of the condition: the expression parameters.
+CONDITION_SIZE = len(EXPRESSION_PARAMS)
+#: Down- and up-sampling steps of the encoder and decoder (seed 002: 5 each).
+STEPS = 5
+#: Residual blocks between encoder and decoder (seed 002: 3).
+RESIDUAL_BLOCKS = 3
+WIDTH_FACTORS = (1, 2, 4, 8, 8)
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512) and the base channel ``width``."""
+
+    image_size: int = 128
+    width: int = 32
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.image_size, int) and 64 <= self.image_size <= 512 and self.image_size % 32 == 0):
+            raise ValueError(f"image_size: expected a multiple of 32 from 64 to 512, got {self.image_size!r}")
+        if not (isinstance(self.width, int) and 1 <= self.width <= 256):
+            raise ValueError(f"width: expected an integer from 1 to 256, got {self.width!r}")
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return tuple(self.width * f for f in WIDTH_FACTORS)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _downsampling(channels: tuple[int, ...], norm: bool) -> nn.Sequential:
+    """4x4 stride-2 convolutions from RGBA through ``channels``, each with LeakyReLU (and BatchNorm)."""
+    layers: list[nn.Module] = []
+    for cin, cout in zip((IMAGE_CHANNELS,) + channels[:-1], channels):
+        layers.append(nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=not norm))
+        if norm:
+            layers.append(nn.BatchNorm2d(cout))
+        layers.append(nn.LeakyReLU(0.2))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 convolutions with BatchNorm and an identity skip (seed 002, figure 3)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Generator(nn.Module):
+    """``forward(image, condition) -> (edited, intermediate, mask)``; see the module docstring."""
+
+    def __init__(self, config: NetworkConfig = NetworkConfig()):
+        super().__init__()
+        self.config = config
+        channels = config.channels
+        self.encoder = _downsampling(channels, norm=True)
+        self.residual = nn.Sequential(*(ResidualBlock(channels[-1]) for _ in range(RESIDUAL_BLOCKS)))
+        decoder: list[nn.Module] = []
+        ups = (channels[-1] + CONDITION_SIZE,) + tuple(reversed(channels[:-1]))
+        for cin, cout in zip(ups[:-1], ups[1:]):
+            decoder += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
+                        nn.LeakyReLU(0.2)]
+        self.decoder = nn.Sequential(*decoder)
+        self.image_head = nn.Sequential(nn.ConvTranspose2d(ups[-1], IMAGE_CHANNELS, 4, stride=2, padding=1), nn.Tanh())
+        self.mask_head = nn.Sequential(nn.ConvTranspose2d(ups[-1], 1, 4, stride=2, padding=1), nn.Sigmoid())
+
+    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = self.residual(self.encoder(image))
+        tiled = condition[:, :, None, None].expand(-1, -1, z.shape[2], z.shape[3])
+        features = self.decoder(torch.cat([z, tiled], dim=1))
+        intermediate, mask = self.image_head(features), self.mask_head(features)
+        return mask * intermediate + (1 - mask) * image, intermediate, mask
+
+
+class Discriminator(nn.Module):
+    """``forward(image) -> (real, expression)``: per-patch realism scores and the regressed expression
+    parameters, from one shared trunk (see the module docstring)."""
+
+    def __init__(self, config: NetworkConfig = NetworkConfig()):
+        super().__init__()
+        self.config = config
+        channels = config.channels
+        self.trunk = _downsampling(channels, norm=False)
+        side = config.image_size // 2 ** STEPS
+        self.real = nn.Conv2d(channels[-1], 1, 3, padding=1)
+        self.expression = nn.Conv2d(channels[-1], CONDITION_SIZE, side)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.trunk(image)
+        return self.real(features), self.expression(features).flatten(1)
+
+
+def parameter_count(module: nn.Module) -> int:
+    """Trainable parameters of a network."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -1,0 +1,192 @@
+"""The expression editor's networks, ONNX export and onnxruntime runtime, on small untrained networks."""
+
+import json
+import logging
+import threading
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sdk import ModelInputError, ModelLoadError  # noqa: E402
+from sdk.expression import ExpressionEditor, card_path  # noqa: E402
+from sdk.expression.export import export_generator  # noqa: E402
+from sdk.expression.model import Discriminator, Generator, NetworkConfig, parameter_count  # noqa: E402
+from sdk.procedural.expression import ExpressionParams  # noqa: E402
+
+SIZE = 64
+
+
+def _generator(seed: int = 0) -> Generator:
+    """A small generator with non-trivial BatchNorm statistics, in eval mode."""
+    torch.manual_seed(seed)
+    generator = Generator(NetworkConfig(SIZE, 4))
+    for module in generator.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.2, 0.2)
+            module.running_var.uniform_(0.5, 1.5)
+    return generator.eval()
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    generator = _generator()
+    path = export_generator(generator, tmp_path_factory.mktemp("model") / "expression.onnx", {"data": "none: untrained"})
+    return generator, path
+
+
+def _faces(n: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, SIZE, SIZE, 4), dtype=np.uint8)
+
+
+def _emotions(n: int, seed: int = 2) -> np.ndarray:
+    return np.random.default_rng(seed).dirichlet(np.ones(7), n).astype(np.float32)
+
+
+def test_networks_follow_seed_002():
+    generator, discriminator = Generator(NetworkConfig(SIZE, 4)), Discriminator(NetworkConfig(SIZE, 4))
+    convs = [m for m in generator.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 5 and sum(isinstance(m, torch.nn.BatchNorm2d) for m in generator.encoder) == 5
+    assert len(generator.residual) == 3
+    deconvs = [m for m in generator.decoder if isinstance(m, torch.nn.ConvTranspose2d)] + [generator.image_head[0]]
+    assert len(deconvs) == 5 and isinstance(generator.image_head[-1], torch.nn.Tanh)
+    assert isinstance(generator.mask_head[-1], torch.nn.Sigmoid)
+    image, condition = torch.rand(3, 4, SIZE, SIZE) * 2 - 1, torch.rand(3, 13)
+    edited, intermediate, mask = generator(image, condition)
+    assert edited.shape == intermediate.shape == image.shape and mask.shape == (3, 1, SIZE, SIZE)
+    assert torch.allclose(edited, mask * intermediate + (1 - mask) * image)
+    real, expression = discriminator(image)
+    assert real.shape == (3, 1, 2, 2) and expression.shape == (3, 13)
+    assert parameter_count(Generator(NetworkConfig(128, 16))) < 2_000_000  # sizes stay configurable
+    with pytest.raises(ValueError, match="image_size"):
+        NetworkConfig(100, 4)
+
+
+def test_onnx_matches_torch_within_1e4(exported):
+    generator, path = exported
+    editor = ExpressionEditor(path)
+    rng = np.random.default_rng(3)
+    image = rng.uniform(-1, 1, (5, 4, SIZE, SIZE)).astype(np.float32)
+    condition = np.stack([ExpressionParams.from_emotions(e).to_vector() for e in _emotions(5).astype(np.float64)])
+    onnx_edited, onnx_mask = editor.session.run(["edited", "mask"], {"image": image, "condition": condition})
+    with torch.no_grad():
+        edited, _, mask = generator(torch.from_numpy(image), torch.from_numpy(condition))
+    assert np.abs(onnx_edited - edited.numpy()).max() <= 1e-4
+    assert np.abs(onnx_mask - mask.numpy()).max() <= 1e-4
+    card = json.loads(card_path(path).read_text())
+    assert card["network"] == {"image_size": SIZE, "width": 4} and card["opset"] == 17 and card["data"] == "none: untrained"
+
+
+def test_a_zero_mask_returns_the_input_exactly(tmp_path):
+    generator = _generator()
+    with torch.no_grad():
+        head = generator.mask_head[0]
+        head.weight.zero_()
+        head.bias.fill_(-200.0)  # sigmoid(-200) is 0 in float32
+    editor = ExpressionEditor(export_generator(generator, tmp_path / "masked.onnx"))
+    faces = _faces(3)
+    assert np.array_equal(editor.edit(faces, _emotions(3)), faces)
+
+
+def test_emotions_and_expression_parameters_drive_the_same_edit(exported):
+    editor = ExpressionEditor(exported[1])
+    faces, emotions = _faces(2), _emotions(2)
+    params = np.stack([ExpressionParams.from_emotions(e).to_vector() for e in emotions.astype(np.float64)])
+    by_emotion, by_params = editor.edit(faces, emotions), editor.edit(faces, params)
+    assert by_emotion.shape == faces.shape and by_emotion.dtype == np.uint8
+    assert np.array_equal(by_emotion, by_params)
+    floats = editor.edit(faces.astype(np.float32) / 255.0, emotions)  # float input in [0, 1]
+    assert np.abs(floats.astype(int) - by_emotion.astype(int)).max() <= 1
+
+
+def test_parallel_edits_match_serial_ones(exported):
+    editor = ExpressionEditor(exported[1], threads=1)
+    jobs = [(_faces(2, seed), _emotions(2, seed)) for seed in range(8)]
+    serial = [editor.edit(faces, emotions) for faces, emotions in jobs]
+    parallel = [None] * len(jobs)
+
+    def run(k):
+        parallel[k] = editor.edit(*jobs[k])
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
+
+
+def test_the_provider_used_is_logged(exported, caplog):
+    with caplog.at_level(logging.INFO, logger="anisync.expression"):
+        editor = ExpressionEditor(exported[1])
+    assert editor.provider == "CPUExecutionProvider"
+    assert [r.getMessage() for r in caplog.records if "CPUExecutionProvider" in r.getMessage()]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's TorchScript exporter, as in export.py
+def test_load_errors_name_the_file_and_the_mismatch(exported, tmp_path):
+    path = exported[1]
+    with pytest.raises(ModelLoadError, match="no such model file"):
+        ExpressionEditor(tmp_path / "missing.onnx")
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"\x08\x01 not a model")
+    with pytest.raises(ModelLoadError, match="corrupt.onnx: not a loadable ONNX model"):
+        ExpressionEditor(corrupt)
+    tampered = tmp_path / "tampered.onnx"
+    tampered.write_bytes(path.read_bytes())
+    card = json.loads(card_path(path).read_text())
+    card_path(tampered).write_text(json.dumps({**card, "sha256": "0" * 64}))
+    with pytest.raises(ModelLoadError, match="tampered.onnx: sha256 .* does not match its model card"):
+        ExpressionEditor(tampered)
+
+    class Renamed(torch.nn.Module):  # the right maths under other names
+        def forward(self, picture, condition):
+            return picture + condition.sum() * 0.0, picture[:, :1] * 0.0
+
+    wrong = tmp_path / "wrong.onnx"
+    torch.onnx.export(Renamed(), (torch.zeros(1, 4, SIZE, SIZE), torch.zeros(1, 13)), str(wrong),
+                      input_names=["picture", "condition"], output_names=["edited", "mask"], dynamo=False)
+    with pytest.raises(ModelLoadError, match=r"wrong.onnx: inputs \['condition', 'picture'\], expected \['condition', 'image'\]"):
+        ExpressionEditor(wrong)
+
+    class FewParams(torch.nn.Module):
+        def forward(self, image, condition):
+            return image + condition.sum() * 0.0, image[:, :1]
+
+    narrow = tmp_path / "narrow.onnx"
+    torch.onnx.export(FewParams(), (torch.zeros(1, 4, SIZE, SIZE), torch.zeros(1, 7)), str(narrow),
+                      input_names=["image", "condition"], output_names=["edited", "mask"], dynamo=False)
+    with pytest.raises(ModelLoadError, match="input 'condition' has shape .*expected \\[batch, 13\\]"):
+        ExpressionEditor(narrow)
+
+
+@pytest.mark.parametrize("images, expressions, message", [
+    (np.zeros((2, 32, 32, 4), np.uint8), np.zeros((2, 7)), "images: expected an array of shape"),
+    (np.zeros((2, SIZE, SIZE, 3), np.uint8), np.zeros((2, 7)), "images: expected an array of shape"),
+    ("faces", np.zeros((2, 7)), "images: expected an array"),
+    (np.zeros((2, SIZE, SIZE, 4), np.float64), np.zeros((2, 7)), "images: expected uint8 or float32"),
+    (np.full((2, SIZE, SIZE, 4), 2.0, np.float32), np.zeros((2, 7)), r"images: float32 values must lie in \[0, 1\]"),
+    (np.full((2, SIZE, SIZE, 4), np.nan, np.float32), np.zeros((2, 7)), "images: NaN"),
+    (np.zeros((0, SIZE, SIZE, 4), np.uint8), np.zeros((0, 7)), "images: an empty batch"),
+    (np.zeros((2, SIZE, SIZE, 4), np.uint8), np.zeros((2, 5)), "expressions: expected numbers of shape"),
+    (np.zeros((2, SIZE, SIZE, 4), np.uint8), np.zeros((3, 7)), "expressions: 3 rows for 2 images"),
+    (np.zeros((2, SIZE, SIZE, 4), np.uint8), np.full((2, 7), np.nan), "expressions: NaN"),
+    (np.zeros((2, SIZE, SIZE, 4), np.uint8), np.full((2, 7), 1.5), r"expressions: emotion intensities must lie in \[0, 1\]"),
+    (np.zeros((2, SIZE, SIZE, 4), np.uint8), np.full((2, 13), 0.5) * np.r_[np.ones(6), 3.0, np.ones(6)],
+     r"expressions: parameter 'mouth_form' must lie in \[-1.0, 1.0\]"),
+])
+def test_input_errors_name_the_argument(exported, images, expressions, message):
+    editor = ExpressionEditor(exported[1])
+    with pytest.raises(ModelInputError, match=message):
+        editor.edit(images, expressions)
+
+
+def test_the_runtime_side_imports_neither_torch_nor_panda3d(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, sdk, sdk.expression, sdk.behavior, sdk.procedural; "
+            "print(sorted(m for m in ('torch', 'panda3d', 'onnx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
