@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from engine_plugin import FACE_TEXTURE_PREFIX
+from sdk.plot import line_plot
 
 
 def texture_memory(gsg) -> dict:
@@ -51,48 +52,16 @@ def overhead_ratio(with_sdk_ms: float, without_sdk_ms: float) -> float:
     return (with_sdk_ms - without_sdk_ms) / with_sdk_ms
 
 
-def plot_frame_times(series: dict[str, Sequence[float]], path: str | Path, size: tuple[int, int] = (960, 420),
-                     window: float = 0.5) -> None:
+def plot_frame_times(series: dict[str, Sequence[float]], path: str | Path, window: float = 0.5) -> None:
     """Write a PNG plot of frame time against time into the run, one line per series: each point is the
     mean frame time over ``window`` seconds (software OpenGL alternates short and long frames, so single
-    frames would hide the trend), with the slowest frame of each window as a faint line above it."""
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    left, right, top, bottom = 56, 16, 16, 78
-    image = Image.new("RGB", size, (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    binned = []
-    for frame_seconds in series.values():
+    frames would hide the trend), with the slowest frame of each window as a faint line beside it."""
+    lines, slowest = {}, {}
+    for name, frame_seconds in series.items():
         ms = np.asarray(frame_seconds, dtype=np.float64) * 1e3
         bins = (np.cumsum(ms) / 1e3 // window).astype(int)
-        groups = [ms[bins == b] for b in np.unique(bins)]
-        binned.append(((np.unique(bins) + 0.5) * window, [g.mean() for g in groups], [g.max() for g in groups]))
-    longest = max((float(at[-1]) + window / 2 for at, _, _ in binned if len(at)), default=1.0)
-    ceiling = max((max(worst) for _, _, worst in binned if len(worst)), default=1.0) * 1.1
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000, 2000, 5000) if ceiling / s <= 8)
-
-    def xy(seconds: float, ms: float) -> tuple[float, float]:
-        return (left + (width - left - right) * seconds / longest, top + (height - top - bottom) * (1 - ms / ceiling))
-
-    for tick in np.arange(0, ceiling, step):
-        y = xy(0, tick)[1]
-        draw.line([(left, y), (width - right, y)], fill=(225, 225, 225))
-        draw.text((8, y - 6), f"{tick:g} ms", fill=(60, 60, 60))
-    for second in range(0, int(longest) + 1, max(1, int(longest) // 8)):
-        x, y = xy(second, 0)
-        draw.text((x - 4, y + 3), f"{second} s", fill=(60, 60, 60))
-    colors = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-              (227, 119, 194), (127, 127, 127)]
-    for k, (name, (at, mean, worst)) in enumerate(zip(series, binned)):
-        color = colors[k % len(colors)]
-        faint = tuple(int(c + (255 - c) * 0.65) for c in color)
-        if len(at) > 1:
-            draw.line([xy(t, v) for t, v in zip(at.tolist(), worst)], fill=faint, width=1)
-            draw.line([xy(t, v) for t, v in zip(at.tolist(), mean)], fill=color, width=2)
-        x, y = left + 8 + 230 * (k % 4), height - bottom + 32 + 16 * (k // 4)
-        draw.rectangle([x, y + 3, x + 14, y + 9], fill=color)
-        draw.text((x + 20, y), name, fill=(30, 30, 30))
-    draw.text((left, height - bottom + 16), f"seconds into each measured run; mean frame time per {window:g} s "
-              "(bold) and slowest frame (faint)", fill=(60, 60, 60))
-    image.save(path)
+        kept = np.unique(bins)
+        lines[name] = ((kept + 0.5) * window, [ms[bins == b].mean() for b in kept])
+        slowest[name] = [ms[bins == b].max() for b in kept]
+    line_plot(lines, path, f"seconds into each measured run; mean frame time per {window:g} s (bold) and "
+              "slowest frame (faint)", y_unit="ms", faint=slowest)

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "sdk.behavior.show",
     "sdk.behavior.bench",
     "sdk.procedural.commands",
+    "sdk.expression.commands",
     "engine_plugin.bench",
 )
 

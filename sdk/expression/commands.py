@@ -1,0 +1,46 @@
+"""``anisync train expression``: the command line of :mod:`sdk.expression.train` (torch is imported only
+when the command runs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InvalidArgumentError
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    try:
+        import torch
+    except ImportError:
+        raise InvalidArgumentError('train expression: torch is not installed; pip install ".[train]"') from None
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
+    from .train import train
+
+    card = train(args)
+    print(f"wrote {args.out} ({card['parameters']['generator']} generator parameters, {card['training']['steps']} steps)")
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``anisync train expression``."""
+    parser = commands.subcommand("train", "expression", _train_command,
+                                 help="train the expression editor (AMEE-GAN) and export it to ONNX")
+    parser.add_argument("--data", required=True, help="a procedural dataset (anisync data make) or a folder of labelled images")
+    parser.add_argument("--steps", type=_positive, required=True, help="training steps (one critic and one generator update each)")
+    parser.add_argument("--out", required=True, help="the ONNX file to write; its model card, checkpoint and loss plot go beside it")
+    parser.add_argument("--batch", type=_positive, default=16, help="faces per step (default 16)")
+    parser.add_argument("--width", type=_positive, default=16, help="base channel width of both networks (default 16)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
+    parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
+    parser.add_argument("--checkpoint-every", type=_positive, default=200, help="steps between checkpoints (default 200)")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    parser.add_argument("--no-supervised", action="store_true", help="no L1 to ground-truth renders (for unpaired real images)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")

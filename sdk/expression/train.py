@@ -1,0 +1,263 @@
+"""``anisync train expression``: train AMEE-GAN on faces with expression labels, export it to ONNX.
+
+Data: a procedural dataset (``anisync data make``) or a folder of the user's images with a labels file
+(:class:`sdk.procedural.loader.FaceDataset`, the same interface); the train split is used. Each item needs
+an ``expression`` (or ``emotions``) label; the condition is the 13 expression parameters.
+
+Each step draws a batch of source faces ``x`` with their expressions ``c_s`` and a target expression
+``c_t`` from another face; when that face is the same identity (procedural data is paired: every
+identity is drawn with several expressions at one yaw), its image ``y`` is the ground truth of the edit.
+
+Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeights`):
+
+* adversarial: Wasserstein with gradient penalty (WGAN-GP). The critic minimises
+  ``D(G(x, c_t)) - D(x) + w_gp * GP``; the generator minimises ``-D(G(x, c_t))``;
+* expression: the discriminator's expression head regresses ``c_s`` on real faces (MSE, in the critic's
+  loss) and the generator is pushed so that the head reads ``c_t`` on its edits;
+* reconstruction (seed 002's ``rec_x1``, ``rec_x2``, L1): ``|G(x, c_s) - x|`` (editing to its own
+  expression changes nothing) and the cycle ``|G(G(x, c_t), c_s) - x|``;
+* mask: L1 size ``mean(M)`` and total variation of ``M`` (a small, smooth mask);
+* supervised (optional, paired data only): ``|G(x, c_t) - y|``. ``--no-supervised`` switches it off, for
+  folders of real images without pairs; training still works on the other losses.
+
+Checkpoints (``--checkpoint-every`` steps) hold both networks, both optimisers, the step, the loss
+history and every random generator's state, so ``--resume`` continues the run exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import AnisyncError
+from ..procedural.expression import ExpressionParams
+from ..procedural.loader import FaceDataset
+from ..progress import progress
+from .export import export_generator
+from .model import Discriminator, Generator, NetworkConfig, parameter_count
+
+#: Loss-history keys, in the order the loss plot lists them.
+LOSS_KEYS = ("critic", "adversarial", "expression", "reconstruction", "cycle", "mask", "supervised")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the generator's and critic's loss terms (module docstring)."""
+
+    gradient_penalty: float = 10.0
+    expression: float = 1.0
+    reconstruction: float = 10.0
+    cycle: float = 10.0
+    mask: float = 0.1
+    mask_tv: float = 0.01
+    supervised: float = 10.0
+
+
+@dataclass
+class Faces:
+    """The training faces in memory: images in [-1, 1] (N, 4, S, S), conditions (N, 13), identity ids."""
+
+    images: torch.Tensor
+    conditions: torch.Tensor
+    identities: np.ndarray
+
+    @classmethod
+    def load(cls, data: str | Path, split: str = "train") -> "Faces":
+        root = Path(data)
+        dataset = FaceDataset(root, split=split) if (root / "manifest.json").exists() else FaceDataset.from_folder(root)
+        images, conditions, identities = [], [], []
+        for item in progress(dataset, desc="loading faces"):
+            if dataset.split is None and item["split"] != split:
+                continue
+            if item["expression"] is not None:
+                condition = np.asarray(item["expression"], np.float32)
+            elif item["emotions"] is not None:
+                condition = ExpressionParams.from_emotions(item["emotions"].astype(np.float64)).to_vector()
+            else:
+                raise AnisyncError(f"{item['source']}: no expression or emotions label; the editor learns from labelled faces")
+            images.append(item["image"])
+            conditions.append(condition)
+            identities.append(item["identity"])
+        if len(images) < 2:
+            raise AnisyncError(f"{root}: {len(images)} labelled {split} faces; training needs at least 2")
+        sizes = {image.shape for image in images}
+        if len(sizes) != 1:
+            raise AnisyncError(f"{root}: faces of several sizes {sorted(sizes)}; give the folder one size")
+        pixels = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        _, ids = np.unique(np.array(identities), return_inverse=True)
+        return cls(pixels.contiguous(), torch.from_numpy(np.stack(conditions)), ids)
+
+    @property
+    def size(self) -> int:
+        return int(self.images.shape[-1])
+
+
+def _tv(mask: torch.Tensor) -> torch.Tensor:
+    return (mask[..., 1:, :] - mask[..., :-1, :]).abs().mean() + (mask[..., :, 1:] - mask[..., :, :-1]).abs().mean()
+
+
+def _gradient_penalty(critic: Discriminator, real: torch.Tensor, fake: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+    alpha = torch.rand(real.shape[0], 1, 1, 1, generator=rng, device=real.device)
+    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    score, _ = critic(mixed)
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+class Trainer:
+    """One training run: networks, optimisers, data, step counter and loss history."""
+
+    def __init__(self, faces: Faces, width: int, batch: int, seed: int, supervised: bool = True,
+                 weights: LossWeights = LossWeights(), lr: float = 1e-4, device: str = "cpu"):
+        self.faces, self.batch, self.supervised, self.weights, self.device = faces, batch, supervised, weights, device
+        torch.manual_seed(seed)
+        config = NetworkConfig(faces.size, width)
+        self.generator, self.critic = Generator(config).to(device), Discriminator(config).to(device)
+        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.d_optimizer = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.rng = np.random.default_rng(seed)
+        self.torch_rng = torch.Generator(device=device).manual_seed(seed)
+        self.step = 0
+        self.history: dict[str, list[float]] = {key: [] for key in LOSS_KEYS}
+        by_identity: dict[int, list[int]] = {}
+        for index, identity in enumerate(faces.identities.tolist()):
+            by_identity.setdefault(identity, []).append(index)
+        self._partners = [np.array(by_identity[i]) for i in faces.identities.tolist()]
+
+    def _batch(self):
+        n = len(self.faces.images)
+        source = self.rng.integers(0, n, self.batch)
+        # The target: another face of the same identity where there is one (a paired edit), else any face.
+        target = np.array([self.rng.choice(self._partners[s]) if len(self._partners[s]) > 1 else self.rng.integers(0, n)
+                           for s in source])
+        paired = torch.from_numpy(self.faces.identities[target] == self.faces.identities[source]).to(self.device)
+        pick = lambda t, idx: t[torch.from_numpy(idx)].to(self.device)  # noqa: E731
+        return (pick(self.faces.images, source), pick(self.faces.conditions, source),
+                pick(self.faces.images, target), pick(self.faces.conditions, target), paired)
+
+    def train_step(self) -> dict[str, float]:
+        """One critic update and one generator update; returns this step's losses."""
+        w = self.weights
+        x, c_s, y, c_t, paired = self._batch()
+        self.generator.train()
+        self.critic.train()
+        # Critic: Wasserstein distance with gradient penalty, and the expression head on real faces.
+        with torch.no_grad():
+            fake, _, _ = self.generator(x, c_t)
+        real_score, real_expression = self.critic(x)
+        fake_score, _ = self.critic(fake)
+        critic_loss = (fake_score.mean() - real_score.mean()
+                       + w.gradient_penalty * _gradient_penalty(self.critic, x, fake, self.torch_rng)
+                       + w.expression * F.mse_loss(real_expression, c_s))
+        self.d_optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.d_optimizer.step()
+        # Generator.
+        edited, _, mask = self.generator(x, c_t)
+        score, expression = self.critic(edited)
+        back, _, back_mask = self.generator(edited, c_s)
+        same, _, same_mask = self.generator(x, c_s)
+        losses = {
+            "adversarial": -score.mean(),
+            "expression": F.mse_loss(expression, c_t),
+            "reconstruction": (same - x).abs().mean(),
+            "cycle": (back - x).abs().mean(),
+            "mask": mask.mean() + back_mask.mean() + w.mask_tv / max(w.mask, 1e-12) * (_tv(mask) + _tv(back_mask)),
+        }
+        supervised = (edited - y).abs().mean(dim=(1, 2, 3))
+        losses["supervised"] = (supervised * paired).sum() / paired.sum().clamp(min=1)
+        total = (losses["adversarial"] + w.expression * losses["expression"] + w.reconstruction * losses["reconstruction"]
+                 + w.cycle * losses["cycle"] + w.mask * losses["mask"]
+                 + (w.supervised * losses["supervised"] if self.supervised else 0.0))
+        self.g_optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.g_optimizer.step()
+        self.step += 1
+        values = {"critic": critic_loss.item(), **{k: v.item() for k, v in losses.items()}}
+        for key in LOSS_KEYS:
+            self.history[key].append(values[key])
+        return values
+
+    # --- checkpoints -------------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {"generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
+                "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
+                "step": self.step, "history": self.history, "rng": json.dumps(self.rng.bit_generator.state),
+                "torch_rng": self.torch_rng.get_state(), "torch_global_rng": torch.get_rng_state()}
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        torch.save(self.state(), partial)
+        partial.replace(path)  # never a half-written checkpoint
+
+    def load(self, path: Path) -> None:
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self.generator.load_state_dict(state["generator"])
+        self.critic.load_state_dict(state["critic"])
+        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
+        self.rng.bit_generator.state = json.loads(state["rng"])
+        self.torch_rng.set_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_global_rng"])
+
+
+def plot_losses(history: dict[str, list[float]], path: Path) -> None:
+    """The loss curves (each smoothed over 1 % of the run) as a PNG, on a logarithmic axis."""
+    from ..plot import line_plot
+
+    series = {}
+    for key, values in history.items():
+        values = np.abs(np.asarray(values, np.float64))  # the Wasserstein terms are signed: plot their size
+        if not len(values):
+            continue
+        window = max(1, len(values) // 100)
+        smooth = np.convolve(values, np.ones(window) / window, mode="valid")
+        series[key] = (np.arange(len(smooth)) + window, smooth)
+    line_plot(series, path, "training step; |loss| smoothed over 1 % of the steps", log_y=True)
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Run ``anisync train expression`` (see the module docstring); returns the model card."""
+    started = time.perf_counter()
+    out = Path(args.out)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
+    faces = Faces.load(args.data)
+    trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device)
+    if args.resume:
+        if not checkpoint.exists():
+            raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
+        trainer.load(checkpoint)
+        print(f"resumed from {checkpoint} at step {trainer.step}", file=sys.stderr)
+    for _ in progress(range(trainer.step, args.steps), desc="train expression"):
+        trainer.train_step()
+        if trainer.step % args.checkpoint_every == 0:
+            trainer.save(checkpoint)
+    trainer.save(checkpoint)
+    plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
+    last = {key: float(np.mean(values[-max(1, len(values) // 20):])) for key, values in trainer.history.items() if values}
+    card = {
+        "model": "AMEE-GAN expression editor (seed 002), sdk/expression/model.py",
+        "command": "anisync " + " ".join(sys.argv[1:]),
+        "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
+                 "size": faces.size, "supervised": not args.no_supervised},
+        "training": {"steps": trainer.step, "batch": args.batch, "seed": args.seed, "wall_seconds_this_run":
+                     time.perf_counter() - started, "loss_weights": asdict(trainer.weights),
+                     "adversarial": "WGAN-GP", "optimizer": "Adam lr 1e-4 betas (0.5, 0.999)"},
+        "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
+                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+        "parameters": {"generator": parameter_count(trainer.generator), "discriminator": parameter_count(trainer.critic)},
+        "metrics": {"final_losses": last},
+    }
+    export_generator(trainer.generator, out, card)
+    return card
