@@ -79,3 +79,35 @@ def test_the_command_names_bad_input(tiny, tmp_path, capsys):
     assert "--resume: no checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["train", "expression", "--data", str(tiny), "--out", str(tmp_path / "e.onnx"), "--steps", "0"])
+
+
+def test_image_metrics_of_known_images():
+    from sdk.expression.evaluate import psnr, ssim
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (32, 32, 4), dtype=np.uint8)
+    assert psnr(image, image) == float("inf") and ssim(image, image) == pytest.approx(1.0)
+    off_by_one = np.minimum(image.astype(int) + 1, 255).astype(np.uint8)
+    assert psnr(image, off_by_one) > 48  # 1/255 rms error is 48.1 dB
+    noise = rng.integers(0, 256, (32, 32, 4), dtype=np.uint8)
+    assert ssim(image, noise) < 0.1 and psnr(image, noise) < 10
+    where = np.zeros((32, 32), bool)
+    where[:4] = True
+    half = image.copy()
+    half[4:] = 0
+    assert psnr(image, half, where) == float("inf")
+
+
+def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
+    out = tmp_path / "e.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
+                 "--steps", "2"]) == 0
+    report = tmp_path / "eval.json"
+    assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
+                 "--json", str(report)]) == 0
+    result = json.loads(report.read_text())
+    assert {"fidelity", "preservation", "temporal", "speed", "parameters", "file_bytes", "not_measured"} <= set(result)
+    assert 0 < result["fidelity"]["psnr_db"] < 100 and -1 <= result["fidelity"]["ssim"] <= 1
+    assert 0 <= result["preservation"]["mask_iou"] <= 1 and 0 <= result["preservation"]["mask_mean"] <= 1
+    assert result["speed"]["batch_1"]["p50_ms"] > 0 and result["pairs"] == 6
+    assert "fidelity: PSNR" in capsys.readouterr().out

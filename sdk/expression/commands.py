@@ -29,8 +29,18 @@ def _train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_command(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report, write_json
+
+    result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed)
+    print(format_report(result))
+    if args.json:
+        write_json(result, args.json)
+    return 0
+
+
 def register(commands) -> None:
-    """Add ``anisync train expression``."""
+    """Add ``anisync train expression`` and ``anisync eval expression``."""
     parser = commands.subcommand("train", "expression", _train_command,
                                  help="train the expression editor (AMEE-GAN) and export it to ONNX")
     parser.add_argument("--data", required=True, help="a procedural dataset (anisync data make) or a folder of labelled images")
@@ -44,3 +54,13 @@ def register(commands) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--no-supervised", action="store_true", help="no L1 to ground-truth renders (for unpaired real images)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")
+
+    evaluate = commands.subcommand("eval", "expression", _eval_command,
+                                   help="measure an expression editor on held-out procedural identities")
+    evaluate.add_argument("--model", required=True, help="the exported ONNX model")
+    evaluate.add_argument("--data", required=True, help="a procedural dataset (its test split is used)")
+    evaluate.add_argument("--pairs", type=_positive, default=200, help="(source, target) pairs (default 200)")
+    evaluate.add_argument("--steps", type=_positive, default=10, help="steps of each expression path (default 10)")
+    evaluate.add_argument("--threads", type=_positive, default=1, help="onnxruntime threads (default 1)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the pair choice (default 0)")
+    evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")

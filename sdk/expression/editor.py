@@ -137,12 +137,17 @@ class ExpressionEditor:
         Raises:
             ModelInputError: naming ``images`` or ``expressions`` for a wrong shape, dtype, range or NaN.
         """
+        return self.edit_with_mask(images, expressions)[0]
+
+    def edit_with_mask(self, images, expressions) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`edit`, plus the foreground mask the model used: float32 ``[batch, size, size]`` in [0, 1]."""
         batch = self._images(images)
         condition = self.conditions(expressions)
         if len(condition) != len(batch):
             raise ModelInputError(f"expressions: {len(condition)} rows for {len(batch)} images")
-        edited, _ = self.session.run(list(SIGNATURE["outputs"]), {"image": batch, "condition": condition})
-        return np.clip(np.rint((edited.transpose(0, 2, 3, 1) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        edited, mask = self.session.run(list(SIGNATURE["outputs"]), {"image": batch, "condition": condition})
+        faces = np.clip(np.rint((edited.transpose(0, 2, 3, 1) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        return faces, mask[:, 0]
 
     def _images(self, images) -> np.ndarray:
         """Images as the model's input: float32 ``[batch, 4, size, size]`` in [-1, 1]."""

@@ -1,0 +1,163 @@
+"""``anisync eval expression``: measure an exported expression editor on held-out procedural identities.
+
+Every test-split identity of a procedural dataset comes with several expressions at one yaw, each with
+its exact render and expression mask, so every edit has a ground truth. Over ``pairs`` (source, target)
+faces of the same identity, with ``E = edit(source, target expression)``:
+
+* fidelity: PSNR and SSIM of ``E`` against the target's render;
+* preservation: PSNR of the identity edit (target expression = source expression) against the source;
+  PSNR of ``E`` against the source outside the ground-truth expression mask of both faces (what the
+  expression may not change); the mean size of the model's mask and its IoU with the ground-truth
+  masks' union (the model's mask thresholded at 0.5);
+* temporal stability: along a straight path from the source to the target expression in ``steps``
+  equal steps, the mean absolute pixel change per step divided by the step's change of the expression
+  parameters (mean absolute): small means no flicker when an emotion moves a little;
+* speed: onnxruntime latency per call at batch 1 and batch 16 (median and 95th percentile, with the
+  thread count), parameters (from the model card) and file size.
+
+Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform window (constants
+0.01 and 0.03, as usual) averaged over channels and pixels. Judge-based measures (dominant-emotion
+accuracy, intensity error, monotonicity) need the independent judge network, which is not built yet.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AnisyncError
+from ..procedural.loader import FaceDataset
+from .editor import ExpressionEditor
+
+
+def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
+    """Peak signal-to-noise ratio (dB) of two uint8 images, over the pixels ``where`` is true (all by default)."""
+    diff = (a.astype(np.float64) - b.astype(np.float64)) / 255.0
+    if where is not None:
+        diff = diff[where]
+    mse = float(np.mean(diff ** 2)) if diff.size else 0.0
+    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+def _box(image: np.ndarray, k: int) -> np.ndarray:
+    """Mean over k x k windows (valid positions only) of an (H, W, C) array, by summed-area tables."""
+    table = np.pad(image, ((1, 0), (1, 0), (0, 0))).cumsum(0).cumsum(1)
+    return (table[k:, k:] - table[:-k, k:] - table[k:, :-k] + table[:-k, :-k]) / (k * k)
+
+
+def ssim(a: np.ndarray, b: np.ndarray, window: int = 7) -> float:
+    """Structural similarity of two uint8 (H, W, C) images (module docstring)."""
+    x, y = a.astype(np.float64) / 255.0, b.astype(np.float64) / 255.0
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mx, my = _box(x, window), _box(y, window)
+    vx, vy = _box(x * x, window) - mx * mx, _box(y * y, window) - my * my
+    cov = _box(x * y, window) - mx * my
+    index = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(index.mean())
+
+
+def _pairs(dataset: FaceDataset, pairs: int, rng: np.random.Generator) -> list[tuple[dict, dict]]:
+    by_identity: dict[str, list[int]] = {}
+    for index in range(len(dataset)):
+        by_identity.setdefault(dataset[index]["identity"], []).append(index)
+    groups = [rows for rows in by_identity.values() if len(rows) > 1]
+    if not groups:
+        raise AnisyncError(f"{dataset.root}: no test identity with two expressions to pair")
+    chosen = []
+    for k in range(pairs):
+        rows = groups[k % len(groups)]
+        source, target = rng.choice(rows, 2, replace=False)
+        chosen.append((dataset[int(source)], dataset[int(target)]))
+    return chosen
+
+
+def _latency(editor: ExpressionEditor, batch: int, repeats: int) -> dict:
+    faces = np.zeros((batch, editor.size, editor.size, 4), np.uint8)
+    expressions = np.full((batch, 7), 1 / 7, np.float32)
+    editor.edit(faces, expressions)  # warm up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        editor.edit(faces, expressions)
+        times.append(time.perf_counter() - started)
+    ms = np.array(times) * 1e3
+    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "calls": repeats}
+
+
+def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int = 10, threads: int = 1,
+             seed: int = 0, repeats: int = 50) -> dict:
+    """All the measures of the module docstring, as plain data."""
+    editor = ExpressionEditor(model, threads=threads)
+    dataset = FaceDataset(data, split="test")
+    if dataset.manifest["size"] != editor.size:
+        raise AnisyncError(f"{data}: faces of {dataset.manifest['size']} px, the model edits {editor.size} px")
+    rng = np.random.default_rng(seed)
+    chosen = _pairs(dataset, pairs, rng)
+    sources = np.stack([s["image"] for s, _ in chosen])
+    targets = np.stack([t["image"] for _, t in chosen])
+    source_params = np.stack([s["expression"] for s, _ in chosen]).astype(np.float32)
+    target_params = np.stack([t["expression"] for _, t in chosen]).astype(np.float32)
+    edited, mask = [], []
+    for start in range(0, pairs, 16):
+        e, m = editor.edit_with_mask(sources[start:start + 16], target_params[start:start + 16])
+        edited.append(e)
+        mask.append(m)
+    edited, mask = np.concatenate(edited), np.concatenate(mask)
+    identity = np.concatenate([editor.edit(sources[s:s + 16], source_params[s:s + 16]) for s in range(0, pairs, 16)])
+    truth_mask = np.stack([s["mask"] | t["mask"] for s, t in chosen])
+    outside = ~truth_mask
+    predicted = mask >= 0.5
+    iou = [(p & t).sum() / max((p | t).sum(), 1) for p, t in zip(predicted, truth_mask)]
+    # Temporal stability along straight expression paths (the first pairs, to bound the cost).
+    paths = min(pairs, 32)
+    change = []
+    for k in range(paths):
+        alphas = np.linspace(0.0, 1.0, steps + 1, dtype=np.float32)[:, None]
+        conditions = source_params[k] + alphas * (target_params[k] - source_params[k])
+        frames = editor.edit(np.repeat(sources[k:k + 1], steps + 1, axis=0), conditions).astype(np.float64) / 255.0
+        moved = float(np.abs(np.diff(conditions, axis=0)).mean())
+        if moved > 0:
+            change.append(float(np.abs(np.diff(frames, axis=0)).mean()) / moved)
+    card = editor.card or {}
+    return {
+        "model": str(model), "data": str(data), "pairs": pairs, "test_identities": len(dataset.identities),
+        "size": editor.size, "provider": editor.provider, "threads": threads, "seed": seed,
+        "fidelity": {"psnr_db": float(np.mean([psnr(e, t) for e, t in zip(edited, targets)])),
+                     "ssim": float(np.mean([ssim(e, t) for e, t in zip(edited, targets)]))},
+        "preservation": {
+            "identity_edit_psnr_db": float(np.mean([psnr(i, s) for i, s in zip(identity, sources)])),
+            "outside_mask_psnr_db": float(np.mean([psnr(e, s, o) for e, s, o in zip(edited, sources, outside)])),
+            "mask_mean": float(mask.mean()),
+            "mask_iou": float(np.mean(iou)),
+        },
+        "temporal": {"pixel_change_per_unit_expression": float(np.mean(change)) if change else None,
+                     "paths": paths, "steps": steps},
+        "speed": {"batch_1": _latency(editor, 1, repeats), "batch_16": _latency(editor, 16, max(5, repeats // 5))},
+        "parameters": card.get("parameters"),
+        "file_bytes": Path(model).stat().st_size,
+        "training": card.get("training"),
+        "not_measured": ["dominant-emotion accuracy, intensity MAE and Spearman monotonicity (need the judge network)",
+                         "landmark NME (no landmark regressor)", "torch eager latency ratio", "ablations"],
+    }
+
+
+def format_report(result: dict) -> str:
+    """The figures as a few lines of text."""
+    f, p, t, s = result["fidelity"], result["preservation"], result["temporal"], result["speed"]
+    return (f"{result['pairs']} held-out pairs at {result['size']} px ({result['test_identities']} test identities)\n"
+            f"  fidelity: PSNR {f['psnr_db']:.2f} dB, SSIM {f['ssim']:.4f}\n"
+            f"  preservation: identity edit PSNR {p['identity_edit_psnr_db']:.2f} dB, outside the mask "
+            f"{p['outside_mask_psnr_db']:.2f} dB, mask mean {p['mask_mean']:.3f}, IoU {p['mask_iou']:.3f}\n"
+            f"  temporal: {t['pixel_change_per_unit_expression']:.4f} mean pixel change per unit of expression\n"
+            f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
+            f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
+            f"p95 {s['batch_16']['p95_ms']:.2f} ms")
+
+
+def write_json(result: dict, path: str | Path) -> None:
+    """The figures as JSON (the keys are those of :func:`evaluate`)."""
+    Path(path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
