@@ -9,6 +9,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
+from sdk import EMOTIONS  # noqa: E402
 from sdk.cli import main  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path, sha256_of  # noqa: E402
 from sdk.expression.train import LOSS_KEYS, Faces, Trainer  # noqa: E402
@@ -83,6 +84,11 @@ def test_the_command_names_bad_input(tiny, tmp_path, capsys):
 
 def test_image_metrics_of_known_images():
     from sdk.expression.evaluate import psnr, ssim
+    from sdk.expression.judge import spearman
+
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert spearman([1, 1, 2, 2], [5, 5, 7, 7]) == pytest.approx(1.0)  # ties share their rank
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (32, 32, 4), dtype=np.uint8)
@@ -102,12 +108,18 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     out = tmp_path / "e.onnx"
     assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
                  "--steps", "2"]) == 0
+    judge = tmp_path / "judge.onnx"
+    assert main(["train", "judge", "--data", str(tiny), "--out", str(judge), "--steps", "30"]) == 0
+    assert 0 <= json.loads(card_path(judge).read_text())["test_dominant_accuracy"] <= 1
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
-                 "--json", str(report)]) == 0
+                 "--judge", str(judge), "--json", str(report)]) == 0
     result = json.loads(report.read_text())
     assert {"fidelity", "preservation", "temporal", "speed", "parameters", "file_bytes", "not_measured"} <= set(result)
     assert 0 < result["fidelity"]["psnr_db"] < 100 and -1 <= result["fidelity"]["ssim"] <= 1
     assert 0 <= result["preservation"]["mask_iou"] <= 1 and 0 <= result["preservation"]["mask_mean"] <= 1
     assert result["speed"]["batch_1"]["p50_ms"] > 0 and result["pairs"] == 6
+    control = result["control"]
+    assert 0 <= control["dominant_accuracy"] <= 1 and set(control["intensity_mae"]) == set(EMOTIONS)
+    assert set(control["monotonicity_spearman"]) == set(EMOTIONS) - {"neutral"}
     assert "fidelity: PSNR" in capsys.readouterr().out

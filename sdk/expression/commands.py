@@ -15,11 +15,16 @@ def _positive(text: str) -> int:
     return value
 
 
-def _train_command(args: argparse.Namespace) -> int:
+def _need_torch():
     try:
         import torch
     except ImportError:
-        raise InvalidArgumentError('train expression: torch is not installed; pip install ".[train]"') from None
+        raise InvalidArgumentError('training needs torch, which is not installed: pip install ".[train]"') from None
+    return torch
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    torch = _need_torch()
     if args.device == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
     from .train import train
@@ -32,10 +37,21 @@ def _train_command(args: argparse.Namespace) -> int:
 def _eval_command(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_report, write_json
 
-    result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed)
+    result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed,
+                      judge=args.judge)
     print(format_report(result))
     if args.json:
         write_json(result, args.json)
+    return 0
+
+
+def _judge_command(args: argparse.Namespace) -> int:
+    _need_torch()
+    from .judge import train_judge
+
+    card = train_judge(args.data, args.out, steps=args.steps, seed=args.seed)
+    print(f"wrote {args.out}: dominant emotion {100 * card['test_dominant_accuracy']:.1f} % and intensity MAE "
+          f"{card['test_intensity_mae']:.3f} on {card['test_faces']} real test renders")
     return 0
 
 
@@ -63,4 +79,11 @@ def register(commands) -> None:
     evaluate.add_argument("--steps", type=_positive, default=10, help="steps of each expression path (default 10)")
     evaluate.add_argument("--threads", type=_positive, default=1, help="onnxruntime threads (default 1)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the pair choice (default 0)")
+    evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    judge = commands.subcommand("train", "judge", _judge_command,
+                                help="train the emotion judge that evaluations score edited faces with")
+    judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
+    judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
+    judge.add_argument("--steps", type=_positive, default=1500, help="training steps (default 1500)")
+    judge.add_argument("--seed", type=int, default=0, help="seed (default 0)")

@@ -15,9 +15,17 @@ faces of the same identity, with ``E = edit(source, target expression)``:
 * speed: onnxruntime latency per call at batch 1 and batch 16 (median and 95th percentile, with the
   thread count), parameters (from the model card) and file size.
 
+With a judge (:mod:`sdk.expression.judge`, trained only on real renders) also:
+
+* control: the judge's dominant emotion of ``E`` against the target's labelled dominant emotion
+  (accuracy), and the mean absolute error of the judged intensities per emotion; beside them, the same
+  two figures of the judge on the real target renders;
+* monotonicity: for ``sweep`` source faces and each emotion but neutral (neutral adds nothing to the
+  face, so it has no sweep), edits asking for that emotion alone at 0, 0.2, ..., 1; Spearman's
+  correlation between the intensity asked for and the one the judge reads, per emotion.
+
 Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform window (constants
-0.01 and 0.03, as usual) averaged over channels and pixels. Judge-based measures (dominant-emotion
-accuracy, intensity error, monotonicity) need the independent judge network, which is not built yet.
+0.01 and 0.03, as usual) averaged over channels and pixels.
 """
 
 from __future__ import annotations
@@ -28,9 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..emotion import EMOTIONS
 from ..errors import AnisyncError
 from ..procedural.loader import FaceDataset
 from .editor import ExpressionEditor
+from .judge import Judge, spearman
 
 
 def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -87,8 +97,32 @@ def _latency(editor: ExpressionEditor, batch: int, repeats: int) -> dict:
     return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "calls": repeats}
 
 
+def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited: np.ndarray, targets: np.ndarray,
+            target_emotions: np.ndarray, sweep: int) -> dict:
+    read_edit, read_real = judge.emotions(edited), judge.emotions(targets)
+    wanted = target_emotions.argmax(1)
+    levels = np.linspace(0.0, 1.0, 6, dtype=np.float32)
+    monotonic = {}
+    for k, name in enumerate(EMOTIONS):
+        if name == "neutral":
+            continue
+        asked = np.zeros((len(levels), len(EMOTIONS)), np.float32)
+        asked[:, k] = levels
+        faces = np.concatenate([editor.edit(np.repeat(sources[i:i + 1], len(levels), axis=0), asked)
+                                for i in range(min(sweep, len(sources)))])
+        monotonic[name] = spearman(np.tile(levels, len(faces) // len(levels)), judge.emotions(faces)[:, k])
+    return {
+        "dominant_accuracy": float((read_edit.argmax(1) == wanted).mean()),
+        "intensity_mae": dict(zip(EMOTIONS, np.abs(read_edit - target_emotions).mean(0).astype(float).tolist())),
+        "judge_on_real_dominant_accuracy": float((read_real.argmax(1) == wanted).mean()),
+        "judge_on_real_intensity_mae": float(np.abs(read_real - target_emotions).mean()),
+        "monotonicity_spearman": monotonic,
+        "sweep_faces": min(sweep, len(sources)),
+    }
+
+
 def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int = 10, threads: int = 1,
-             seed: int = 0, repeats: int = 50) -> dict:
+             seed: int = 0, repeats: int = 50, judge: str | Path | None = None, sweep: int = 16) -> dict:
     """All the measures of the module docstring, as plain data."""
     editor = ExpressionEditor(model, threads=threads)
     dataset = FaceDataset(data, split="test")
@@ -122,6 +156,10 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
         if moved > 0:
             change.append(float(np.abs(np.diff(frames, axis=0)).mean()) / moved)
     card = editor.card or {}
+    control = None
+    if judge is not None:
+        target_emotions = np.stack([t["emotions"] for _, t in chosen]).astype(np.float32)
+        control = _judged(editor, Judge(judge, threads), sources, edited, targets, target_emotions, sweep)
     return {
         "model": str(model), "data": str(data), "pairs": pairs, "test_identities": len(dataset.identities),
         "size": editor.size, "provider": editor.provider, "threads": threads, "seed": seed,
@@ -136,11 +174,11 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
         "temporal": {"pixel_change_per_unit_expression": float(np.mean(change)) if change else None,
                      "paths": paths, "steps": steps},
         "speed": {"batch_1": _latency(editor, 1, repeats), "batch_16": _latency(editor, 16, max(5, repeats // 5))},
+        "control": control,
         "parameters": card.get("parameters"),
         "file_bytes": Path(model).stat().st_size,
         "training": card.get("training"),
-        "not_measured": ["dominant-emotion accuracy, intensity MAE and Spearman monotonicity (need the judge network)",
-                         "landmark NME (no landmark regressor)", "torch eager latency ratio", "ablations"],
+        "not_measured": ["landmark NME (no landmark regressor)", "torch eager latency ratio", "ablations"],
     }
 
 
@@ -154,7 +192,11 @@ def format_report(result: dict) -> str:
             f"  temporal: {t['pixel_change_per_unit_expression']:.4f} mean pixel change per unit of expression\n"
             f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
             f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
-            f"p95 {s['batch_16']['p95_ms']:.2f} ms")
+            f"p95 {s['batch_16']['p95_ms']:.2f} ms"
+            + ("" if result["control"] is None else
+               f"\n  control (judge): dominant emotion {100 * result['control']['dominant_accuracy']:.1f} % "
+               f"(judge on real renders {100 * result['control']['judge_on_real_dominant_accuracy']:.1f} %); Spearman "
+               + ", ".join(f"{k} {v:.2f}" for k, v in result["control"]["monotonicity_spearman"].items())))
 
 
 def write_json(result: dict, path: str | Path) -> None:
