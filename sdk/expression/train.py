@@ -17,7 +17,10 @@ Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeigh
 * reconstruction (seed 002's ``rec_x1``, ``rec_x2``, L1): ``|G(x, c_s) - x|`` (editing to its own
   expression changes nothing) and the cycle ``|G(G(x, c_t), c_s) - x|``;
 * mask: L1 size ``mean(M)`` and total variation of ``M`` (a small, smooth mask);
-* supervised (optional, paired data only): ``|G(x, c_t) - y|``. ``--no-supervised`` switches it off, for
+* supervised (optional, paired data only): ``|G(x, c_t) - y|`` averaged over the pixels either face's
+  expression mask marks (the whole face where no mask is labelled): the expression regions are a small
+  part of a face, and averaged over all of it the term is too weak to move the edit away from a copy of
+  the input, which reconstruction and the mask size reward. ``--no-supervised`` switches it off, for
   folders of real images without pairs; training still works on the other losses.
 
 Checkpoints (``--checkpoint-every`` steps) hold both networks, both optimisers, the step, the loss
@@ -64,17 +67,19 @@ class LossWeights:
 
 @dataclass
 class Faces:
-    """The training faces in memory: images in [-1, 1] (N, 4, S, S), conditions (N, 13), identity ids."""
+    """The training faces in memory: images in [-1, 1] (N, 4, S, S), conditions (N, 13), identity ids and
+    expression masks (N, 1, S, S; all ones where none is labelled)."""
 
     images: torch.Tensor
     conditions: torch.Tensor
     identities: np.ndarray
+    masks: torch.Tensor
 
     @classmethod
     def load(cls, data: str | Path, split: str = "train") -> "Faces":
         root = Path(data)
         dataset = FaceDataset(root, split=split) if (root / "manifest.json").exists() else FaceDataset.from_folder(root)
-        images, conditions, identities = [], [], []
+        images, conditions, identities, masks = [], [], [], []
         for item in progress(dataset, desc="loading faces"):
             if dataset.split is None and item["split"] != split:
                 continue
@@ -87,6 +92,7 @@ class Faces:
             images.append(item["image"])
             conditions.append(condition)
             identities.append(item["identity"])
+            masks.append(np.ones(item["image"].shape[:2], bool) if item["mask"] is None else item["mask"])
         if len(images) < 2:
             raise AnisyncError(f"{root}: {len(images)} labelled {split} faces; training needs at least 2")
         sizes = {image.shape for image in images}
@@ -94,7 +100,8 @@ class Faces:
             raise AnisyncError(f"{root}: faces of several sizes {sorted(sizes)}; give the folder one size")
         pixels = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
         _, ids = np.unique(np.array(identities), return_inverse=True)
-        return cls(pixels.contiguous(), torch.from_numpy(np.stack(conditions)), ids)
+        return cls(pixels.contiguous(), torch.from_numpy(np.stack(conditions)), ids,
+                   torch.from_numpy(np.stack(masks))[:, None].float())
 
     @property
     def size(self) -> int:
@@ -141,13 +148,14 @@ class Trainer:
                            for s in source])
         paired = torch.from_numpy(self.faces.identities[target] == self.faces.identities[source]).to(self.device)
         pick = lambda t, idx: t[torch.from_numpy(idx)].to(self.device)  # noqa: E731
+        region = torch.maximum(pick(self.faces.masks, source), pick(self.faces.masks, target))
         return (pick(self.faces.images, source), pick(self.faces.conditions, source),
-                pick(self.faces.images, target), pick(self.faces.conditions, target), paired)
+                pick(self.faces.images, target), pick(self.faces.conditions, target), paired, region)
 
     def train_step(self) -> dict[str, float]:
         """One critic update and one generator update; returns this step's losses."""
         w = self.weights
-        x, c_s, y, c_t, paired = self._batch()
+        x, c_s, y, c_t, paired, region = self._batch()
         self.generator.train()
         self.critic.train()
         # Critic: Wasserstein distance with gradient penalty, and the expression head on real faces.
@@ -173,7 +181,7 @@ class Trainer:
             "cycle": (back - x).abs().mean(),
             "mask": mask.mean() + back_mask.mean() + w.mask_tv / max(w.mask, 1e-12) * (_tv(mask) + _tv(back_mask)),
         }
-        supervised = (edited - y).abs().mean(dim=(1, 2, 3))
+        supervised = ((edited - y).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * edited.shape[1]).clamp(min=1)
         losses["supervised"] = (supervised * paired).sum() / paired.sum().clamp(min=1)
         total = (losses["adversarial"] + w.expression * losses["expression"] + w.reconstruction * losses["reconstruction"]
                  + w.cycle * losses["cycle"] + w.mask * losses["mask"]
