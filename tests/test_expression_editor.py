@@ -59,6 +59,10 @@ def test_networks_follow_seed_002():
     real, expression = discriminator(image)
     assert real.shape == (3, 1, 2, 2) and expression.shape == (3, 13)
     assert parameter_count(Generator(NetworkConfig(128, 16))) < 2_000_000  # sizes stay configurable
+    strides = [m.stride[0] for m in generator.encoder if isinstance(m, torch.nn.Conv2d)]
+    assert strides == [2, 2, 1, 1, 1]  # the default keeps a latent of a quarter of the image's side
+    assert generator.encoder(image).shape[-1] == SIZE // 4
+    assert Generator(NetworkConfig(SIZE, 4, 5)).encoder(image).shape[-1] == SIZE // 32
     with pytest.raises(ValueError, match="image_size"):
         NetworkConfig(100, 4)
 
@@ -75,7 +79,7 @@ def test_onnx_matches_torch_within_1e4(exported):
     assert np.abs(onnx_edited - edited.numpy()).max() <= 1e-4
     assert np.abs(onnx_mask - mask.numpy()).max() <= 1e-4
     card = json.loads(card_path(path).read_text())
-    assert card["network"] == {"image_size": SIZE, "width": 4} and card["opset"] == 17 and card["data"] == "none: untrained"
+    assert card["network"] == {"image_size": SIZE, "width": 4, "downsampling": 2} and card["opset"] == 17 and card["data"] == "none: untrained"
 
 
 def test_a_zero_mask_returns_the_input_exactly(tmp_path):

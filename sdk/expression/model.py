@@ -3,12 +3,15 @@
 Generator ``G(I, c)``, for an RGBA face ``I`` in [-1, 1] and a condition ``c`` (the 13 expression
 parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
 
-* encoder: 5 convolutions (4x4, stride 2), each followed by BatchNorm and LeakyReLU(0.2): ``z = G_enc(I)``
-  (eq. 8), ``image_size / 32`` pixels on a side;
+* encoder: 5 convolutions, each followed by BatchNorm and LeakyReLU(0.2): ``z = G_enc(I)`` (eq. 8). The
+  first ``downsampling`` halve the image (4x4, stride 2), the others keep its size (3x3, stride 1), so
+  that ``z`` keeps ``image_size / 2**downsampling`` pixels on a side: at 4x4 (five halvings) a decoder
+  can only redraw a blur, and an editor trained that way learns to copy its input;
 * 3 residual blocks between encoder and decoder (two 3x3 convolutions with BatchNorm, identity skip);
 * the condition tiled over ``z``'s pixels and concatenated with it as channels;
-* decoder: 5 transposed convolutions (4x4, stride 2), BatchNorm and LeakyReLU after each but the last,
-  which ends in Tanh: the intermediate image ``I_a^m = G_dec(z, c)`` (eq. 9);
+* decoder: 5 transposed convolutions mirroring the encoder (stride 1, then stride 2 for the last
+  ``downsampling``), BatchNorm and LeakyReLU after each but the last, which ends in Tanh: the
+  intermediate image ``I_a^m = G_dec(z, c)`` (eq. 9);
 * foreground mask head: a transposed convolution beside the decoder's last one, on the same features,
   ending in a sigmoid: ``M``, one channel;
 * output ``M * I_a^m + (1 - M) * I``: where the mask is 0 the input passes through untouched (the same
@@ -19,8 +22,8 @@ gradient-penalty critic wants) and two heads (seed 002's image discriminator and
 discriminator sharing most weights): ``real`` (a 3x3 convolution, a realism score per patch) and
 ``expression`` (a convolution over the whole remaining map, regressing the 13 expression parameters).
 
-Channel widths are ``width * (1, 2, 4, 8, 8)`` down the encoder and back up the decoder, so that a training
-run can be sized for the machine it runs on.
+Channel widths are ``width * (1, 2, 4, 8, 8)`` down the encoder and back up the decoder (the
+discriminator's trunk too), so that a training run can be sized for the machine it runs on.
 """
 
 from __future__ import annotations
@@ -45,12 +48,16 @@ WIDTH_FACTORS = (1, 2, 4, 8, 8)
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512) and the base channel ``width``."""
+    """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512), the base channel ``width`` and
+    how many of the encoder's convolutions halve the image (``downsampling``, 1 to 5)."""
 
     image_size: int = 128
     width: int = 32
+    downsampling: int = 2
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.downsampling, int) and 1 <= self.downsampling <= STEPS):
+            raise ValueError(f"downsampling: expected an integer from 1 to {STEPS}, got {self.downsampling!r}")
         if not (isinstance(self.image_size, int) and 64 <= self.image_size <= 512 and self.image_size % 32 == 0):
             raise ValueError(f"image_size: expected a multiple of 32 from 64 to 512, got {self.image_size!r}")
         if not (isinstance(self.width, int) and 1 <= self.width <= 256):
@@ -64,15 +71,23 @@ class NetworkConfig:
         return asdict(self)
 
 
-def _downsampling(channels: tuple[int, ...], norm: bool) -> nn.Sequential:
-    """4x4 stride-2 convolutions from RGBA through ``channels``, each with LeakyReLU (and BatchNorm)."""
+def _downsampling(channels: tuple[int, ...], norm: bool, halvings: int = STEPS) -> nn.Sequential:
+    """Convolutions from RGBA through ``channels``, each with LeakyReLU (and BatchNorm): the first
+    ``halvings`` 4x4 with stride 2, the rest 3x3 with stride 1."""
     layers: list[nn.Module] = []
-    for cin, cout in zip((IMAGE_CHANNELS,) + channels[:-1], channels):
-        layers.append(nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=not norm))
+    for k, (cin, cout) in enumerate(zip((IMAGE_CHANNELS,) + channels[:-1], channels)):
+        kernel, stride = (4, 2) if k < halvings else (3, 1)
+        layers.append(nn.Conv2d(cin, cout, kernel, stride=stride, padding=1, bias=not norm))
         if norm:
             layers.append(nn.BatchNorm2d(cout))
         layers.append(nn.LeakyReLU(0.2))
     return nn.Sequential(*layers)
+
+
+def _up(cin: int, cout: int, double: bool, bias: bool = True) -> nn.ConvTranspose2d:
+    """A transposed convolution that doubles the image (4x4, stride 2) or keeps its size (3x3, stride 1)."""
+    kernel, stride = (4, 2) if double else (3, 1)
+    return nn.ConvTranspose2d(cin, cout, kernel, stride=stride, padding=1, bias=bias)
 
 
 class ResidualBlock(nn.Module):
@@ -95,16 +110,17 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         channels = config.channels
-        self.encoder = _downsampling(channels, norm=True)
+        self.encoder = _downsampling(channels, norm=True, halvings=config.downsampling)
         self.residual = nn.Sequential(*(ResidualBlock(channels[-1]) for _ in range(RESIDUAL_BLOCKS)))
         decoder: list[nn.Module] = []
         ups = (channels[-1] + CONDITION_SIZE,) + tuple(reversed(channels[:-1]))
-        for cin, cout in zip(ups[:-1], ups[1:]):
-            decoder += [nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
-                        nn.LeakyReLU(0.2)]
+        # The decoder's k-th layer doubles the image where the encoder's (STEPS - 1 - k)-th halved it.
+        doubles = [STEPS - 1 - k < config.downsampling for k in range(STEPS)]
+        for (cin, cout), double in zip(zip(ups[:-1], ups[1:]), doubles):
+            decoder += [_up(cin, cout, double, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
         self.decoder = nn.Sequential(*decoder)
-        self.image_head = nn.Sequential(nn.ConvTranspose2d(ups[-1], IMAGE_CHANNELS, 4, stride=2, padding=1), nn.Tanh())
-        self.mask_head = nn.Sequential(nn.ConvTranspose2d(ups[-1], 1, 4, stride=2, padding=1), nn.Sigmoid())
+        self.image_head = nn.Sequential(_up(ups[-1], IMAGE_CHANNELS, doubles[-1]), nn.Tanh())
+        self.mask_head = nn.Sequential(_up(ups[-1], 1, doubles[-1]), nn.Sigmoid())
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z = self.residual(self.encoder(image))

@@ -124,10 +124,10 @@ class Trainer:
     """One training run: networks, optimisers, data, step counter and loss history."""
 
     def __init__(self, faces: Faces, width: int, batch: int, seed: int, supervised: bool = True,
-                 weights: LossWeights = LossWeights(), lr: float = 1e-4, device: str = "cpu"):
+                 weights: LossWeights = LossWeights(), lr: float = 1e-4, device: str = "cpu", downsampling: int = 2):
         self.faces, self.batch, self.supervised, self.weights, self.device = faces, batch, supervised, weights, device
         torch.manual_seed(seed)
-        config = NetworkConfig(faces.size, width)
+        config = NetworkConfig(faces.size, width, downsampling)
         self.generator, self.critic = Generator(config).to(device), Discriminator(config).to(device)
         self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.5, 0.999))
         self.d_optimizer = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -241,7 +241,8 @@ def train(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
     faces = Faces.load(args.data)
-    trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device)
+    trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device,
+                      downsampling=args.downsampling)
     if args.resume:
         if not checkpoint.exists():
             raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
