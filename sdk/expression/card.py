@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ..errors import ModelLoadError
+
 
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
@@ -14,6 +16,24 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def open_session(path: Path, threads: int, providers: list[str]):
+    """An onnxruntime session on ``path`` with ``threads`` intra-op threads and the first of ``providers``
+    that this onnxruntime has (else the CPU); raises ModelLoadError naming the path if it is missing or
+    not a loadable model."""
+    import onnxruntime as ort
+
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such model file")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    available = set(ort.get_available_providers())
+    chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
+    try:
+        return ort.InferenceSession(str(path), options, providers=chosen)
+    except Exception as error:  # onnxruntime raises its own exception types for unreadable graphs
+        raise ModelLoadError(f"{path}: not a loadable ONNX model ({error})") from None
 
 
 def card_path(model_path: str | Path) -> Path:

@@ -64,7 +64,7 @@ def register(commands) -> None:
     parser.add_argument("--out", required=True, help="the ONNX file to write; its model card, checkpoint and loss plot go beside it")
     parser.add_argument("--batch", type=_positive, default=16, help="faces per step (default 16)")
     parser.add_argument("--width", type=_positive, default=16, help="base channel width of both networks (default 16)")
-    parser.add_argument("--downsampling", type=_positive, default=2,
+    parser.add_argument("--downsampling", type=int, choices=range(1, 6), default=2, metavar="{1..5}",
                         help="encoder convolutions that halve the image, 1 to 5 (default 2: a 32x32 latent at 128 px)")
     parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
     parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")

@@ -21,7 +21,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from .card import card_path, sha256_of
+from .card import card_path, open_session, sha256_of
 
 log = logging.getLogger("anisync.expression")
 
@@ -49,22 +49,13 @@ class ExpressionEditor:
     """
 
     def __init__(self, path: str | Path, threads: int = 0, providers: tuple[str, ...] = PROVIDER_ORDER):
-        import onnxruntime as ort
-
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: no such model file")
         if not (isinstance(threads, int) and threads >= 0):
             raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
         self.card = self._check_card()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        available = set(ort.get_available_providers())
-        chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=chosen)
-        except Exception as error:  # onnxruntime raises its own exception types for unreadable graphs
-            raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({error})") from None
+        self.session = open_session(self.path, threads, list(providers))
         self.provider = self.session.get_providers()[0]
         self.size = self._check_signature()
         log.info("ExpressionEditor %s on %s, %d px, %s threads", self.path.name, self.provider, self.size,

@@ -37,23 +37,28 @@ class _Exported(nn.Module):
         return edited, mask
 
 
+def export_onnx(module: nn.Module, examples: tuple, path: Path, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+    """Export ``module`` (traced on ``examples``) to ``path`` at :data:`OPSET`, every axis 0 dynamic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        # The TorchScript exporter: the torch.export one needs onnxscript, one more dependency, for nothing
+        # these plain convolutional graphs need.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(module, examples, str(path), input_names=list(inputs), output_names=list(outputs),
+                          opset_version=OPSET, dynamic_axes={name: {0: "batch"} for name in inputs + outputs},
+                          dynamo=False)
+
+
 def export_generator(generator: Generator, path: str | Path, card: dict | None = None) -> Path:
     """Write ``generator`` as ONNX to ``path`` and its model card (``card`` plus the network's sizes,
     opset and the file's sha256) beside it; returns the ONNX path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     size = generator.config.image_size
     was_training = generator.training
     generator.eval()
     try:
-        with warnings.catch_warnings():
-            # The TorchScript exporter: the torch.export one needs onnxscript, one more dependency, for
-            # nothing this plain convolutional graph needs.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.onnx.export(
-                _Exported(generator), (torch.zeros(1, IMAGE_CHANNELS, size, size), torch.zeros(1, CONDITION_SIZE)),
-                str(path), input_names=list(INPUTS), output_names=list(OUTPUTS), opset_version=OPSET,
-                dynamic_axes={name: {0: "batch"} for name in INPUTS + OUTPUTS}, dynamo=False)
+        export_onnx(_Exported(generator), (torch.zeros(1, IMAGE_CHANNELS, size, size), torch.zeros(1, CONDITION_SIZE)),
+                    path, INPUTS, OUTPUTS)
     finally:
         generator.train(was_training)
     data = {**(card or {}), "network": generator.config.as_dict(), "opset": OPSET, "inputs": list(INPUTS),

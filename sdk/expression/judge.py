@@ -14,7 +14,6 @@ onnxruntime by :class:`Judge`, so evaluation needs no torch.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,23 +21,15 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelLoadError
 from ..progress import progress
+from .card import open_session
 
 
 class Judge:
     """An exported judge behind onnxruntime: :meth:`emotions` of uint8 RGBA faces."""
 
     def __init__(self, path: str | Path, threads: int = 1):
-        import onnxruntime as ort
-
         self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelLoadError(f"{self.path}: no such judge model")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime's own exception types
-            raise ModelLoadError(f"{self.path}: not a loadable ONNX model ({error})") from None
+        self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
         names = ([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()])
         if names != (["image"], ["emotions"]):
             raise ModelLoadError(f"{self.path}: inputs and outputs {names}, expected (['image'], ['emotions'])")
@@ -62,6 +53,7 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
 
     from ..procedural.loader import FaceDataset
     from .card import card_path, sha256_of
+    from .export import export_onnx
 
     def faces_of(split: str):
         dataset = FaceDataset(data, split=split)
@@ -91,12 +83,7 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
     accuracy = float((read.argmax(1) == test_emotions.argmax(1)).float().mean())
     mae = float((read - test_emotions).abs().mean())
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the TorchScript exporter, as in export.py
-        torch.onnx.export(network, (torch.zeros(1, 4, images.shape[-1], images.shape[-1]),), str(out),
-                          input_names=["image"], output_names=["emotions"], opset_version=17,
-                          dynamic_axes={"image": {0: "batch"}, "emotions": {0: "batch"}}, dynamo=False)
+    export_onnx(network, (torch.zeros(1, 4, images.shape[-1], images.shape[-1]),), out, ("image",), ("emotions",))
     card = {"model": "emotion judge (sdk/expression/judge.py)", "data": str(data), "train_faces": len(images),
             "test_faces": len(test_images), "steps": steps, "batch": batch, "width": width, "seed": seed,
             "test_dominant_accuracy": accuracy, "test_intensity_mae": mae, "sha256": sha256_of(out)}
