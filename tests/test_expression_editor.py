@@ -79,7 +79,7 @@ def test_onnx_matches_torch_within_1e4(exported):
     assert np.abs(onnx_edited - edited.numpy()).max() <= 1e-4
     assert np.abs(onnx_mask - mask.numpy()).max() <= 1e-4
     card = json.loads(card_path(path).read_text())
-    assert card["network"] == {"image_size": SIZE, "width": 4, "downsampling": 2} and card["opset"] == 17 and card["data"] == "none: untrained"
+    assert card["network"] == {"image_size": SIZE, "width": 4, "downsampling": 2, "use_mask": True} and card["opset"] == 17 and card["data"] == "none: untrained"
 
 
 def test_a_zero_mask_returns_the_input_exactly(tmp_path):

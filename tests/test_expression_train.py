@@ -113,8 +113,10 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert 0 <= json.loads(card_path(judge).read_text())["test_dominant_accuracy"] <= 1
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
-                 "--judge", str(judge), "--json", str(report)]) == 0
+                 "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png")]) == 0
     result = json.loads(report.read_text())
+    # Rows of test identities: the source, then (edit, truth, mask) for each of its 3 other expressions.
+    assert Image.open(tmp_path / "sheet.png").size[0] == 64 * 10
     assert {"fidelity", "preservation", "temporal", "speed", "parameters", "file_bytes", "not_measured"} <= set(result)
     assert 0 < result["fidelity"]["psnr_db"] < 100 and -1 <= result["fidelity"]["ssim"] <= 1
     assert 0 <= result["preservation"]["mask_iou"] <= 1 and 0 <= result["preservation"]["mask_mean"] <= 1
@@ -123,3 +125,75 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert 0 <= control["dominant_accuracy"] <= 1 and set(control["intensity_mae"]) == set(EMOTIONS)
     assert set(control["monotonicity_spearman"]) == set(EMOTIONS) - {"neutral"}
     assert "fidelity: PSNR" in capsys.readouterr().out
+
+
+def test_the_adversarial_term_waits_for_the_warmup(tiny):
+    torch.set_num_threads(1)
+    faces = Faces.load(tiny)
+    from sdk.expression.train import LossWeights
+
+    runs = [Trainer(faces, width=4, batch=4, seed=5, warmup=2, weights=LossWeights(adversarial=a)) for a in (1.0, 50.0)]
+    same = lambda: all(torch.equal(p, q) for p, q in zip(*(r.generator.parameters() for r in runs)))  # noqa: E731
+    for _ in range(2):
+        for run in runs:
+            run.train_step()
+    assert same()  # during the warm-up the adversarial weight changes nothing
+    for run in runs:
+        run.train_step()
+    assert not same()
+
+
+def test_the_learning_rate_holds_then_falls_to_zero(tiny):
+    trainer = Trainer(Faces.load(tiny), width=4, batch=4, seed=0, lr=1e-3, steps=8)
+    rates = []
+    for _ in range(8):
+        rates.append(trainer.learning_rate())
+        trainer.step += 1
+    assert rates[:5] == [1e-3] * 5 and rates[5:] == pytest.approx([7.5e-4, 5e-4, 2.5e-4])
+    assert trainer.learning_rate() == 0.0
+
+
+def test_the_ablations_drop_the_mask_and_the_expression_head(tiny, tmp_path):
+    torch.set_num_threads(1)
+    faces = Faces.load(tiny)
+    no_mask = Trainer(faces, width=4, batch=4, seed=0, use_mask=False)
+    no_head = Trainer(faces, width=4, batch=4, seed=0, expression_head=False)
+    head_before = [p.clone() for p in no_head.critic.expression.parameters()]
+    for _ in range(3):
+        no_mask.train_step()
+        no_head.train_step()
+    assert no_mask.generator.mask_head is None and not no_mask.history["mask"] and len(no_mask.history["cycle"]) == 3
+    assert not no_head.history["expression"] and len(no_head.history["mask"]) == 3
+    assert all(torch.equal(a, b) for a, b in zip(head_before, no_head.critic.expression.parameters()))
+    out = tmp_path / "no-mask.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
+                 "--steps", "2", "--no-mask", "--no-expression-head"]) == 0
+    card = json.loads(card_path(out).read_text())
+    assert card["network"]["use_mask"] is False and card["training"]["expression_head"] is False
+    faces_in = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 4), dtype=np.uint8)
+    _, mask = ExpressionEditor(out).edit_with_mask(faces_in, np.eye(7, dtype=np.float32)[:2])
+    assert np.all(mask == 1.0)
+
+
+def test_convergence_is_where_the_loss_settles():
+    from sdk.expression.train import convergence_step
+
+    falling_then_flat = list(np.r_[np.linspace(1.0, 0.1, 500), np.full(500, 0.1)])
+    assert 495 <= convergence_step(falling_then_flat) <= 520
+    assert convergence_step([0.5] * 100) == 2 and convergence_step([]) is None
+
+
+def test_the_bench_command_times_onnxruntime_against_torch(tiny, tmp_path, capsys):
+    out = tmp_path / "e.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
+                 "--steps", "2"]) == 0
+    report = tmp_path / "bench.json"
+    assert main(["bench", "expression", "--model", str(out), "--repeats", "3", "--batches", "1", "2",
+                 "--json", str(report)]) == 0
+    result = json.loads(report.read_text())
+    for batch in ("batch_1", "batch_2"):
+        row = result["batches"][batch]
+        assert row["onnxruntime"]["p50_ms"] > 0 and row["torch_eager"]["p50_ms"] > 0
+        assert row["torch_over_onnxruntime"] == pytest.approx(row["torch_eager"]["p50_ms"] / row["onnxruntime"]["p50_ms"])
+    assert main(["bench", "expression", "--model", str(out), "--checkpoint", str(tmp_path / "none.ckpt")]) == 2
+    assert "--checkpoint: no training checkpoint" in capsys.readouterr().err

@@ -1,5 +1,7 @@
-"""``anisync train expression``: the command line of :mod:`sdk.expression.train` (torch is imported only
-when the command runs)."""
+"""The expression editor's command lines: ``anisync train expression`` (:mod:`sdk.expression.train`),
+``anisync eval expression`` (:mod:`sdk.expression.evaluate`), ``anisync bench expression``
+(:mod:`sdk.expression.bench`) and ``anisync train judge`` (:mod:`sdk.expression.judge`). Torch is imported
+only when a command that needs it runs."""
 
 from __future__ import annotations
 
@@ -12,6 +14,20 @@ def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer of 0 or more, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
@@ -35,10 +51,24 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _eval_command(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_report, write_json
+    from .evaluate import edit_sheet, evaluate, format_report, write_json
 
     result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed,
                       judge=args.judge)
+    print(format_report(result))
+    if args.json:
+        write_json(result, args.json)
+    if args.sheet:
+        print(f"wrote {edit_sheet(args.model, args.data, args.sheet)}")
+    return 0
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    _need_torch()
+    from .bench import bench, format_report
+    from .evaluate import write_json
+
+    result = bench(args.model, args.checkpoint, tuple(args.batches), threads=args.threads, repeats=args.repeats)
     print(format_report(result))
     if args.json:
         write_json(result, args.json)
@@ -56,7 +86,8 @@ def _judge_command(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    """Add ``anisync train expression`` and ``anisync eval expression``."""
+    """Add ``anisync train expression``, ``anisync eval expression``, ``anisync bench expression`` and
+    ``anisync train judge``."""
     parser = commands.subcommand("train", "expression", _train_command,
                                  help="train the expression editor (AMEE-GAN) and export it to ONNX")
     parser.add_argument("--data", required=True, help="a procedural dataset (anisync data make) or a folder of labelled images")
@@ -71,6 +102,10 @@ def register(commands) -> None:
     parser.add_argument("--checkpoint-every", type=_positive, default=200, help="steps between checkpoints (default 200)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--no-supervised", action="store_true", help="no L1 to ground-truth renders (for unpaired real images)")
+    parser.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate, falling to 0 over the second half (default 2e-4)")
+    parser.add_argument("--warmup", type=_non_negative, default=None, help="first steps without the adversarial term (default: a quarter of --steps)")
+    parser.add_argument("--no-mask", action="store_true", help="ablation: output the decoder's image, no mask composition")
+    parser.add_argument("--no-expression-head", action="store_true", help="ablation: no expression-magnitude discriminator")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")
 
     evaluate = commands.subcommand("eval", "expression", _eval_command,
@@ -83,6 +118,15 @@ def register(commands) -> None:
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the pair choice (default 0)")
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    evaluate.add_argument("--sheet", metavar="PNG", help="also draw held-out sources, edits, true renders and masks")
+    timing = commands.subcommand("bench", "expression", _bench_command,
+                                 help="onnxruntime against torch eager latency of an exported expression editor")
+    timing.add_argument("--model", required=True, help="the exported ONNX model (its card gives the network sizes)")
+    timing.add_argument("--checkpoint", help="the training checkpoint the torch baseline loads (default: MODEL with .ckpt)")
+    timing.add_argument("--batches", type=_positive, nargs="+", default=[1, 16], help="batch sizes (default 1 16)")
+    timing.add_argument("--threads", type=_positive, default=1, help="threads of both runtimes (default 1)")
+    timing.add_argument("--repeats", type=_positive, default=50, help="timed calls per batch size (default 50)")
+    timing.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     judge = commands.subcommand("train", "judge", _judge_command,
                                 help="train the emotion judge that evaluations score edited faces with")
     judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")

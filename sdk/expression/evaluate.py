@@ -178,7 +178,7 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
         "parameters": card.get("parameters"),
         "file_bytes": Path(model).stat().st_size,
         "training": card.get("training"),
-        "not_measured": ["landmark NME (no landmark regressor)", "torch eager latency ratio", "ablations"],
+        "not_measured": ["landmark NME (no landmark regressor is built)"],
     }
 
 
@@ -197,6 +197,39 @@ def format_report(result: dict) -> str:
                f"\n  control (judge): dominant emotion {100 * result['control']['dominant_accuracy']:.1f} % "
                f"(judge on real renders {100 * result['control']['judge_on_real_dominant_accuracy']:.1f} %); Spearman "
                + ", ".join(f"{k} {v:.2f}" for k, v in result["control"]["monotonicity_spearman"].items())))
+
+
+def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 4, edits: int = 4) -> Path:
+    """A picture of the editor at work on held-out faces: one row per test identity, its first face, then
+    for up to ``edits`` other expressions of it the edit, the true render and the model's mask (white = edited),
+    on white. Returns the PNG's path."""
+    from PIL import Image
+
+    editor = ExpressionEditor(model)
+    dataset = FaceDataset(data, split="test")
+    by_identity: dict[str, list[dict]] = {}
+    for index in range(len(dataset)):
+        item = dataset[index]
+        by_identity.setdefault(item["identity"], []).append(item)
+    edits = min(edits, max(len(v) for v in by_identity.values()) - 1)  # as many as the dataset's identities have
+    rows = []
+    for items in [v for v in by_identity.values() if len(v) > edits][:identities] if edits > 0 else []:
+        source, targets = items[0], items[1:edits + 1]
+        faces, masks = editor.edit_with_mask(np.repeat(source["image"][None], len(targets), axis=0),
+                                             np.stack([t["expression"] for t in targets]).astype(np.float32))
+        tiles = [source["image"]]
+        for face, mask, target in zip(faces, masks, targets):
+            grey = np.rint(mask * 255).astype(np.uint8)
+            tiles += [face, target["image"], np.dstack([grey, grey, grey, np.full_like(grey, 255)])]
+        rows.append(np.concatenate(tiles, axis=1))
+    if not rows:
+        raise AnisyncError(f"{data}: no test identity with two faces for the sheet")
+    grid = np.concatenate(rows, axis=0).astype(np.float64)
+    alpha = grid[..., 3:4] / 255.0
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.rint(grid[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)).save(out)
+    return out
 
 
 def write_json(result: dict, path: str | Path) -> None:

@@ -15,7 +15,7 @@ parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
 * foreground mask head: a transposed convolution beside the decoder's last one, on the same features,
   ending in a sigmoid: ``M``, one channel;
 * output ``M * I_a^m + (1 - M) * I``: where the mask is 0 the input passes through untouched (the same
-  composition as GANimation).
+  composition as GANimation). ``use_mask=False`` (the "no mask" ablation) returns ``I_a^m`` itself.
 
 Discriminator ``D(I)``: one shared trunk of 5 convolutions (4x4, stride 2, LeakyReLU; no BatchNorm, as a
 gradient-penalty critic wants) and two heads (seed 002's image discriminator and expression magnitude
@@ -48,12 +48,15 @@ WIDTH_FACTORS = (1, 2, 4, 8, 8)
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512), the base channel ``width`` and
-    how many of the encoder's convolutions halve the image (``downsampling``, 1 to 5)."""
+    """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512), the base channel ``width``,
+    how many of the encoder's convolutions halve the image (``downsampling``, 1 to 5) and whether the
+    generator composes its output through the mask (``use_mask``)."""
 
     image_size: int = 128
     width: int = 32
     downsampling: int = 2
+    #: False for the "no mask" ablation: the output is the decoder's image itself (the mask reads 1).
+    use_mask: bool = True
 
     def __post_init__(self) -> None:
         if not (isinstance(self.downsampling, int) and 1 <= self.downsampling <= STEPS):
@@ -120,13 +123,16 @@ class Generator(nn.Module):
             decoder += [_up(cin, cout, double, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
         self.decoder = nn.Sequential(*decoder)
         self.image_head = nn.Sequential(_up(ups[-1], IMAGE_CHANNELS, doubles[-1]), nn.Tanh())
-        self.mask_head = nn.Sequential(_up(ups[-1], 1, doubles[-1]), nn.Sigmoid())
+        self.mask_head = nn.Sequential(_up(ups[-1], 1, doubles[-1]), nn.Sigmoid()) if config.use_mask else None
 
     def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z = self.residual(self.encoder(image))
         tiled = condition[:, :, None, None].expand(-1, -1, z.shape[2], z.shape[3])
         features = self.decoder(torch.cat([z, tiled], dim=1))
-        intermediate, mask = self.image_head(features), self.mask_head(features)
+        intermediate = self.image_head(features)
+        if not self.config.use_mask:
+            return intermediate, intermediate, torch.ones_like(intermediate[:, :1])
+        mask = self.mask_head(features)
         return mask * intermediate + (1 - mask) * image, intermediate, mask
 
 

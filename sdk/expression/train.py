@@ -11,17 +11,28 @@ identity is drawn with several expressions at one yaw), its image ``y`` is the g
 Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeights`):
 
 * adversarial: Wasserstein with gradient penalty (WGAN-GP). The critic minimises
-  ``D(G(x, c_t)) - D(x) + w_gp * GP``; the generator minimises ``-D(G(x, c_t))``;
+  ``D(G(x, c_t)) - D(x) + w_gp * GP``; the generator minimises ``-D(G(x, c_t))``, but not during the
+  first ``warmup`` steps: an untrained critic's score is large and meaningless, and left in from step 0
+  it swamped the other terms and taught the generator to copy its input (the first CPU run,
+  docs/results/expression.md);
 * expression: the discriminator's expression head regresses ``c_s`` on real faces (MSE, in the critic's
   loss) and the generator is pushed so that the head reads ``c_t`` on its edits;
 * reconstruction (seed 002's ``rec_x1``, ``rec_x2``, L1): ``|G(x, c_s) - x|`` (editing to its own
   expression changes nothing) and the cycle ``|G(G(x, c_t), c_s) - x|``;
 * mask: L1 size ``mean(M)`` and total variation of ``M`` (a small, smooth mask);
-* supervised (optional, paired data only): ``|G(x, c_t) - y|`` averaged over the pixels either face's
-  expression mask marks (the whole face where no mask is labelled): the expression regions are a small
-  part of a face, and averaged over all of it the term is too weak to move the edit away from a copy of
-  the input, which reconstruction and the mask size reward. ``--no-supervised`` switches it off, for
-  folders of real images without pairs; training still works on the other losses.
+* supervised (optional, paired data only): ``|G(x, c_t) - y|`` and ``|I_a^m - y|`` averaged over the
+  pixels either face's expression mask marks (the whole face where no mask is labelled): the expression
+  regions are a small part of a face, and averaged over all of it the term is too weak to move the edit
+  away from a copy of the input, which reconstruction and the mask size reward. The term on the
+  intermediate image teaches the decoder to draw the target expression even where the mask is still
+  shut (through the mask alone its gradient is scaled by ``M``, and a small mask starves it).
+  ``--no-supervised`` switches it off, for folders of real images without pairs; training still works on
+  the other losses.
+
+Ablations (seed 002's table): ``--no-mask`` trains a generator whose output is ``I_a^m`` itself (no
+mask losses), ``--no-expression-head`` drops the discriminator's expression-magnitude head from both
+losses. The learning rate is constant for the first half of the run and falls linearly to 0 over the
+second (GANimation's schedule).
 
 Checkpoints (``--checkpoint-every`` steps) hold both networks, both optimisers, the step, the loss
 history and every random generator's state, so ``--resume`` continues the run exactly.
@@ -57,7 +68,8 @@ class LossWeights:
     """Weights of the generator's and critic's loss terms (module docstring)."""
 
     gradient_penalty: float = 10.0
-    expression: float = 1.0
+    adversarial: float = 1.0
+    expression: float = 10.0
     reconstruction: float = 10.0
     cycle: float = 10.0
     mask: float = 0.1
@@ -124,10 +136,12 @@ class Trainer:
     """One training run: networks, optimisers, data, step counter and loss history."""
 
     def __init__(self, faces: Faces, width: int, batch: int, seed: int, supervised: bool = True,
-                 weights: LossWeights = LossWeights(), lr: float = 1e-4, device: str = "cpu", downsampling: int = 2):
+                 weights: LossWeights = LossWeights(), lr: float = 2e-4, device: str = "cpu", downsampling: int = 2,
+                 steps: int = 0, warmup: int = 0, use_mask: bool = True, expression_head: bool = True):
         self.faces, self.batch, self.supervised, self.weights, self.device = faces, batch, supervised, weights, device
+        self.lr, self.steps, self.warmup, self.expression_head = lr, steps, warmup, expression_head
         torch.manual_seed(seed)
-        config = NetworkConfig(faces.size, width, downsampling)
+        config = NetworkConfig(faces.size, width, downsampling, use_mask)
         self.generator, self.critic = Generator(config).to(device), Discriminator(config).to(device)
         self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.5, 0.999))
         self.d_optimizer = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -152,10 +166,19 @@ class Trainer:
         return (pick(self.faces.images, source), pick(self.faces.conditions, source),
                 pick(self.faces.images, target), pick(self.faces.conditions, target), paired, region)
 
+    def learning_rate(self) -> float:
+        """This step's learning rate: ``lr`` for the first half of ``steps``, then linearly down to 0."""
+        if not self.steps:
+            return self.lr
+        return self.lr * min(1.0, 2.0 * (1.0 - self.step / self.steps))
+
     def train_step(self) -> dict[str, float]:
         """One critic update and one generator update; returns this step's losses."""
         w = self.weights
         x, c_s, y, c_t, paired, region = self._batch()
+        for optimizer in (self.g_optimizer, self.d_optimizer):
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate()
         self.generator.train()
         self.critic.train()
         # Critic: Wasserstein distance with gradient penalty, and the expression head on real faces.
@@ -164,36 +187,48 @@ class Trainer:
         real_score, real_expression = self.critic(x)
         fake_score, _ = self.critic(fake)
         critic_loss = (fake_score.mean() - real_score.mean()
-                       + w.gradient_penalty * _gradient_penalty(self.critic, x, fake, self.torch_rng)
-                       + w.expression * F.mse_loss(real_expression, c_s))
+                       + w.gradient_penalty * _gradient_penalty(self.critic, x, fake, self.torch_rng))
+        if self.expression_head:
+            critic_loss = critic_loss + w.expression * F.mse_loss(real_expression, c_s)
         self.d_optimizer.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.d_optimizer.step()
         # Generator.
-        edited, _, mask = self.generator(x, c_t)
+        edited, intermediate, mask = self.generator(x, c_t)
         score, expression = self.critic(edited)
         back, _, back_mask = self.generator(edited, c_s)
-        same, _, same_mask = self.generator(x, c_s)
+        same, _, _ = self.generator(x, c_s)
         losses = {
             "adversarial": -score.mean(),
-            "expression": F.mse_loss(expression, c_t),
             "reconstruction": (same - x).abs().mean(),
             "cycle": (back - x).abs().mean(),
-            "mask": mask.mean() + back_mask.mean() + w.mask_tv / max(w.mask, 1e-12) * (_tv(mask) + _tv(back_mask)),
         }
-        supervised = ((edited - y).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * edited.shape[1]).clamp(min=1)
-        losses["supervised"] = (supervised * paired).sum() / paired.sum().clamp(min=1)
-        total = (losses["adversarial"] + w.expression * losses["expression"] + w.reconstruction * losses["reconstruction"]
-                 + w.cycle * losses["cycle"] + w.mask * losses["mask"]
-                 + (w.supervised * losses["supervised"] if self.supervised else 0.0))
+        if self.expression_head:
+            losses["expression"] = F.mse_loss(expression, c_t)
+        if self.generator.config.use_mask:
+            losses["mask"] = mask.mean() + back_mask.mean() + w.mask_tv / max(w.mask, 1e-12) * (_tv(mask) + _tv(back_mask))
+        if self.supervised:
+            losses["supervised"] = self._supervised(edited, y, region, paired)
+            if self.generator.config.use_mask:
+                losses["supervised"] = losses["supervised"] + self._supervised(intermediate, y, region, paired)
+        adversarial = 0.0 if self.step < self.warmup else w.adversarial
+        total = sum(weight * losses[key] for key, weight in (
+            ("adversarial", adversarial), ("expression", w.expression), ("reconstruction", w.reconstruction),
+            ("cycle", w.cycle), ("mask", w.mask), ("supervised", w.supervised)) if key in losses)
         self.g_optimizer.zero_grad(set_to_none=True)
         total.backward()
         self.g_optimizer.step()
         self.step += 1
         values = {"critic": critic_loss.item(), **{k: v.item() for k, v in losses.items()}}
-        for key in LOSS_KEYS:
-            self.history[key].append(values[key])
+        for key, value in values.items():
+            self.history[key].append(value)
         return values
+
+    @staticmethod
+    def _supervised(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
+        """L1 to the ground truth over ``region``, averaged over the paired faces of the batch."""
+        per_face = ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)
+        return (per_face * paired).sum() / paired.sum().clamp(min=1)
 
     # --- checkpoints -------------------------------------------------------------------------------
     def state(self) -> dict:
@@ -220,6 +255,17 @@ class Trainer:
         torch.set_rng_state(state["torch_global_rng"])
 
 
+def convergence_step(values: list[float], tolerance: float = 0.05) -> int | None:
+    """The first step after which ``values`` (smoothed over 2 % of the run) stay within ``tolerance`` of
+    their final level (the mean of the last 2 %); None for an empty history."""
+    if not values:
+        return None
+    window = max(1, len(values) // 50)
+    smooth = np.convolve(np.asarray(values, np.float64), np.ones(window) / window, mode="valid")
+    above = np.nonzero(smooth > smooth[-1] * (1 + tolerance))[0]
+    return int(above[-1] + 1 + window if len(above) else window)
+
+
 def plot_losses(history: dict[str, list[float]], path: Path) -> None:
     """The loss curves (each smoothed over 1 % of the run) as a PNG, on a logarithmic axis."""
     from ..plot import line_plot
@@ -241,8 +287,10 @@ def train(args: argparse.Namespace) -> dict:
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
     faces = Faces.load(args.data)
+    warmup = args.steps // 4 if args.warmup is None else args.warmup
     trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device,
-                      downsampling=args.downsampling)
+                      downsampling=args.downsampling, lr=args.lr, steps=args.steps, warmup=warmup,
+                      use_mask=not args.no_mask, expression_head=not args.no_expression_head)
     if args.resume:
         if not checkpoint.exists():
             raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
@@ -262,11 +310,17 @@ def train(args: argparse.Namespace) -> dict:
                  "size": faces.size, "supervised": not args.no_supervised},
         "training": {"steps": trainer.step, "batch": args.batch, "seed": args.seed, "wall_seconds_this_run":
                      time.perf_counter() - started, "loss_weights": asdict(trainer.weights),
-                     "adversarial": "WGAN-GP", "optimizer": "Adam lr 1e-4 betas (0.5, 0.999)"},
+                     "adversarial": "WGAN-GP", "adversarial_warmup_steps": warmup,
+                     "optimizer": f"Adam lr {args.lr:g} betas (0.5, 0.999), linear decay to 0 over the second half",
+                     "mask": not args.no_mask, "expression_head": not args.no_expression_head},
         "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "parameters": {"generator": parameter_count(trainer.generator), "discriminator": parameter_count(trainer.critic)},
-        "metrics": {"final_losses": last},
+        # The supervised term measures the edit itself; without it, the cycle term is the closest stand-in.
+        "metrics": {"final_losses": last, "convergence_step": convergence_step(
+            trainer.history["supervised" if trainer.history["supervised"] else "cycle"]),
+            "convergence_rule": "first step after which the supervised loss (the cycle loss without it), "
+                                "smoothed over 2 % of the run, stays within 5 % of its final level"},
     }
     export_generator(trainer.generator, out, card)
     return card
