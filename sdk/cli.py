@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "sdk.behavior.bench",
     "sdk.procedural.commands",
     "sdk.expression.commands",
+    "sdk.appearance.commands",
     "engine_plugin.bench",
 )
 

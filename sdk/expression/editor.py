@@ -12,7 +12,6 @@ its documented range), so a game can drive one control (mouth open for lip sync,
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from .card import card_path, open_session, sha256_of
+from .card import checked_card, open_session
 
 log = logging.getLogger("anisync.expression")
 
@@ -54,26 +53,12 @@ class ExpressionEditor:
             raise ModelLoadError(f"{self.path}: no such model file")
         if not (isinstance(threads, int) and threads >= 0):
             raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
-        self.card = self._check_card()
+        self.card = checked_card(self.path)
         self.session = open_session(self.path, threads, list(providers))
         self.provider = self.session.get_providers()[0]
         self.size = self._check_signature()
         log.info("ExpressionEditor %s on %s, %d px, %s threads", self.path.name, self.provider, self.size,
                  threads or "default")
-
-    def _check_card(self) -> dict | None:
-        card_file = card_path(self.path)
-        if not card_file.is_file():
-            return None
-        try:
-            card = json.loads(card_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelLoadError(f"{card_file}: unreadable model card ({error})") from None
-        expected = card.get("sha256") if isinstance(card, dict) else None
-        actual = sha256_of(self.path)
-        if expected != actual:
-            raise ModelLoadError(f"{self.path}: sha256 {actual} does not match its model card {card_file} ({expected})")
-        return card
 
     def _check_signature(self) -> int:
         found = {"inputs": {i.name: i.shape for i in self.session.get_inputs()},

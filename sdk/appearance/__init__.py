@@ -1,0 +1,26 @@
+"""The appearance generator (issue 6): a new character's neutral face from the attributes a designer asks
+for and a seed, so a game can fill a town with distinct, on-brief characters.
+
+    from sdk.appearance import AppearanceGenerator
+    generator = AppearanceGenerator("appearance.onnx")
+    face = generator.generate({"style": "cool", "hair_color": "silver", "accessory": "glasses"}, seed=3)
+
+* :mod:`sdk.appearance.attributes`: the attribute vocabulary (style, hair style, hair and eye colour
+  names, accessory) and its one-hot code, in one place.
+* :mod:`sdk.appearance.generator`: :class:`AppearanceGenerator`, the runtime (numpy and onnxruntime only).
+* :mod:`sdk.appearance.data`: ``anisync data appearance`` (neutral frontal procedural faces with
+  independent attributes) and the loader.
+* :mod:`sdk.appearance.model`, :mod:`~sdk.appearance.train`, :mod:`~sdk.appearance.export`: seed 000's
+  BiLSTM-MA decoder, its baselines and a conv decoder, trained as a conditional VAE, exported to ONNX
+  (torch; training only).
+* :mod:`sdk.appearance.judge`, :mod:`~sdk.appearance.evaluate`: the attribute judge and ``anisync eval
+  appearance``.
+
+Importing this package imports neither torch nor onnxruntime (the generator loads onnxruntime when made).
+"""
+
+from .attributes import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, attributes_of, check_attributes, vocabulary
+from .generator import SIGNATURE, AppearanceGenerator
+
+__all__ = ["ATTRIBUTES", "AppearanceGenerator", "EYE_COLORS", "HAIR_COLORS", "SIGNATURE", "attributes_of",
+           "check_attributes", "vocabulary"]

@@ -1,0 +1,152 @@
+"""Training data of the appearance generator: neutral, frontal procedural faces whose attributes are drawn
+independently of each other (``anisync data appearance``), and the loader that turns any procedural
+dataset into images and attribute labels.
+
+Why a dataset of its own: ``anisync data make`` turns three heads in four away from the camera and, as
+:func:`~sdk.procedural.identity.sample_identity` does, ties hair and eye colours, hair styles and
+accessories to the style (no pink-haired ``cool`` character, ever). A designer asks for any combination,
+so here every attribute is uniform over its values and independent of the others; everything else of the
+identity (face shape, skin, accent colour) is drawn by ``sample_identity`` for the chosen style:
+
+* style, hair style, hair colour name, eye colour name, accessory: each uniform over
+  :data:`~sdk.appearance.attributes.ATTRIBUTES`;
+* the hair (eye) colour: one of the name's base colours, uniform, jittered exactly as ``sample_identity``
+  jitters palette colours;
+* neutral expression, yaw 0.
+
+The folder is an ordinary ``anisync-procedural-faces`` dataset (one face per identity, the same shards,
+splits by identity and manifest, plus ``generator`` and ``attributes`` keys), so
+:class:`~sdk.procedural.loader.FaceDataset` reads it and a second run with the same settings resumes it.
+Its labels are the identities themselves; :func:`~sdk.appearance.attributes.attributes_of` reads the
+attributes back exactly. :func:`load_faces` also takes a dataset of ``anisync data make`` and keeps its
+neutral faces at yaw 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..emotion import EMOTIONS
+from ..errors import AnisyncError, DefinitionError
+from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_atomically,
+                                  _write_shard, split_identities)
+from ..procedural.identity import FaceIdentity, _jittered, sample_identity
+from ..procedural.loader import FaceDataset
+from ..procedural.render import MAX_SIZE, MIN_SIZE
+from ..procedural.sheet import grid
+from ..progress import progress as progress_bar
+from .attributes import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, attributes_of, check_attributes, vocabulary
+
+#: The ``generator`` key of the manifest of an appearance dataset.
+GENERATOR = "anisync data appearance"
+_NEUTRAL = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
+
+
+def sample_appearance(rng: np.random.Generator, attributes: dict[str, str] | None = None) -> FaceIdentity:
+    """A procedural identity with ``attributes`` (the missing ones drawn uniformly; module docstring)."""
+    given = check_attributes(attributes or {}, complete=False)
+    chosen = {name: given[name] if name in given else values[int(rng.integers(len(values)))]
+              for name, values in ATTRIBUTES.items()}
+    identity = sample_identity(rng, style=chosen["style"])
+    hair = HAIR_COLORS[chosen["hair_color"]]
+    eye = EYE_COLORS[chosen["eye_color"]]
+    return dataclasses.replace(identity, hair_style=chosen["hair_style"], accessory=chosen["accessory"],
+                               hair_color=_jittered(rng, (hair[int(rng.integers(len(hair)))],)),
+                               eye_color=_jittered(rng, (eye[int(rng.integers(len(eye)))],)))
+
+
+def make_appearance_dataset(out: str | os.PathLike, identities: int, size: int = 64, seed: int = 0,
+                            shard_identities: int = 256, show_progress: bool = True) -> Path:
+    """Render ``identities`` neutral frontal faces (module docstring) into ``out``; resumes a run with the
+    same settings. Returns the folder.
+
+    Raises:
+        DefinitionError: a count, size or seed out of range.
+        AnisyncError: ``out`` holds a dataset made with other settings or by another generator.
+    """
+    for key, value, low, high in (("identities", identities, 1, 10**7), ("size", size, MIN_SIZE, MAX_SIZE),
+                                  ("seed", seed, 0, 2**63 - 1), ("shard_identities", shard_identities, 1, 10**6)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            raise DefinitionError("make_appearance_dataset", key, f"an integer from {low} to {high}", value)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {"format": FORMAT, "version": VERSION, "generator": GENERATOR, "identities": int(identities),
+                "expressions": 1, "size": int(size), "seed": int(seed), "shard_identities": int(shard_identities),
+                "attributes": vocabulary()}
+    manifest = {**settings, "emotions": list(EMOTIONS), "splits": split_identities(identities, seed),
+                "shards": _plan(identities, shard_identities, seed)}
+    manifest_path = out / MANIFEST
+    if manifest_path.exists():
+        existing = json.loads(manifest_path.read_text())
+        differing = [k for k in settings if existing.get(k) != settings[k]]
+        if differing:
+            raise AnisyncError(f"{out} holds a dataset made with other settings ({', '.join(differing)}); "
+                               "use another folder or the same settings to resume it")
+    else:
+        _write_atomically(manifest_path, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+    todo = [shard for shard in manifest["shards"] if not (out / shard["file"]).exists()]
+    work = progress_bar(todo, desc="rendering shards") if show_progress else todo
+    for shard in work:
+        groups = [[Sample(number, sample_appearance(np.random.default_rng([seed, number])), 0.0, _NEUTRAL)]
+                  for number in shard["identities"]]
+        _write_shard(out / shard["file"], groups, size)
+    write_appearance_sheet(out, manifest)
+    return out
+
+
+def write_appearance_sheet(out: Path, manifest: dict, faces: int = 64, columns: int = 8) -> Path:
+    """A contact sheet of the first ``faces`` faces of the first shard."""
+    with np.load(out / manifest["shards"][0]["file"]) as shard:
+        images = shard["images"][:faces]
+    sheet = grid([Image.fromarray(rgba, "RGBA") for rgba in images], columns, manifest["size"])
+    sheet.save(out / SHEET)
+    return out / SHEET
+
+
+@dataclasses.dataclass
+class LabelledFaces:
+    """Faces with their attributes: uint8 RGBA ``images`` (n, S, S, 4), ``labels`` (n, 5) value indices in
+    :data:`ATTRIBUTES` order, ``identities`` (n,) identity names."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    identities: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit: int | None = None) -> LabelledFaces:
+    """The neutral faces at yaw 0 of a procedural dataset's ``split``, with their attributes (at most
+    ``limit``). Raises AnisyncError naming the folder when it is not a procedural dataset, its faces are
+    not ``size`` pixels, or the split holds no such face."""
+    if split not in SPLITS:
+        raise DefinitionError("load_faces", "split", "one of " + ", ".join(SPLITS), split)
+    root = Path(data)
+    if not (root / MANIFEST).exists():
+        raise AnisyncError(f"{root}: not a procedural dataset (no {MANIFEST}); make one with `anisync data appearance`; "
+                           "the appearance models learn attributes that only procedural identities label exactly")
+    dataset = FaceDataset(root, split=split)
+    if size is not None and dataset.manifest["size"] != size:
+        raise AnisyncError(f"{root}: faces of {dataset.manifest['size']} px; the appearance models draw {size} px "
+                           f"(render the data with --size {size})")
+    neutral = EMOTIONS.index("neutral")
+    images, labels, identities = [], [], []
+    for item in dataset:
+        if item["yaw"] != 0.0 or item["emotions"][neutral] != 1.0:
+            continue
+        attributes = attributes_of(item["identity_params"])
+        images.append(item["image"])
+        labels.append([ATTRIBUTES[name].index(attributes[name]) for name in ATTRIBUTES])
+        identities.append(item["identity"])
+        if limit is not None and len(images) >= limit:
+            break
+    if not images:
+        raise AnisyncError(f"{root}: no neutral frontal face in the {split} split")
+    return LabelledFaces(np.stack(images), np.array(labels, np.int64), np.array(identities))
