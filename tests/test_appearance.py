@@ -20,6 +20,7 @@ from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenera
 from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
 from sdk.appearance.data import GENERATOR, load_faces, make_appearance_dataset, sample_appearance  # noqa: E402
 from sdk.appearance.export import encoder_path, export_models  # noqa: E402
+from sdk.appearance.generator import PROVIDER_ORDER  # noqa: E402
 from sdk.appearance.model import ARCHS, AppearanceConfig, ChannelAttention, Encoder, TemporalAttention, decoder  # noqa: E402
 from sdk.appearance.train import LOSS_KEYS, AppearanceFaces, Trainer  # noqa: E402
 from sdk.cli import main  # noqa: E402
@@ -116,8 +117,7 @@ def test_the_dataset_holds_neutral_frontal_faces_with_exact_labels(tiny, tmp_pat
 
     made = make_dataset(tmp_path / "made", identities=12, expressions=2, size=64, seed=3, show_progress=False)
     frontal = {item["identity"] for item in FaceDataset(made, split="train") if item["yaw"] == 0.0}
-    if frontal:
-        assert sorted(load_faces(made, "train").identities.tolist()) == sorted(frontal)
+    assert frontal and sorted(load_faces(made, "train").identities.tolist()) == sorted(frontal)
     with pytest.raises(AnisyncError, match="faces of 64 px"):
         load_faces(tiny, "train", size=128)
 
@@ -225,6 +225,9 @@ def test_generate_is_deterministic_per_seed(exported):
     assert partial == generator.resolve({"style": "cute"}, 11) and partial["style"] == "cute" and set(partial) == set(ATTRIBUTES)
     assert len({tuple(generator.resolve({}, s).values()) for s in range(20)}) > 10
     assert np.array_equal(generator.generate({"style": "cute"}, 11), generator.generate(partial, 11))
+    # Fixing one more attribute leaves the seed's draws of the others as they were.
+    fixed = generator.resolve({"style": "cute", "hair_style": "buns"}, 11)
+    assert fixed == {**partial, "hair_style": "buns"}
     assert np.array_equal(generator.latent(5), np.random.default_rng(5).standard_normal(generator.z_dim).astype(np.float32))
 
 
@@ -247,8 +250,24 @@ def test_parallel_generation_matches_serial(exported):
 def test_the_provider_used_is_logged(exported, caplog):
     with caplog.at_level(logging.INFO, logger="anisync.appearance"):
         generator = AppearanceGenerator(exported[1])
-    assert generator.provider == "CPUExecutionProvider" and generator.z_dim == 4
-    assert [r.getMessage() for r in caplog.records if "CPUExecutionProvider" in r.getMessage()]
+    assert generator.provider in ("CUDAExecutionProvider", "CPUExecutionProvider") and generator.z_dim == 4
+    assert [r.getMessage() for r in caplog.records if generator.provider in r.getMessage()]
+
+
+def test_sessions_take_cuda_first_where_onnxruntime_has_it(monkeypatch, tmp_path):
+    # No GPU here: onnxruntime is told it has CUDA and the session it would open is recorded, not run.
+    import onnxruntime
+
+    from sdk.expression.card import open_session
+
+    opened = []
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", lambda path, options, providers: opened.append(providers))
+    model = tmp_path / "m.onnx"
+    model.write_bytes(b"graph")
+    open_session(model, 1, list(PROVIDER_ORDER))
+    open_session(model, 1, ["TensorrtExecutionProvider"])  # not available: the CPU
+    assert opened == [["CUDAExecutionProvider", "CPUExecutionProvider"], ["CPUExecutionProvider"]]
 
 
 @pytest.mark.parametrize("call, message", [
@@ -324,15 +343,25 @@ def test_load_errors_name_the_file_and_the_mismatch(exported, tmp_path):
 
 
 def test_measures_of_known_inputs():
-    from sdk.appearance.evaluate import frechet_distance, mean_pairwise, precision_recall
+    from sdk.appearance.evaluate import frechet_distance, mean_pairwise, nearest, precision_recall
     from sdk.appearance.judge import macro_f1
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((400, 3))
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
     assert frechet_distance(a, a + [2.0, 0.0, 0.0]) == pytest.approx(4.0, abs=1e-6)  # a shift adds its square
+    centred = a - a.mean(0)
+    s = np.cov(centred, rowvar=False)
+    assert frechet_distance(centred, 2 * centred) == pytest.approx(np.trace(s), rel=1e-6)  # tr(S + 4S - 2 * 2S)
     assert precision_recall(a, a) == (1.0, 1.0)
     assert precision_recall(a, a + 100.0) == (0.0, 0.0)
+    # Fakes huddled at the centre of the real cloud: all plausible (precision 1), most of it missed (recall low).
+    precision, recall = precision_recall(a, 0.1 * a)
+    assert precision == 1.0 and recall < 0.5
+    # Unequal sizes are compared at the smaller one: 50 fakes from the real distribution score as well as
+    # 50 reals would (ball radii of equal-sized sets), not as a sparse cover of 400 reals.
+    assert min(precision_recall(a, a[:50])) > 0.85
+    assert np.array_equal(nearest(a[:5], a), np.zeros(5)) and nearest(a[:1] + [0.0, 0.0, 3.0], a[:1])[0] == pytest.approx(3.0)
     assert mean_pairwise(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), 2) == 1.0
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 2) == pytest.approx((2 / 3 + 0.8) / 2)
@@ -380,6 +409,18 @@ def test_data_train_judge_and_eval_commands(tiny, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "judge on the real renders" in printed and "img/s b64" in printed
     assert sheet.with_name("sheet-lstm.png").is_file() and sheet.with_name("sheet-conv.png").is_file()
+    # A judge of another dataset (whose training faces may be these held-out ones) is refused.
+    other_judge = tmp_path / "other-judge.onnx"
+    assert main(["train", "appearance-judge", "--data", str(data), "--out", str(other_judge), "--steps", "2"]) == 0
+    assert main(["eval", "appearance", "--model", str(out), "--data", str(tiny), "--judge", str(other_judge),
+                 "--samples", "4"]) == 2
+    assert "trained on another dataset" in capsys.readouterr().err
+
+
+def test_the_command_offers_every_architecture():
+    from sdk.appearance.commands import ARCH_CHOICES
+
+    assert ARCH_CHOICES == ARCHS  # the command lists them without importing torch
 
 
 def exported_path(tmp_path, tiny):

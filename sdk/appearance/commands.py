@@ -6,45 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import InvalidArgumentError
+from ..arguments import need_torch, non_negative_float, positive, positive_float, seed
 
 ARCH_CHOICES = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")  # sdk.appearance.model.ARCHS, without torch
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    value = int(text)
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def _need_torch():
-    try:
-        import torch
-    except ImportError:
-        raise InvalidArgumentError('training needs torch, which is not installed: pip install ".[train]"') from None
-    return torch
 
 
 def _data_command(args: argparse.Namespace) -> int:
@@ -56,9 +20,7 @@ def _data_command(args: argparse.Namespace) -> int:
 
 
 def _train_command(args: argparse.Namespace) -> int:
-    torch = _need_torch()
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
+    need_torch(args.device)
     from .train import train
 
     card = train(args)
@@ -68,7 +30,7 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _judge_command(args: argparse.Namespace) -> int:
-    _need_torch()
+    need_torch()
     from .judge import train_judge
 
     card = train_judge(args.data, args.out, steps=args.steps, batch=args.batch, seed=args.seed)
@@ -100,28 +62,28 @@ def register(commands) -> None:
     data = commands.subcommand("data", "appearance", _data_command,
                                help="render neutral frontal faces with independent attributes for the appearance generator")
     data.add_argument("--out", required=True, help="output folder; rerun with the same settings to resume")
-    data.add_argument("--identities", type=_positive, required=True, help="faces (one per identity)")
+    data.add_argument("--identities", type=positive, required=True, help="faces (one per identity)")
     data.add_argument("--size", type=int, default=64, help="image side in pixels (default 64, what the models draw)")
-    data.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    data.add_argument("--shard-identities", type=_positive, default=256, help="faces per shard file (default 256)")
+    data.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
+    data.add_argument("--shard-identities", type=positive, default=256, help="faces per shard file (default 256)")
 
     train = commands.subcommand("train", "appearance", _train_command,
                                 help="train an appearance generator (conditional VAE) and export it to ONNX")
     train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make)")
     train.add_argument("--arch", choices=ARCH_CHOICES, default="bilstm-ma",
                        help="decoder: seed 000's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder (default bilstm-ma)")
-    train.add_argument("--steps", type=_positive, required=True, help="training steps")
+    train.add_argument("--steps", type=positive, required=True, help="training steps")
     train.add_argument("--out", required=True, help="the ONNX file to write; encoder, card, checkpoint and loss plot go beside it")
-    train.add_argument("--batch", type=_positive, default=32, help="faces per step (default 32)")
-    train.add_argument("--hidden", type=_positive, default=96, help="LSTM units per direction (default 96)")
-    train.add_argument("--z-dim", type=_positive, default=32, help="latent size (default 32)")
-    train.add_argument("--conv-width", type=_positive, default=16, help="base width of the conv decoder (default 16)")
-    train.add_argument("--encoder-width", type=_positive, default=16, help="base width of the encoder (default 16)")
-    train.add_argument("--beta", type=_non_negative_float, default=1.0, help="weight of the KL term (default 1)")
-    train.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
-    train.add_argument("--seed", type=_seed, default=0, help="seed of initialisation and batches (default 0)")
+    train.add_argument("--batch", type=positive, default=32, help="faces per step (default 32)")
+    train.add_argument("--hidden", type=positive, default=96, help="LSTM units per direction (default 96)")
+    train.add_argument("--z-dim", type=positive, default=32, help="latent size (default 32)")
+    train.add_argument("--conv-width", type=positive, default=16, help="base width of the conv decoder (default 16)")
+    train.add_argument("--encoder-width", type=positive, default=16, help="base width of the encoder (default 16)")
+    train.add_argument("--beta", type=non_negative_float, default=1.0, help="weight of the KL term (default 1)")
+    train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
+    train.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
     train.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
-    train.add_argument("--checkpoint-every", type=_positive, default=500, help="steps between checkpoints (default 500)")
+    train.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints (default 500)")
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     train.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")
 
@@ -129,22 +91,22 @@ def register(commands) -> None:
                                 help="train the attribute judge that appearance evaluations score faces with")
     judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
-    judge.add_argument("--steps", type=_positive, default=2000, help="training steps (default 2000)")
-    judge.add_argument("--batch", type=_positive, default=64, help="faces per step (default 64)")
-    judge.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
+    judge.add_argument("--steps", type=positive, default=2000, help="training steps (default 2000)")
+    judge.add_argument("--batch", type=positive, default=64, help="faces per step (default 64)")
+    judge.add_argument("--seed", type=seed, default=0, help="seed (default 0)")
 
     evaluate = commands.subcommand("eval", "appearance", _eval_command,
                                    help="measure appearance generators side by side on held-out procedural faces")
     evaluate.add_argument("--model", nargs="+", required=True, help="exported ONNX models (one table row each)")
     evaluate.add_argument("--data", required=True, help="a procedural dataset (test split held out, train split for nearest neighbours)")
     evaluate.add_argument("--judge", required=True, help="the attribute judge (anisync train appearance-judge)")
-    evaluate.add_argument("--samples", type=_positive, default=1000, help="generated faces per model (default 1000)")
-    evaluate.add_argument("--sets", type=_positive, default=20, help="attribute sets of the diversity figure (default 20)")
-    evaluate.add_argument("--per-set", type=_positive, default=10, help="faces per attribute set (default 10)")
-    evaluate.add_argument("--train-faces", type=_positive, default=4000, help="training faces searched for nearest neighbours (default 4000)")
-    evaluate.add_argument("--threads", type=_positive, default=1, help="onnxruntime threads (default 1)")
-    evaluate.add_argument("--seed", type=_seed, default=0, help="seed of the generated faces' seeds (default 0)")
+    evaluate.add_argument("--samples", type=positive, default=1000, help="generated faces per model (default 1000)")
+    evaluate.add_argument("--sets", type=positive, default=20, help="attribute sets of the diversity figure (default 20)")
+    evaluate.add_argument("--per-set", type=positive, default=10, help="faces per attribute set (default 10)")
+    evaluate.add_argument("--train-faces", type=positive, default=None, help="training faces searched for nearest neighbours (default: all)")
+    evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
+    evaluate.add_argument("--seed", type=seed, default=0, help="seed of the generated faces' seeds (default 0)")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PATH", help="also write a sheet (a row per style, a column per seed); "
                           "with several models, one per model named PATH-MODEL")
-    evaluate.add_argument("--sheet-seeds", type=_positive, default=8, help="columns of the sheet (default 8)")
+    evaluate.add_argument("--sheet-seeds", type=positive, default=8, help="columns of the sheet (default 8)")

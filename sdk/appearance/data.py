@@ -33,7 +33,8 @@ import numpy as np
 from PIL import Image
 
 from ..emotion import EMOTIONS
-from ..errors import AnisyncError, DefinitionError
+from ..errors import AnisyncError, DefinitionError, ModelLoadError
+from ..expression.card import sha256_of
 from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_atomically,
                                   _write_shard, split_identities)
 from ..procedural.identity import FaceIdentity, _jittered, sample_identity
@@ -120,6 +121,25 @@ class LabelledFaces:
 
     def __len__(self) -> int:
         return len(self.images)
+
+
+def dataset_fingerprint(data: str | os.PathLike) -> str:
+    """The sha256 of a procedural dataset's manifest: the same faces in the same splits have the same one.
+    Model and judge cards record it, and the evaluation refuses a model or judge trained on another
+    dataset (the split of an identity depends on the dataset's size, so another dataset's training faces
+    can be this one's held-out faces)."""
+    manifest = Path(data) / MANIFEST
+    if not manifest.is_file():
+        raise AnisyncError(f"{data}: not a procedural dataset (no {MANIFEST})")
+    return sha256_of(manifest)
+
+
+def check_fingerprint(name: str, card: dict | None, data: str | os.PathLike, fingerprint: str) -> None:
+    """ModelLoadError naming ``name`` unless its model card records the dataset ``fingerprint`` of ``data``."""
+    recorded = (card or {}).get("data_fingerprint")
+    if recorded != fingerprint:
+        raise ModelLoadError(f"{name}: trained on another dataset than {data} (its card's data_fingerprint is "
+                             f"{recorded}, the dataset's is {fingerprint}); evaluate on the data it was trained on")
 
 
 def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit: int | None = None) -> LabelledFaces:

@@ -2,7 +2,9 @@
 
 The held-out faces are the test split of a procedural dataset (identities no model trained on), each with
 its exact attributes; every measure that uses the judge (:mod:`sdk.appearance.judge`, trained only on
-procedural renders) reads generated faces the way it reads those renders. For each model:
+procedural renders) reads generated faces the way it reads those renders. Every model and the judge
+must have been trained on this dataset (their cards' ``data_fingerprint``): another dataset's training
+faces can be this one's held-out ones. For each model:
 
 * conditioning: one generated face per held-out face (its attributes, a fresh seed; ``samples`` faces,
   the held-out faces cycled), read by the judge: accuracy and macro-F1 per attribute, their means over
@@ -13,11 +15,12 @@ procedural renders) reads generated faces the way it reads those renders. For ea
   RMSE over all RGBA values in [0, 1];
 * fidelity: Fréchet distance between the judge embeddings of the generated faces and of the held-out
   renders, and precision and recall (Kynkäänniemi et al. 2019, k = 3 nearest neighbours) in the same
-  space, with both sample counts;
+  space on equal numbers of each (the larger set subsampled), with the sample counts;
 * diversity: for ``sets`` attribute sets (the first distinct ones of the held-out faces), ``per_set``
   faces each (seeds), the mean pairwise embedding distance within a set, averaged over the sets; beside it
   the same figure for ``per_set`` fresh procedural renders of each set (what the attributes leave free);
-* memorisation: each generated face's distance to its nearest training face, against each held-out real
+* memorisation: each generated face's distance to its nearest training face (all of them unless
+  ``train_faces`` limits the search), against each held-out real
   face's distance to its nearest training face, in the judge embedding and in pixels (RGBA at 32x32, 2x2
   means, in [0, 1], L2): medians, their ratio (near 1: no closer to the training faces than new real
   faces are), and the copy rate, the share of generated faces nearer a training face than the 5th
@@ -40,7 +43,7 @@ from ..expression.card import open_session, sha256_of
 from ..procedural.render import render_face
 from ..procedural.identity import STYLES
 from .attributes import ATTRIBUTES, from_indices, one_hot
-from .data import LabelledFaces, load_faces, sample_appearance
+from .data import LabelledFaces, check_fingerprint, dataset_fingerprint, load_faces, sample_appearance
 from .generator import AppearanceGenerator, to_network
 from .judge import AttributeJudge, scores
 
@@ -76,9 +79,15 @@ def nearest(a: np.ndarray, b: np.ndarray, chunk: int = 512) -> np.ndarray:
     return np.concatenate([_distances(a[s:s + chunk], b).min(1) for s in range(0, len(a), chunk)])
 
 
-def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST) -> tuple[float, float]:
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST, seed: int = 0) -> tuple[float, float]:
     """Improved precision and recall: the share of ``fake`` rows inside the union of the real rows'
-    k-nearest-neighbour balls, and of ``real`` rows inside the fake rows' balls."""
+    k-nearest-neighbour balls, and of ``real`` rows inside the fake rows' balls. The larger set is first
+    subsampled (``seed``) to the smaller one's size: the balls shrink as a set grows, so unequal sizes
+    would bias the two figures."""
+    n = min(len(real), len(fake))
+    rng = np.random.default_rng(seed)
+    real, fake = (x if len(x) == n else x[np.sort(rng.choice(len(x), n, replace=False))] for x in (real, fake))
+
     def radii(x):
         d = _distances(x, x)
         return np.sort(d, axis=1)[:, min(k, len(x) - 1)]  # column 0 is the row itself
@@ -93,6 +102,7 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST) -> 
 def mean_pairwise(x: np.ndarray) -> float:
     """Mean Euclidean distance over the distinct pairs of rows of ``x``."""
     d = _distances(x, x)
+    np.fill_diagonal(d, 0.0)  # the expansion |a|^2 + |b|^2 - 2ab leaves rounding noise on the diagonal
     n = len(x)
     return float(d.sum() / (n * (n - 1))) if n > 1 else float("nan")
 
@@ -154,12 +164,18 @@ def _reference_diversity(judge: AttributeJudge, sets: list[np.ndarray], per_set:
 
 
 def evaluate(models: list[str | Path], data: str | Path, judge: str | Path, samples: int = 1000, sets: int = 20,
-             per_set: int = 10, threads: int = 1, seed: int = 0, train_faces: int = 4000) -> dict:
-    """All the measures of the module docstring, for every model, as plain data."""
+             per_set: int = 10, threads: int = 1, seed: int = 0, train_faces: int | None = None) -> dict:
+    """All the measures of the module docstring, for every model, as plain data (``train_faces``: how many
+    training faces the nearest-neighbour check searches, all by default)."""
     if not models:
         raise AnisyncError("eval appearance: no model given")
-    generators = [AppearanceGenerator(model, threads=threads) for model in models]  # load errors before the work
+    # Load errors before the work.
+    generators = [AppearanceGenerator(model, threads=threads) for model in models]
+    encoders = [_encoder(Path(model), generator.card) for model, generator in zip(models, generators)]
     reader = AttributeJudge(judge, threads)
+    fingerprint = dataset_fingerprint(data)
+    for name, card in [(str(m), g.card) for m, g in zip(models, generators)] + [(str(judge), reader.card)]:
+        check_fingerprint(name, card, data, fingerprint)
     held_out = load_faces(data, "test")
     training = load_faces(data, "train", limit=train_faces)
     real_labels, real_embedding = reader.read(held_out.images)
@@ -173,12 +189,12 @@ def evaluate(models: list[str | Path], data: str | Path, judge: str | Path, samp
     seeds = rng.integers(0, 2**62, samples).tolist()
     set_seeds = rng.integers(0, 2**62, (len(set_rows), per_set)).tolist()
     results = []
-    for model, generator in zip(models, generators):
+    for model, generator, encoder in zip(models, generators, encoders):
         model = Path(model)
         card = generator.card or {}
         faces = generator.generate_many([from_indices(r) for r in rows], seeds)
         predicted, embedding = reader.read(faces)
-        precision, recall = precision_recall(real_embedding, embedding)
+        precision, recall = precision_recall(real_embedding, embedding, seed=seed)
         diversity = [mean_pairwise(reader.read(generator.generate_many(from_indices(r), s))[1])
                      for r, s in zip(set_rows, set_seeds)]
         memorisation = {}
@@ -189,13 +205,13 @@ def evaluate(models: list[str | Path], data: str | Path, judge: str | Path, samp
                 "generated_median": float(np.median(fake_nn)), "real_median": float(np.median(real)),
                 "ratio": float(np.median(fake_nn) / max(np.median(real), 1e-12)),
                 "copy_rate": float((fake_nn < np.percentile(real, COPY_PERCENTILE)).mean())}
-        encoder = _encoder(model, card)
         results.append({
             "model": str(model), "arch": card.get("arch", model.stem), "provider": generator.provider,
             "conditioning": scores(rows, predicted),
             "reconstruction": _reconstruction(generator, encoder, held_out),
             "fidelity": {"frechet_distance": frechet_distance(embedding, real_embedding), "precision": precision,
-                         "recall": recall, "generated_faces": len(faces), "real_faces": len(held_out)},
+                         "recall": recall, "generated_faces": len(faces), "real_faces": len(held_out),
+                         "precision_recall_faces_each": min(len(faces), len(held_out))},
             "diversity": {"mean_pairwise_embedding_distance": float(np.mean(diversity)), "sets": len(set_rows),
                           "per_set": per_set},
             "memorisation": memorisation,

@@ -34,15 +34,6 @@ def encoder_path(path: str | Path) -> Path:
     return path.with_name(path.stem + "-encoder.onnx")
 
 
-class _Decoder(nn.Module):
-    def __init__(self, decoder: nn.Module):
-        super().__init__()
-        self.decoder = decoder
-
-    def forward(self, attributes: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(attributes, z)
-
-
 def _export(module: nn.Module, examples: tuple, path: Path, inputs: tuple, outputs: tuple) -> None:
     with warnings.catch_warnings():
         # Exported with batch 1 and no initial LSTM state, the graph runs at any batch size (tests check it).
@@ -62,7 +53,7 @@ def export_models(decoder: nn.Module, encoder: Encoder, path: str | Path, card: 
     encoder.eval()
     try:
         code, z = torch.zeros(1, CODE_SIZE), torch.zeros(1, config.z_dim)
-        _export(_Decoder(decoder), (code, z), path, tuple(SIGNATURE["inputs"]), tuple(SIGNATURE["outputs"]))
+        _export(decoder, (code, z), path, tuple(SIGNATURE["inputs"]), tuple(SIGNATURE["outputs"]))
         _export(encoder, (torch.zeros(1, CHANNELS, SIZE, SIZE), code), encoder_path(path), ENCODER_INPUTS,
                 ENCODER_OUTPUTS)
     finally:

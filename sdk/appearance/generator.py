@@ -5,8 +5,9 @@
     town = generator.generate_many([{"style": "tech"}] * 20, seeds=range(20))    # [20, 64, 64, 4]
 
 A face is a function of its attributes and its seed alone: ``z`` is ``numpy.random.default_rng(seed)``'s
-first ``z_dim`` standard normals (float32), and attributes left out are drawn uniformly, in
-:data:`~sdk.appearance.attributes.ATTRIBUTES` order, from ``default_rng([seed, 1])``. The same call gives
+first ``z_dim`` standard normals (float32), and attributes left out are the seed's: every attribute is
+drawn uniformly, in :data:`~sdk.appearance.attributes.ATTRIBUTES` order, from ``default_rng([seed, 1])``,
+and the given ones replace their draws (so fixing one leaves the others as the seed had them). The same call gives
 the same face on every run (on one machine and onnxruntime build; batches of other sizes may differ by
 one level of 255 where onnxruntime picks other kernels).
 
@@ -75,7 +76,6 @@ class AppearanceGenerator:
         self.session = open_session(self.path, threads, list(providers))
         self.provider = self.session.get_providers()[0]
         self.z_dim = self._check_signature()
-        self.attributes = vocabulary()
         log.info("AppearanceGenerator %s on %s, z %d, %s threads", self.path.name, self.provider, self.z_dim,
                  threads or "default")
 
@@ -109,8 +109,10 @@ class AppearanceGenerator:
         ModelInputError naming an unknown attribute or value and listing the allowed ones."""
         given = check_attributes(attributes, complete=False)
         rng = np.random.default_rng([check_seed(seed), 1])
-        return {name: given[name] if name in given else values[int(rng.integers(len(values)))]
-                for name, values in ATTRIBUTES.items()}
+        # Every attribute is drawn, then the given ones replace theirs: fixing one attribute leaves the
+        # seed's draws of the others as they were.
+        drawn = {name: values[int(rng.integers(len(values)))] for name, values in ATTRIBUTES.items()}
+        return {**drawn, **given}
 
     # --- generation ----------------------------------------------------------------------------------------
     def generate(self, attributes: Mapping[str, str], seed: int) -> np.ndarray:

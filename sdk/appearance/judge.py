@@ -23,10 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelLoadError
-from ..expression.card import open_session
+from ..expression.card import checked_card, open_session
 from ..progress import progress
 from .attributes import ATTRIBUTES, CODE_SIZE, OFFSETS, vocabulary
-from ..expression.card import checked_card
 from .generator import to_network
 
 
@@ -93,7 +92,7 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 2000, batch: int
     from torch import nn
 
     from ..expression.card import card_path, sha256_of
-    from .data import load_faces
+    from .data import dataset_fingerprint, load_faces
     from .export import _export
 
     torch.manual_seed(seed)
@@ -135,6 +134,7 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 2000, batch: int
         logits = torch.cat([network(torch.from_numpy(to_network(test.images[s:s + 256])))[0]
                             for s in range(0, len(test), 256)]).numpy()
     card = {"model": "appearance attribute judge (sdk/appearance/judge.py)", "data": str(data),
+            "data_fingerprint": dataset_fingerprint(data),
             "train_faces": len(train_faces), "steps": steps, "batch": batch, "width": width, "embedding": embedding,
             "seed": seed, "attributes": vocabulary(), "test_on_real_renders": scores(test.labels, predictions(logits)),
             "sha256": sha256_of(out)}

@@ -184,7 +184,3 @@ class Encoder(nn.Module):
 def decoder(config: AppearanceConfig) -> nn.Module:
     """The decoder of ``config.arch``."""
     return ConvDecoder(config) if config.arch == "conv" else RowDecoder(config)
-
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())

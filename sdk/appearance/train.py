@@ -43,12 +43,13 @@ import numpy as np
 import torch
 
 from ..errors import AnisyncError
+from ..expression.model import parameter_count
 from ..expression.train import plot_losses
 from ..progress import progress
 from .attributes import one_hot
-from .data import load_faces
+from .data import dataset_fingerprint, load_faces
 from .export import export_models
-from .model import CHANNELS, SIZE, AppearanceConfig, Encoder, decoder, parameter_count
+from .model import CHANNELS, SIZE, AppearanceConfig, Encoder, decoder
 
 #: Loss-history keys, in the order the loss plot lists them.
 LOSS_KEYS = ("total", "reconstruction", "kl")
@@ -210,6 +211,7 @@ def train(args: argparse.Namespace) -> dict:
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
                  "size": SIZE},
+        "data_fingerprint": dataset_fingerprint(args.data),
         "training": {"objective": "conditional VAE: L1 reconstruction + beta * KL / pixel values",
                      "steps": trainer.step, "batch": args.batch, "seed": args.seed, "beta": args.beta,
                      "optimizer": f"Adam lr {args.lr:g}, constant then linear decay to 0 over the second half; "

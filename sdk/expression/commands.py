@@ -7,42 +7,11 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import InvalidArgumentError
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer of 0 or more, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def _need_torch():
-    try:
-        import torch
-    except ImportError:
-        raise InvalidArgumentError('training needs torch, which is not installed: pip install ".[train]"') from None
-    return torch
+from ..arguments import need_torch, non_negative, positive, positive_float
 
 
 def _train_command(args: argparse.Namespace) -> int:
-    torch = _need_torch()
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
+    need_torch(args.device)
     from .train import train
 
     card = train(args)
@@ -64,7 +33,7 @@ def _eval_command(args: argparse.Namespace) -> int:
 
 
 def _bench_command(args: argparse.Namespace) -> int:
-    _need_torch()
+    need_torch()
     from .bench import bench, format_report
     from .evaluate import write_json
 
@@ -76,7 +45,7 @@ def _bench_command(args: argparse.Namespace) -> int:
 
 
 def _judge_command(args: argparse.Namespace) -> int:
-    _need_torch()
+    need_torch()
     from .judge import train_judge
 
     card = train_judge(args.data, args.out, steps=args.steps, seed=args.seed)
@@ -91,19 +60,19 @@ def register(commands) -> None:
     parser = commands.subcommand("train", "expression", _train_command,
                                  help="train the expression editor (AMEE-GAN) and export it to ONNX")
     parser.add_argument("--data", required=True, help="a procedural dataset (anisync data make) or a folder of labelled images")
-    parser.add_argument("--steps", type=_positive, required=True, help="training steps (one critic and one generator update each)")
+    parser.add_argument("--steps", type=positive, required=True, help="training steps (one critic and one generator update each)")
     parser.add_argument("--out", required=True, help="the ONNX file to write; its model card, checkpoint and loss plot go beside it")
-    parser.add_argument("--batch", type=_positive, default=16, help="faces per step (default 16)")
-    parser.add_argument("--width", type=_positive, default=16, help="base channel width of both networks (default 16)")
+    parser.add_argument("--batch", type=positive, default=16, help="faces per step (default 16)")
+    parser.add_argument("--width", type=positive, default=16, help="base channel width of both networks (default 16)")
     parser.add_argument("--downsampling", type=int, choices=range(1, 6), default=2, metavar="{1..5}",
                         help="encoder convolutions that halve the image, 1 to 5 (default 2: a 32x32 latent at 128 px)")
     parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
     parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
-    parser.add_argument("--checkpoint-every", type=_positive, default=200, help="steps between checkpoints (default 200)")
+    parser.add_argument("--checkpoint-every", type=positive, default=200, help="steps between checkpoints (default 200)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--no-supervised", action="store_true", help="no L1 to ground-truth renders (for unpaired real images)")
-    parser.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate, falling to 0 over the second half (default 2e-4)")
-    parser.add_argument("--warmup", type=_non_negative, default=None, help="first steps without the adversarial term (default: a quarter of --steps)")
+    parser.add_argument("--lr", type=positive_float, default=2e-4, help="Adam learning rate, falling to 0 over the second half (default 2e-4)")
+    parser.add_argument("--warmup", type=non_negative, default=None, help="first steps without the adversarial term (default: a quarter of --steps)")
     parser.add_argument("--no-mask", action="store_true", help="ablation: output the decoder's image, no mask composition")
     parser.add_argument("--no-expression-head", action="store_true", help="ablation: no expression-magnitude discriminator")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")
@@ -112,9 +81,9 @@ def register(commands) -> None:
                                    help="measure an expression editor on held-out procedural identities")
     evaluate.add_argument("--model", required=True, help="the exported ONNX model")
     evaluate.add_argument("--data", required=True, help="a procedural dataset (its test split is used)")
-    evaluate.add_argument("--pairs", type=_positive, default=200, help="(source, target) pairs (default 200)")
-    evaluate.add_argument("--steps", type=_positive, default=10, help="steps of each expression path (default 10)")
-    evaluate.add_argument("--threads", type=_positive, default=1, help="onnxruntime threads (default 1)")
+    evaluate.add_argument("--pairs", type=positive, default=200, help="(source, target) pairs (default 200)")
+    evaluate.add_argument("--steps", type=positive, default=10, help="steps of each expression path (default 10)")
+    evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the pair choice (default 0)")
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
@@ -123,13 +92,13 @@ def register(commands) -> None:
                                  help="onnxruntime against torch eager latency of an exported expression editor")
     timing.add_argument("--model", required=True, help="the exported ONNX model (its card gives the network sizes)")
     timing.add_argument("--checkpoint", help="the training checkpoint the torch baseline loads (default: MODEL with .ckpt)")
-    timing.add_argument("--batches", type=_positive, nargs="+", default=[1, 16], help="batch sizes (default 1 16)")
-    timing.add_argument("--threads", type=_positive, default=1, help="threads of both runtimes (default 1)")
-    timing.add_argument("--repeats", type=_positive, default=50, help="timed calls per batch size (default 50)")
+    timing.add_argument("--batches", type=positive, nargs="+", default=[1, 16], help="batch sizes (default 1 16)")
+    timing.add_argument("--threads", type=positive, default=1, help="threads of both runtimes (default 1)")
+    timing.add_argument("--repeats", type=positive, default=50, help="timed calls per batch size (default 50)")
     timing.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     judge = commands.subcommand("train", "judge", _judge_command,
                                 help="train the emotion judge that evaluations score edited faces with")
     judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
-    judge.add_argument("--steps", type=_positive, default=1500, help="training steps (default 1500)")
+    judge.add_argument("--steps", type=positive, default=1500, help="training steps (default 1500)")
     judge.add_argument("--seed", type=int, default=0, help="seed (default 0)")

@@ -1,0 +1,60 @@
+"""Argument types and checks shared by the ``anisync`` subcommands: each argparse type raises
+``argparse.ArgumentTypeError`` with what it expected, so the parser names the option."""
+
+from __future__ import annotations
+
+import argparse
+
+from .errors import InvalidArgumentError
+
+
+def positive(text: str) -> int:
+    """An integer of 1 or more."""
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def non_negative(text: str) -> int:
+    """An integer of 0 or more."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer of 0 or more, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number above 0."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A number of 0 or more."""
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    """A seed: an integer from 0 to 2**63 - 1."""
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1, got {text}")
+    return value
+
+
+def need_torch(device: str | None = None):
+    """The torch module, for the commands that train; InvalidArgumentError saying how to install it if
+    absent, or naming ``--device`` if ``device`` is ``"cuda"`` and torch sees no CUDA device."""
+    try:
+        import torch
+    except ImportError:
+        raise InvalidArgumentError('training needs torch, which is not installed: pip install ".[train]"') from None
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
+    return torch
