@@ -51,7 +51,7 @@ def test_resume_continues_the_run_exactly(tiny, tmp_path):
         straight.train_step()
     resumed = Trainer(faces, width=4, batch=4, seed=99)  # a different seed: everything comes from the checkpoint
     resumed.load(tmp_path / "run.ckpt")
-    assert resumed.step == 4
+    assert resumed.step == 4 and resumed.seed == 3
     for _ in range(3):
         resumed.train_step()
     assert resumed.history == straight.history

@@ -127,7 +127,8 @@ class AppearanceGenerator:
 
     def generate_many(self, attributes: Mapping[str, str] | Sequence[Mapping[str, str]], seeds: Sequence[int]) -> np.ndarray:
         """Faces ``[n, 64, 64, 4]`` for ``seeds`` (n of them), with one attribute mapping for all or one per
-        seed; face ``i`` is ``generate(attributes[i], seeds[i])``."""
+        seed; face ``i`` is ``generate(attributes[i], seeds[i])`` (to within one level of 255,
+        module docstring)."""
         if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, range, np.ndarray)):
             raise ModelInputError(f"seeds: expected a sequence of integers, got {type(seeds).__name__}")
         seeds = [check_seed(s, "seeds") for s in seeds]

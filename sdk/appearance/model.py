@@ -22,6 +22,12 @@ learned code ``p_t`` of the row's position. Then, for ``bilstm-ma``:
   attended features;
 * the generation layer: a dense layer and tanh emit row ``t``'s 64 x 4 values from ``u_t``.
 
+Where seed 000 leaves room, these are our readings: its ``M`` (the length of eq. 7's target sequence)
+is taken as a number of attention heads; figure 5 applies channel attention to the temporal attention's
+output with a softmax, and figure 3's squeeze-and-excitation uses a sigmoid on the map's own squeeze; we
+squeeze with TAM's ``c`` and weight ``H`` with the sigmoid, so that the attended features stay a
+sequence the fusion layer can join with ``H`` row by row (a generator needs one output per row).
+
 The comparison set, in the same harness (seed 000's baselines), differs only in the blocks it keeps:
 
 * ``lstm``: a one-directional LSTM, fusion over ``[H_t]`` alone, the same generation layer;

@@ -25,7 +25,8 @@ the second, gradients clipped to norm 1 (LSTMs' gradients spike early). Generati
 (:class:`~sdk.appearance.generator.AppearanceGenerator`).
 
 Checkpoints (``--checkpoint-every`` steps) hold both networks, the optimiser, the step, the loss history,
-the training time so far and every random generator's state, so ``--resume`` continues the run exactly;
+the training time so far and every random generator's state, so ``--resume`` continues the run exactly on
+the CPU (cuDNN's LSTM kernels are not deterministic, so a CUDA run resumes only closely);
 they also hold the network's configuration, and resuming with another one is refused.
 """
 
@@ -91,7 +92,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(list(self.decoder.parameters()) + list(self.encoder.parameters()), lr=lr)
         self.rng = np.random.default_rng(seed)
         self.torch_rng = torch.Generator(device=device).manual_seed(seed)
-        self.step = 0
+        self.step, self.seed = 0, seed
         self.wall_seconds = 0.0
         self.history: dict[str, list[float]] = {key: [] for key in LOSS_KEYS}
 
@@ -148,7 +149,7 @@ class Trainer:
     # --- checkpoints -------------------------------------------------------------------------------
     def state(self) -> dict:
         return {"decoder": self.decoder.state_dict(), "encoder": self.encoder.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "step": self.step, "history": self.history,
+                "optimizer": self.optimizer.state_dict(), "step": self.step, "seed": self.seed, "history": self.history,
                 "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict()),
                 "rng": json.dumps(self.rng.bit_generator.state), "torch_rng": self.torch_rng.get_state(),
                 "torch_global_rng": torch.get_rng_state()}
@@ -170,6 +171,7 @@ class Trainer:
         self.encoder.load_state_dict(state["encoder"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
+        self.seed = int(state.get("seed", self.seed))  # the run's own seed, whatever --seed says now
         self.wall_seconds = float(state["wall_seconds"])
         self.rng.bit_generator.state = json.loads(state["rng"])
         self.torch_rng.set_state(state["torch_rng"])
@@ -213,7 +215,7 @@ def train(args: argparse.Namespace) -> dict:
                  "size": SIZE},
         "data_fingerprint": dataset_fingerprint(args.data),
         "training": {"objective": "conditional VAE: L1 reconstruction + beta * KL / pixel values",
-                     "steps": trainer.step, "batch": args.batch, "seed": args.seed, "beta": args.beta,
+                     "steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "beta": args.beta,
                      "optimizer": f"Adam lr {args.lr:g}, constant then linear decay to 0 over the second half; "
                                   "gradient norm clipped to 1",
                      "wall_seconds": trainer.wall_seconds, "wall_seconds_this_run": time.perf_counter() - started},

@@ -147,7 +147,7 @@ class Trainer:
         self.d_optimizer = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
         self.rng = np.random.default_rng(seed)
         self.torch_rng = torch.Generator(device=device).manual_seed(seed)
-        self.step = 0
+        self.step, self.seed = 0, seed
         self.history: dict[str, list[float]] = {key: [] for key in LOSS_KEYS}
         by_identity: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
@@ -234,7 +234,7 @@ class Trainer:
     def state(self) -> dict:
         return {"generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
                 "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
-                "step": self.step, "history": self.history, "rng": json.dumps(self.rng.bit_generator.state),
+                "step": self.step, "seed": self.seed, "history": self.history, "rng": json.dumps(self.rng.bit_generator.state),
                 "torch_rng": self.torch_rng.get_state(), "torch_global_rng": torch.get_rng_state()}
 
     def save(self, path: Path) -> None:
@@ -250,6 +250,7 @@ class Trainer:
         self.g_optimizer.load_state_dict(state["g_optimizer"])
         self.d_optimizer.load_state_dict(state["d_optimizer"])
         self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
+        self.seed = int(state.get("seed", self.seed))  # the run's own seed, whatever --seed says now
         self.rng.bit_generator.state = json.loads(state["rng"])
         self.torch_rng.set_state(state["torch_rng"])
         torch.set_rng_state(state["torch_global_rng"])
@@ -308,7 +309,7 @@ def train(args: argparse.Namespace) -> dict:
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
                  "size": faces.size, "supervised": not args.no_supervised},
-        "training": {"steps": trainer.step, "batch": args.batch, "seed": args.seed, "wall_seconds_this_run":
+        "training": {"steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "wall_seconds_this_run":
                      time.perf_counter() - started, "loss_weights": asdict(trainer.weights),
                      "adversarial": "WGAN-GP", "adversarial_warmup_steps": warmup,
                      "optimizer": f"Adam lr {args.lr:g} betas (0.5, 0.999), linear decay to 0 over the second half",
