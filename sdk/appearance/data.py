@@ -25,7 +25,6 @@ neutral faces at yaw 0.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from pathlib import Path
 
@@ -35,8 +34,8 @@ from PIL import Image
 from ..emotion import EMOTIONS
 from ..errors import AnisyncError, DefinitionError, ModelLoadError
 from ..expression.card import sha256_of
-from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_atomically,
-                                  _write_shard, split_identities)
+from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_shard,
+                                  split_identities, write_manifest)
 from ..procedural.identity import FaceIdentity, _jittered, sample_identity
 from ..procedural.loader import FaceDataset
 from ..procedural.render import MAX_SIZE, MIN_SIZE
@@ -82,15 +81,7 @@ def make_appearance_dataset(out: str | os.PathLike, identities: int, size: int =
                 "attributes": vocabulary()}
     manifest = {**settings, "emotions": list(EMOTIONS), "splits": split_identities(identities, seed),
                 "shards": _plan(identities, shard_identities, seed)}
-    manifest_path = out / MANIFEST
-    if manifest_path.exists():
-        existing = json.loads(manifest_path.read_text())
-        differing = [k for k in settings if existing.get(k) != settings[k]]
-        if differing:
-            raise AnisyncError(f"{out} holds a dataset made with other settings ({', '.join(differing)}); "
-                               "use another folder or the same settings to resume it")
-    else:
-        _write_atomically(manifest_path, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+    write_manifest(out, settings, manifest)
     todo = [shard for shard in manifest["shards"] if not (out / shard["file"]).exists()]
     work = progress_bar(todo, desc="rendering shards") if show_progress else todo
     for shard in work:

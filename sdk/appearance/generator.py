@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
-from ..expression.card import checked_card, open_session
+from ..expression.card import checked_card, checked_signature, open_session
 from .attributes import ATTRIBUTES, CODE_SIZE, check_attributes, indices, one_hot, vocabulary
 
 log = logging.getLogger("anisync.appearance")
@@ -80,14 +80,7 @@ class AppearanceGenerator:
                  threads or "default")
 
     def _check_signature(self) -> int:
-        found = {"inputs": {i.name: i.shape for i in self.session.get_inputs()},
-                 "outputs": {o.name: o.shape for o in self.session.get_outputs()}}
-        for kind, expected in SIGNATURE.items():
-            if set(found[kind]) != set(expected):
-                raise ModelLoadError(f"{self.path}: {kind} {sorted(found[kind])}, expected {sorted(expected)}")
-            for name, rank in expected.items():
-                if len(found[kind][name]) != rank:
-                    raise ModelLoadError(f"{self.path}: {kind[:-1]} {name!r} has rank {len(found[kind][name])}, expected {rank}")
+        found = checked_signature(self.session, self.path, SIGNATURE)
         code, z, image = found["inputs"]["attributes"], found["inputs"]["z"], found["outputs"]["image"]
         if code[1] != CODE_SIZE:
             raise ModelLoadError(f"{self.path}: input 'attributes' has shape {code}, expected [batch, {CODE_SIZE}] "

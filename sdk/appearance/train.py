@@ -46,7 +46,7 @@ import torch
 from ..errors import AnisyncError
 from ..expression.model import parameter_count
 from ..expression.train import plot_losses
-from ..progress import progress
+from ..training import TrainingRun
 from .attributes import one_hot
 from .data import dataset_fingerprint, load_faces
 from .export import export_models
@@ -80,27 +80,19 @@ class AppearanceFaces:
         return self.images[rows].to(device).float() / 127.5 - 1.0
 
 
-class Trainer:
+class Trainer(TrainingRun):
     """One training run: encoder, decoder, optimiser, data, step counter, loss history."""
 
     def __init__(self, faces: AppearanceFaces, config: AppearanceConfig, batch: int, seed: int, lr: float = 1e-3,
                  beta: float = 1.0, steps: int = 0, device: str = "cpu"):
-        self.faces, self.config, self.batch, self.lr, self.beta, self.steps = faces, config, batch, lr, beta, steps
-        self.device = device
-        torch.manual_seed(seed)
+        super().__init__(seed, lr, steps, LOSS_KEYS, device)
+        self.faces, self.config, self.batch, self.beta = faces, config, batch, beta
         self.decoder, self.encoder = decoder(config).to(device), Encoder(config).to(device)
         self.optimizer = torch.optim.Adam(list(self.decoder.parameters()) + list(self.encoder.parameters()), lr=lr)
-        self.rng = np.random.default_rng(seed)
-        self.torch_rng = torch.Generator(device=device).manual_seed(seed)
-        self.step, self.seed = 0, seed
         self.wall_seconds = 0.0
-        self.history: dict[str, list[float]] = {key: [] for key in LOSS_KEYS}
 
-    def learning_rate(self) -> float:
-        """This step's learning rate: ``lr`` for the first half of ``steps``, then linearly down to 0."""
-        if not self.steps:
-            return self.lr
-        return self.lr * min(1.0, 2.0 * (1.0 - self.step / self.steps))
+    def parts(self) -> dict:
+        return {"decoder": self.decoder, "encoder": self.encoder, "optimizer": self.optimizer}
 
     def losses(self, x: torch.Tensor, code: torch.Tensor) -> dict[str, torch.Tensor]:
         """The loss terms (module docstring) of one batch."""
@@ -116,8 +108,7 @@ class Trainer:
         started = time.perf_counter()
         rows = torch.from_numpy(self.rng.integers(0, len(self.faces.images), self.batch))
         x, code = self.faces.pixels(rows, self.device), self.faces.codes[rows].to(self.device)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate()
+        self.set_learning_rate(self.optimizer)
         self.decoder.train()
         self.encoder.train()
         losses = self.losses(x, code)
@@ -127,8 +118,7 @@ class Trainer:
         self.optimizer.step()
         self.step += 1
         values = {key: float(value.item()) for key, value in losses.items()}
-        for key, value in values.items():
-            self.history[key].append(value)
+        self.record(values)
         self.wall_seconds += time.perf_counter() - started
         return values
 
@@ -146,36 +136,21 @@ class Trainer:
             count += len(x)
         return {"reconstruction_l1_at_posterior_mean": l1 / max(count, 1), "faces": count}
 
-    # --- checkpoints -------------------------------------------------------------------------------
+    # --- checkpoints: TrainingRun's, with the network's configuration and the training time -----------
     def state(self) -> dict:
-        return {"decoder": self.decoder.state_dict(), "encoder": self.encoder.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "step": self.step, "seed": self.seed, "history": self.history,
-                "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict()),
-                "rng": json.dumps(self.rng.bit_generator.state), "torch_rng": self.torch_rng.get_state(),
-                "torch_global_rng": torch.get_rng_state()}
+        return {**super().state(), "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict())}
 
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        torch.save(self.state(), partial)
-        partial.replace(path)  # never a half-written checkpoint
-
-    def load(self, path: Path) -> None:
-        state = torch.load(path, map_location=self.device, weights_only=True)
+    def check_state(self, path: Path, state: dict) -> None:
         saved = json.loads(state["config"])
         if saved != self.config.as_dict():
             differing = sorted(k for k in saved if saved[k] != self.config.as_dict().get(k))
             raise AnisyncError(f"{path}: the checkpoint's network differs ({', '.join(f'{k} {saved[k]!r}' for k in differing)}); "
                                "resume with the same --arch and sizes")
-        self.decoder.load_state_dict(state["decoder"])
-        self.encoder.load_state_dict(state["encoder"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
-        self.seed = int(state.get("seed", self.seed))  # the run's own seed, whatever --seed says now
+
+    def load(self, path: Path) -> dict:
+        state = super().load(path)
         self.wall_seconds = float(state["wall_seconds"])
-        self.rng.bit_generator.state = json.loads(state["rng"])
-        self.torch_rng.set_state(state["torch_rng"])
-        torch.set_rng_state(state["torch_global_rng"])
+        return state
 
 
 def config_of(args: argparse.Namespace) -> AppearanceConfig:
@@ -191,18 +166,9 @@ def train(args: argparse.Namespace) -> dict:
     faces = AppearanceFaces.load(args.data)
     trainer = Trainer(faces, config_of(args), args.batch, args.seed, lr=args.lr, beta=args.beta, steps=args.steps,
                       device=args.device)
-    if args.resume:
-        if not checkpoint.exists():
-            raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
-        trainer.load(checkpoint)
-        print(f"resumed from {checkpoint} at step {trainer.step}", file=sys.stderr)
-    for _ in progress(range(trainer.step, args.steps), desc=f"train appearance {args.arch}"):
-        trainer.train_step()
-        if trainer.step % args.checkpoint_every == 0:
-            trainer.save(checkpoint)
-    trainer.save(checkpoint)
+    trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, f"train appearance {args.arch}")
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
-    last = {key: float(np.mean(values[-max(1, len(values) // 20):])) for key, values in trainer.history.items() if values}
+    last = trainer.final_losses()
     try:
         validation = trainer.evaluate(AppearanceFaces.load(args.data, "validation", limit=512))
     except AnisyncError:

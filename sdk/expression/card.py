@@ -1,5 +1,6 @@
-"""Model cards: the JSON beside a shipped ONNX model (``NAME.json`` for ``NAME.onnx``) that records how
-it was made and the sha256 of its bytes, which loaders check."""
+"""Model cards (the JSON beside a shipped ONNX model, ``NAME.json`` for ``NAME.onnx``, that records how
+it was made and the sha256 of its bytes) and the checks every runtime makes at load: the card's sha256,
+the session's provider, the graph's input and output names and ranks."""
 
 from __future__ import annotations
 
@@ -58,3 +59,18 @@ def checked_card(model_path: str | Path) -> dict | None:
     if expected != actual:
         raise ModelLoadError(f"{model_path}: sha256 {actual} does not match its model card {card_file} ({expected})")
     return card
+
+
+def checked_signature(session, path: Path, signature: dict[str, dict[str, int]]) -> dict[str, dict[str, list]]:
+    """The shapes of ``session``'s inputs and outputs (``{"inputs": {name: shape}, "outputs": ...}``) after
+    checking them against ``signature`` (the same layout, with ranks); raises ModelLoadError naming
+    ``path`` and the first name or rank that differs."""
+    found = {"inputs": {i.name: i.shape for i in session.get_inputs()},
+             "outputs": {o.name: o.shape for o in session.get_outputs()}}
+    for kind, expected in signature.items():
+        if set(found[kind]) != set(expected):
+            raise ModelLoadError(f"{path}: {kind} {sorted(found[kind])}, expected {sorted(expected)}")
+        for name, rank in expected.items():
+            if len(found[kind][name]) != rank:
+                raise ModelLoadError(f"{path}: {kind[:-1]} {name!r} has rank {len(found[kind][name])}, expected {rank}")
+    return found

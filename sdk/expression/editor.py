@@ -20,7 +20,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from .card import checked_card, open_session
+from .card import checked_card, checked_signature, open_session
 
 log = logging.getLogger("anisync.expression")
 
@@ -61,14 +61,7 @@ class ExpressionEditor:
                  threads or "default")
 
     def _check_signature(self) -> int:
-        found = {"inputs": {i.name: i.shape for i in self.session.get_inputs()},
-                 "outputs": {o.name: o.shape for o in self.session.get_outputs()}}
-        for kind, expected in SIGNATURE.items():
-            if set(found[kind]) != set(expected):
-                raise ModelLoadError(f"{self.path}: {kind} {sorted(found[kind])}, expected {sorted(expected)}")
-            for name, rank in expected.items():
-                if len(found[kind][name]) != rank:
-                    raise ModelLoadError(f"{self.path}: {kind[:-1]} {name!r} has rank {len(found[kind][name])}, expected {rank}")
+        found = checked_signature(self.session, self.path, SIGNATURE)
         image, condition = found["inputs"]["image"], found["inputs"]["condition"]
         size = image[2]
         if image[1] != 4 or not isinstance(size, int) or image[3] != size:

@@ -34,14 +34,14 @@ mask losses), ``--no-expression-head`` drops the discriminator's expression-magn
 losses. The learning rate is constant for the first half of the run and falls linearly to 0 over the
 second (GANimation's schedule).
 
-Checkpoints (``--checkpoint-every`` steps) hold both networks, both optimisers, the step, the loss
-history and every random generator's state, so ``--resume`` continues the run exactly.
+Checkpoints (``--checkpoint-every`` steps; :class:`sdk.training.TrainingRun`) hold both networks, both
+optimisers, the step, the seed, the loss history and every random generator's state, so ``--resume``
+continues the run exactly.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -56,6 +56,7 @@ from ..errors import AnisyncError
 from ..procedural.expression import ExpressionParams
 from ..procedural.loader import FaceDataset
 from ..progress import progress
+from ..training import TrainingRun
 from .export import export_generator
 from .model import Discriminator, Generator, NetworkConfig, parameter_count
 
@@ -132,27 +133,27 @@ def _gradient_penalty(critic: Discriminator, real: torch.Tensor, fake: torch.Ten
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
-class Trainer:
+class Trainer(TrainingRun):
     """One training run: networks, optimisers, data, step counter and loss history."""
 
     def __init__(self, faces: Faces, width: int, batch: int, seed: int, supervised: bool = True,
                  weights: LossWeights = LossWeights(), lr: float = 2e-4, device: str = "cpu", downsampling: int = 2,
                  steps: int = 0, warmup: int = 0, use_mask: bool = True, expression_head: bool = True):
-        self.faces, self.batch, self.supervised, self.weights, self.device = faces, batch, supervised, weights, device
-        self.lr, self.steps, self.warmup, self.expression_head = lr, steps, warmup, expression_head
-        torch.manual_seed(seed)
+        super().__init__(seed, lr, steps, LOSS_KEYS, device)
+        self.faces, self.batch, self.supervised, self.weights = faces, batch, supervised, weights
+        self.warmup, self.expression_head = warmup, expression_head
         config = NetworkConfig(faces.size, width, downsampling, use_mask)
         self.generator, self.critic = Generator(config).to(device), Discriminator(config).to(device)
         self.g_optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.5, 0.999))
         self.d_optimizer = torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
-        self.rng = np.random.default_rng(seed)
-        self.torch_rng = torch.Generator(device=device).manual_seed(seed)
-        self.step, self.seed = 0, seed
-        self.history: dict[str, list[float]] = {key: [] for key in LOSS_KEYS}
         by_identity: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
             by_identity.setdefault(identity, []).append(index)
         self._partners = [np.array(by_identity[i]) for i in faces.identities.tolist()]
+
+    def parts(self) -> dict:
+        return {"generator": self.generator, "critic": self.critic, "g_optimizer": self.g_optimizer,
+                "d_optimizer": self.d_optimizer}
 
     def _batch(self):
         n = len(self.faces.images)
@@ -166,19 +167,11 @@ class Trainer:
         return (pick(self.faces.images, source), pick(self.faces.conditions, source),
                 pick(self.faces.images, target), pick(self.faces.conditions, target), paired, region)
 
-    def learning_rate(self) -> float:
-        """This step's learning rate: ``lr`` for the first half of ``steps``, then linearly down to 0."""
-        if not self.steps:
-            return self.lr
-        return self.lr * min(1.0, 2.0 * (1.0 - self.step / self.steps))
-
     def train_step(self) -> dict[str, float]:
         """One critic update and one generator update; returns this step's losses."""
         w = self.weights
         x, c_s, y, c_t, paired, region = self._batch()
-        for optimizer in (self.g_optimizer, self.d_optimizer):
-            for group in optimizer.param_groups:
-                group["lr"] = self.learning_rate()
+        self.set_learning_rate(self.g_optimizer, self.d_optimizer)
         self.generator.train()
         self.critic.train()
         # Critic: Wasserstein distance with gradient penalty, and the expression head on real faces.
@@ -220,8 +213,7 @@ class Trainer:
         self.g_optimizer.step()
         self.step += 1
         values = {"critic": critic_loss.item(), **{k: v.item() for k, v in losses.items()}}
-        for key, value in values.items():
-            self.history[key].append(value)
+        self.record(values)
         return values
 
     @staticmethod
@@ -229,31 +221,6 @@ class Trainer:
         """L1 to the ground truth over ``region``, averaged over the paired faces of the batch."""
         per_face = ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)
         return (per_face * paired).sum() / paired.sum().clamp(min=1)
-
-    # --- checkpoints -------------------------------------------------------------------------------
-    def state(self) -> dict:
-        return {"generator": self.generator.state_dict(), "critic": self.critic.state_dict(),
-                "g_optimizer": self.g_optimizer.state_dict(), "d_optimizer": self.d_optimizer.state_dict(),
-                "step": self.step, "seed": self.seed, "history": self.history, "rng": json.dumps(self.rng.bit_generator.state),
-                "torch_rng": self.torch_rng.get_state(), "torch_global_rng": torch.get_rng_state()}
-
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        torch.save(self.state(), partial)
-        partial.replace(path)  # never a half-written checkpoint
-
-    def load(self, path: Path) -> None:
-        state = torch.load(path, map_location=self.device, weights_only=True)
-        self.generator.load_state_dict(state["generator"])
-        self.critic.load_state_dict(state["critic"])
-        self.g_optimizer.load_state_dict(state["g_optimizer"])
-        self.d_optimizer.load_state_dict(state["d_optimizer"])
-        self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
-        self.seed = int(state.get("seed", self.seed))  # the run's own seed, whatever --seed says now
-        self.rng.bit_generator.state = json.loads(state["rng"])
-        self.torch_rng.set_state(state["torch_rng"])
-        torch.set_rng_state(state["torch_global_rng"])
 
 
 def convergence_step(values: list[float], tolerance: float = 0.05) -> int | None:
@@ -292,18 +259,9 @@ def train(args: argparse.Namespace) -> dict:
     trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device,
                       downsampling=args.downsampling, lr=args.lr, steps=args.steps, warmup=warmup,
                       use_mask=not args.no_mask, expression_head=not args.no_expression_head)
-    if args.resume:
-        if not checkpoint.exists():
-            raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
-        trainer.load(checkpoint)
-        print(f"resumed from {checkpoint} at step {trainer.step}", file=sys.stderr)
-    for _ in progress(range(trainer.step, args.steps), desc="train expression"):
-        trainer.train_step()
-        if trainer.step % args.checkpoint_every == 0:
-            trainer.save(checkpoint)
-    trainer.save(checkpoint)
+    trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, "train expression")
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
-    last = {key: float(np.mean(values[-max(1, len(values) // 20):])) for key, values in trainer.history.items() if values}
+    last = trainer.final_losses()
     card = {
         "model": "AMEE-GAN expression editor (seed 002), sdk/expression/model.py",
         "command": "anisync " + " ".join(sys.argv[1:]),

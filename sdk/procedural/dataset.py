@@ -108,6 +108,20 @@ def _plan(identities: int, shard_identities: int, seed: int) -> list[dict]:
     return shards
 
 
+def write_manifest(out: Path, settings: dict, manifest: dict) -> None:
+    """Write ``manifest`` into ``out``, or, where one is already there (a run being resumed), check that it
+    was made with the same ``settings``; raises AnisyncError naming the settings that differ."""
+    manifest_path = out / MANIFEST
+    if manifest_path.exists():
+        existing = json.loads(manifest_path.read_text())
+        differing = [k for k in settings if existing.get(k) != settings[k]]
+        if differing:
+            raise AnisyncError(f"{out} holds a dataset made with other settings ({', '.join(differing)}); "
+                               "use another folder or the same settings to resume it")
+    else:
+        _write_atomically(manifest_path, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+
+
 def make_dataset(out: str | os.PathLike, identities: int, expressions: int, size: int = 128, seed: int = 0,
                  shard_identities: int = 32, show_progress: bool = True) -> Path:
     """Render ``identities`` x ``expressions`` labelled faces into shards under ``out`` (see the module
@@ -129,15 +143,7 @@ def make_dataset(out: str | os.PathLike, identities: int, expressions: int, size
     manifest = {**settings, "emotions": list(EMOTIONS), "expression_params": list(EXPRESSION_PARAMS),
                 "landmark_names": list(LANDMARK_NAMES), "splits": split_identities(identities, seed),
                 "shards": _plan(identities, shard_identities, seed)}
-    manifest_path = out / MANIFEST
-    if manifest_path.exists():
-        existing = json.loads(manifest_path.read_text())
-        differing = [k for k in settings if existing.get(k) != settings[k]]
-        if differing:
-            raise AnisyncError(f"{out} holds a dataset made with other settings ({', '.join(differing)}); "
-                               "use another folder or the same settings to resume it")
-    else:
-        _write_atomically(manifest_path, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+    write_manifest(out, settings, manifest)
     todo = [shard for shard in manifest["shards"] if not (out / shard["file"]).exists()]
     work = [(shard, number) for shard in todo for number in shard["identities"]]
     rendered: dict[str, list] = {}
