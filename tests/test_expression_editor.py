@@ -9,7 +9,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from sdk import ModelInputError, ModelLoadError  # noqa: E402
+from sdk import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path  # noqa: E402
 from sdk.expression.export import export_generator  # noqa: E402
 from sdk.expression.model import Discriminator, Generator, NetworkConfig, parameter_count  # noqa: E402
@@ -194,3 +194,21 @@ def test_the_runtime_side_imports_neither_torch_nor_panda3d(tmp_path):
             "print(sorted(m for m in ('torch', 'panda3d', 'onnx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_shipped_model_loads_and_edits_only_the_expression():
+    from sdk.procedural import ExpressionParams, render_face, sample_identity
+    from sdk.resources import asset_path
+
+    path = asset_path("models", "expression.onnx")
+    assert path.stat().st_size <= 20 * 2**20  # issue 5: at most 20 MB
+    editor = ExpressionEditor(path, threads=1)  # checks the card's sha256 and the signature
+    assert editor.size == 128 and editor.card["network"]["use_mask"] is True
+    face = render_face(sample_identity(np.random.default_rng(4)), ExpressionParams.from_emotions({"neutral": 1.0}), 0.0, 128)
+    rgba = face.rgba[None]
+    joy = np.zeros((1, 7), np.float32)
+    joy[0, EMOTIONS.index("joy")] = 1.0
+    edited, mask = editor.edit_with_mask(rgba, joy)
+    changed = np.abs(edited.astype(int) - rgba.astype(int)).max(axis=-1)[0] > 8
+    assert changed.any() and changed.mean() < 0.1  # something moved, and only a small part of the face
+    assert mask.mean() < 0.2
