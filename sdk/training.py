@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from .errors import AnisyncError
 from .progress import progress
 
 
-class TrainingRun:
+class TrainingRun(ABC):
     """Step, seed, loss history (``history[key]``, one value per step), random generators (``rng`` for
     batches, ``torch_rng`` for noise) and the learning rate of one run of ``steps`` steps."""
 
@@ -32,9 +33,9 @@ class TrainingRun:
         self.step = 0
         self.history: dict[str, list[float]] = {key: [] for key in loss_keys}
 
+    @abstractmethod
     def parts(self) -> dict:
         """The networks and optimisers a checkpoint holds, by name (each has ``state_dict``)."""
-        raise NotImplementedError
 
     def learning_rate(self) -> float:
         """This step's learning rate: ``lr`` for the first half of ``steps``, then linearly down to 0
@@ -101,9 +102,9 @@ class TrainingRun:
                 self.save(checkpoint)
         self.save(checkpoint)
 
+    @abstractmethod
     def train_step(self) -> dict[str, float]:
         """One update of the networks; returns this step's losses."""
-        raise NotImplementedError
 
     def final_losses(self) -> dict[str, float]:
         """Each loss averaged over the last 5 % of the run (the model card's figure)."""
