@@ -16,6 +16,14 @@ def positive(text: str) -> int:
     return value
 
 
+def at_least_two(text: str) -> int:
+    """An integer of 2 or more (a count that pairs are drawn from)."""
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer of 2 or more, got {text}")
+    return value
+
+
 def non_negative(text: str) -> int:
     """An integer of 0 or more."""
     value = int(text)

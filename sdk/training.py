@@ -53,7 +53,7 @@ class TrainingRun(ABC):
     def state(self) -> dict:
         """Everything a checkpoint holds."""
         return {**{name: part.state_dict() for name, part in self.parts().items()},
-                "step": self.step, "seed": self.seed, "history": self.history,
+                "step": self.step, "seed": self.seed, "history": self.history, "settings": json.dumps(self.settings()),
                 "rng": json.dumps(self.rng.bit_generator.state), "torch_rng": self.torch_rng.get_state(),
                 "torch_global_rng": torch.get_rng_state()}
 
@@ -74,13 +74,27 @@ class TrainingRun(ABC):
         self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
         self.seed = int(state["seed"])  # the run's own seed, whatever --seed says now
         self.rng.bit_generator.state = json.loads(state["rng"])
-        self.torch_rng.set_state(state["torch_rng"])
-        torch.set_rng_state(state["torch_global_rng"])
+        # Random-generator states are CPU byte tensors wherever the run trains (map_location moved them).
+        self.torch_rng.set_state(state["torch_rng"].cpu())
+        torch.set_rng_state(state["torch_global_rng"].cpu())
         return state
 
+    def settings(self) -> dict:
+        """What a resumed run must share with the checkpoint (network sizes, loss switches, batch, learning
+        rate: JSON values by name); ``steps`` may grow, so it is not one of them."""
+        return {}
+
     def check_state(self, path: Path, state: dict) -> None:
-        """Refuse a checkpoint this run cannot continue (raise an AnisyncError naming ``path``); the base
-        run takes any."""
+        """Refuse a checkpoint this run cannot continue: one of another format, or whose :meth:`settings`
+        differ; raises AnisyncError naming ``path`` and the settings."""
+        if "seed" not in state or "settings" not in state:
+            raise AnisyncError(f"{path}: a checkpoint of an older format, which cannot be resumed; start a new run")
+        saved, now = json.loads(state["settings"]), self.settings()
+        differing = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+        if differing:
+            raise AnisyncError(f"{path}: the checkpoint was made with other settings ("
+                               + ", ".join(f"{k} {saved.get(k)!r}, now {now.get(k)!r}" for k in differing)
+                               + "); resume with the same ones")
 
     def record(self, values: dict[str, float]) -> None:
         """Append this step's loss values to the history."""

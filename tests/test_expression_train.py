@@ -197,3 +197,13 @@ def test_the_bench_command_times_onnxruntime_against_torch(tiny, tmp_path, capsy
         assert row["torch_over_onnxruntime"] == pytest.approx(row["torch_eager"]["p50_ms"] / row["onnxruntime"]["p50_ms"])
     assert main(["bench", "expression", "--model", str(out), "--checkpoint", str(tmp_path / "none.ckpt")]) == 2
     assert "--checkpoint: no training checkpoint" in capsys.readouterr().err
+
+
+def test_a_resume_with_other_settings_is_refused(tiny, tmp_path, capsys):
+    out = tmp_path / "e.onnx"
+    common = ["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4"]
+    assert main([*common, "--steps", "2"]) == 0
+    assert main([*common, "--steps", "3", "--resume", "--no-expression-head"]) == 2
+    assert "other settings (expression_head True, now False)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # the parser names --seed
+        main(["train", "expression", "--data", str(tiny), "--out", str(out), "--steps", "2", "--seed", "-1"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..arguments import need_torch, non_negative_float, positive, positive_float, seed
+from ..arguments import at_least_two, need_torch, non_negative_float, positive, positive_float, seed
 
 ARCH_CHOICES = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")  # sdk.appearance.model.ARCHS, without torch
 
@@ -102,7 +102,7 @@ def register(commands) -> None:
     evaluate.add_argument("--judge", required=True, help="the attribute judge (anisync train appearance-judge)")
     evaluate.add_argument("--samples", type=positive, default=1000, help="generated faces per model (default 1000)")
     evaluate.add_argument("--sets", type=positive, default=20, help="attribute sets of the diversity figure (default 20)")
-    evaluate.add_argument("--per-set", type=positive, default=10, help="faces per attribute set (default 10)")
+    evaluate.add_argument("--per-set", type=at_least_two, default=10, help="faces per attribute set, 2 or more (default 10)")
     evaluate.add_argument("--train-faces", type=positive, default=None, help="training faces searched for nearest neighbours (default: all)")
     evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
     evaluate.add_argument("--seed", type=seed, default=0, help="seed of the generated faces' seeds (default 0)")

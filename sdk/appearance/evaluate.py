@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnisyncError, ModelLoadError
-from ..expression.card import open_session, sha256_of
+from ..expression.card import checked_signature, open_session, sha256_of
 from ..procedural.render import render_face
 from ..procedural.identity import STYLES
 from .attributes import ATTRIBUTES, from_indices, one_hot
@@ -48,6 +48,8 @@ from .generator import AppearanceGenerator, to_network
 from .judge import AttributeJudge, scores
 
 K_NEAREST = 3
+#: The encoder graph the reconstruction path runs (sdk.appearance.export writes it).
+ENCODER_SIGNATURE = {"inputs": {"image": 4, "attributes": 2}, "outputs": {"mu": 2, "logvar": 2}}
 COPY_PERCENTILE = 5.0
 
 
@@ -137,7 +139,9 @@ def _encoder(model: Path, card: dict | None):
         raise ModelLoadError(f"{path}: no such encoder file (named by {model}'s card)")
     if sha256_of(path) != card["encoder"].get("sha256"):
         raise ModelLoadError(f"{path}: sha256 does not match the model card of {model}")
-    return open_session(path, 1, ["CPUExecutionProvider"])
+    session = open_session(path, 1, ["CPUExecutionProvider"])
+    checked_signature(session, path, ENCODER_SIGNATURE)
+    return session
 
 
 def _reconstruction(generator: AppearanceGenerator, encoder, faces: LabelledFaces) -> dict | None:

@@ -140,7 +140,11 @@ class Trainer(TrainingRun):
     def state(self) -> dict:
         return {**super().state(), "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict())}
 
+    def settings(self) -> dict:
+        return {"batch": self.batch, "lr": self.lr, "beta": self.beta}
+
     def check_state(self, path: Path, state: dict) -> None:
+        super().check_state(path, state)
         saved = json.loads(state["config"])
         if saved != self.config.as_dict():
             differing = sorted(k for k in saved if saved[k] != self.config.as_dict().get(k))

@@ -1,7 +1,7 @@
 """``anisync bench expression``: onnxruntime against torch eager on one exported editor, in one process.
 
-The ONNX graph runs through :class:`~sdk.expression.editor.ExpressionEditor`'s session (the runtime's
-path, no image conversion); the torch baseline is the same generator rebuilt from the training
+The ONNX graph runs through :class:`~sdk.expression.editor.ExpressionEditor`'s session on the CPU
+provider (the runtime's path, no image conversion); the torch baseline is the same generator rebuilt from the training
 checkpoint (``NAME.ckpt`` beside ``NAME.onnx`` by default) with the network sizes of the model card, in
 eval mode under ``torch.inference_mode``. Both use the same thread count and the same inputs; each
 batch size is timed ``repeats`` times after a warm-up call, alternating the two runtimes so that neither
@@ -33,14 +33,17 @@ def bench(model: str | Path, checkpoint: str | Path | None = None, batches: tupl
 
     from .model import Generator, NetworkConfig
 
-    editor = ExpressionEditor(model, threads=threads)
+    editor = ExpressionEditor(model, threads=threads, providers=("CPUExecutionProvider",))  # torch runs on the CPU too
     checkpoint = Path(checkpoint) if checkpoint else Path(model).with_suffix(".ckpt")
     if not checkpoint.is_file():
         raise AnisyncError(f"--checkpoint: no training checkpoint at {checkpoint} (the torch baseline is built from it)")
     if not editor.card or "network" not in editor.card:
         raise AnisyncError(f"{model}: no model card with the network sizes; the torch baseline needs them")
     generator = Generator(NetworkConfig(**editor.card["network"]))
-    generator.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["generator"])
+    try:
+        generator.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["generator"])
+    except (KeyError, RuntimeError, OSError) as error:
+        raise AnisyncError(f"--checkpoint: {checkpoint} holds no generator of {model}'s network ({error})") from None
     generator.eval()
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)

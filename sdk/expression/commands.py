@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..arguments import need_torch, non_negative, positive, positive_float
+from ..arguments import need_torch, non_negative, positive, positive_float, seed
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -66,7 +66,7 @@ def register(commands) -> None:
     parser.add_argument("--width", type=positive, default=16, help="base channel width of both networks (default 16)")
     parser.add_argument("--downsampling", type=int, choices=range(1, 6), default=2, metavar="{1..5}",
                         help="encoder convolutions that halve the image, 1 to 5 (default 2: a 32x32 latent at 128 px)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation and batches (default 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
     parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
     parser.add_argument("--checkpoint-every", type=positive, default=200, help="steps between checkpoints (default 200)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
@@ -84,7 +84,7 @@ def register(commands) -> None:
     evaluate.add_argument("--pairs", type=positive, default=200, help="(source, target) pairs (default 200)")
     evaluate.add_argument("--steps", type=positive, default=10, help="steps of each expression path (default 10)")
     evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the pair choice (default 0)")
+    evaluate.add_argument("--seed", type=seed, default=0, help="seed of the pair choice (default 0)")
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PNG", help="also draw held-out sources, edits, true renders and masks")
@@ -101,4 +101,4 @@ def register(commands) -> None:
     judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
     judge.add_argument("--steps", type=positive, default=1500, help="training steps (default 1500)")
-    judge.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    judge.add_argument("--seed", type=seed, default=0, help="seed (default 0)")

@@ -211,6 +211,8 @@ def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities
     for index in range(len(dataset)):
         item = dataset[index]
         by_identity.setdefault(item["identity"], []).append(item)
+    if not by_identity:
+        raise AnisyncError(f"{data}: no test faces for the sheet")
     edits = min(edits, max(len(v) for v in by_identity.values()) - 1)  # as many as the dataset's identities have
     rows = []
     for items in [v for v in by_identity.values() if len(v) > edits][:identities] if edits > 0 else []:

@@ -155,6 +155,10 @@ class Trainer(TrainingRun):
         return {"generator": self.generator, "critic": self.critic, "g_optimizer": self.g_optimizer,
                 "d_optimizer": self.d_optimizer}
 
+    def settings(self) -> dict:
+        return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr,
+                "supervised": self.supervised, "expression_head": self.expression_head, "weights": asdict(self.weights)}
+
     def _batch(self):
         n = len(self.faces.images)
         source = self.rng.integers(0, n, self.batch)
