@@ -33,15 +33,15 @@ faces can be this one's held-out ones. For each model:
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AnisyncError, ModelLoadError
 from ..expression.card import checked_signature, open_session, sha256_of
-from ..procedural.render import render_face
 from ..procedural.identity import STYLES
+from ..procedural.render import render_face
+from ..timing import call_seconds
 from .attributes import ATTRIBUTES, from_indices, one_hot
 from .data import LabelledFaces, check_fingerprint, dataset_fingerprint, load_faces, sample_appearance
 from .generator import AppearanceGenerator, to_network
@@ -120,13 +120,7 @@ def _latency(generator: AppearanceGenerator, batch: int, calls: int) -> dict:
     rng = np.random.default_rng(0)
     codes = one_hot(np.zeros((batch, len(ATTRIBUTES)), np.int64))
     z = rng.standard_normal((batch, generator.z_dim)).astype(np.float32)
-    generator.decode(codes, z)  # warm up
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        generator.decode(codes, z)
-        times.append(time.perf_counter() - started)
-    median = float(np.median(times))
+    median = float(np.median(call_seconds(lambda: generator.decode(codes, z), calls)))
     return {"images_per_second": batch / median, "ms_per_call_median": 1e3 * median, "calls": calls}
 
 

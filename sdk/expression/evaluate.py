@@ -31,7 +31,6 @@ Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +38,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import AnisyncError
 from ..procedural.loader import FaceDataset
+from ..timing import call_seconds
 from .editor import ExpressionEditor
 from .judge import Judge, spearman
 
@@ -87,13 +87,7 @@ def _pairs(dataset: FaceDataset, pairs: int, rng: np.random.Generator) -> list[t
 def _latency(editor: ExpressionEditor, batch: int, repeats: int) -> dict:
     faces = np.zeros((batch, editor.size, editor.size, 4), np.uint8)
     expressions = np.full((batch, 7), 1 / 7, np.float32)
-    editor.edit(faces, expressions)  # warm up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        editor.edit(faces, expressions)
-        times.append(time.perf_counter() - started)
-    ms = np.array(times) * 1e3
+    ms = np.array(call_seconds(lambda: editor.edit(faces, expressions), repeats)) * 1e3
     return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "calls": repeats}
 
 
