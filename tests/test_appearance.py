@@ -156,7 +156,7 @@ def test_every_arch_lowers_its_loss_in_a_few_steps(faces, arch):
     for _ in range(12):
         trainer.train_step()
     total = trainer.history["total"]
-    assert set(trainer.history) == set(LOSS_KEYS) and len(total) == 12
+    assert set(trainer.history) == set(LOSS_KEYS[:-1]) and len(total) == 12
     assert np.mean(total[-3:]) < np.mean(total[:3]), total
 
 
@@ -175,6 +175,39 @@ def test_resume_continues_the_run_exactly(faces, tmp_path):
     assert resumed.history == straight.history
     with pytest.raises(AnisyncError, match="network differs .*arch 'tam-lstm'"):
         Trainer(faces, small("lstm"), batch=4, seed=0).load(tmp_path / "run.ckpt")
+
+
+
+def test_the_guide_is_fitted_then_frozen_and_resumes_from_the_checkpoint(faces, tmp_path):
+    def guided(seed):
+        return Trainer(faces, small("conv"), batch=4, seed=seed, attribute_weight=0.5, guide_steps=20)
+
+    straight = guided(5)
+    untrained = [p.clone() for p in straight.guide.parameters()]
+    straight.train_to(3, tmp_path / "run.ckpt", every=3, resume=False, desc="test")
+    fitted = [p.clone() for p in straight.guide.parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(untrained, fitted))  # fitted before the first step
+    assert not straight.guide.training and not any(p.requires_grad for p in straight.guide.parameters())
+    assert set(straight.history) == set(LOSS_KEYS) and all(v > 0 for v in straight.history["attribute"])
+    for _ in range(2):
+        straight.train_step()
+    assert all(torch.equal(a, b) for a, b in zip(fitted, straight.guide.parameters()))  # frozen while training
+    resumed = guided(99)
+    resumed.train_to(5, tmp_path / "run.ckpt", every=10, resume=True, desc="test")  # loads the guide, no refit
+    assert resumed.history == straight.history
+    assert all(torch.equal(a, b) for a, b in zip(fitted, resumed.guide.parameters()))
+    with pytest.raises(AnisyncError, match="attribute_weight 0.5, now 0.0"):
+        Trainer(faces, small("conv"), batch=4, seed=0).load(tmp_path / "run.ckpt")
+
+
+def test_the_guide_loss_teaches_the_decoder_its_attributes(faces):
+    """With the guide the sampled faces' cross-entropy falls well below its level at the first steps."""
+    trainer = Trainer(faces, small("conv"), batch=16, seed=0, lr=3e-3, attribute_weight=1.0, guide_steps=60)
+    trainer.fit_guide()
+    for _ in range(40):
+        trainer.train_step()
+    attribute = trainer.history["attribute"]
+    assert np.mean(attribute[-5:]) < 0.8 * np.mean(attribute[:5]), attribute
 
 
 # --- export and runtime -----------------------------------------------------------------------------------
@@ -343,7 +376,7 @@ def test_load_errors_name_the_file_and_the_mismatch(exported, tmp_path):
 
 
 def test_measures_of_known_inputs():
-    from sdk.appearance.evaluate import frechet_distance, mean_pairwise, nearest, precision_recall
+    from sdk.appearance.evaluate import frechet_distance, mean_pairwise, nearest, nearest_figures, precision_recall
     from sdk.appearance.judge import macro_f1
 
     rng = np.random.default_rng(0)
@@ -363,6 +396,11 @@ def test_measures_of_known_inputs():
     assert min(precision_recall(a, a[:50])) > 0.85
     assert np.array_equal(nearest(a[:5], a), np.zeros(5)) and nearest(a[:1] + [0.0, 0.0, 3.0], a[:1])[0] == pytest.approx(3.0)
     assert mean_pairwise(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+    real = np.arange(1.0, 101.0)  # real faces' distances to their nearest training faces
+    like_real, copies, noise = nearest_figures(real, real), nearest_figures(real / 100, real), nearest_figures(real + 200, real)
+    assert like_real["ratio"] == 1 and like_real["copy_rate"] == pytest.approx(0.05, abs=0.01)
+    assert like_real["far_rate"] == pytest.approx(0.05, abs=0.01)
+    assert copies["copy_rate"] == 1 and copies["far_rate"] == 0 and noise["far_rate"] == 1 and noise["copy_rate"] == 0
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]), 2) == 1.0
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 2) == pytest.approx((2 / 3 + 0.8) / 2)
 
@@ -373,11 +411,12 @@ def test_data_train_judge_and_eval_commands(tiny, tmp_path, capsys):
     assert (data / "sheet.png").is_file() and len(load_faces(data, "train")) == 10
     out = tmp_path / "models" / "lstm.onnx"
     common = ["train", "appearance", "--data", str(tiny), "--arch", "lstm", "--out", str(out), "--batch", "4",
-              "--checkpoint-every", "2", *SMALL_FLAGS]
+              "--checkpoint-every", "2", "--attribute-weight", "0.1", "--guide-steps", "3", *SMALL_FLAGS]
     assert main([*common, "--steps", "3"]) == 0
     card = json.loads(card_path(out).read_text())
     assert card["arch"] == "lstm" and card["training"]["steps"] == 3 and card["training"]["wall_seconds"] > 0
     assert card["command"].startswith("anisync ") and set(card["metrics"]["final_losses"]) == set(LOSS_KEYS)
+    assert card["training"]["guide"]["steps"] == 3 and card["training"]["attribute_weight"] == 0.1
     assert card["parameters"]["decoder"] > 0 and card["data"]["faces"] == len(load_faces(tiny, "train"))
     assert out.with_name("lstm-losses.png").is_file() and encoder_path(out).is_file()
     assert main([*common, "--steps", "4", "--resume"]) == 0
@@ -403,6 +442,8 @@ def test_data_train_judge_and_eval_commands(tiny, tmp_path, capsys):
         assert 0 <= m["fidelity"]["precision"] <= 1 and 0 <= m["fidelity"]["recall"] <= 1
         assert m["diversity"]["mean_pairwise_embedding_distance"] >= 0
         assert set(m["memorisation"]) == {"embedding", "pixels"} and m["memorisation"]["pixels"]["ratio"] > 0
+        assert all(0 <= m["memorisation"][space][rate] <= 1 for space in ("embedding", "pixels")
+                   for rate in ("copy_rate", "far_rate"))
         assert m["speed"]["batch_1"]["images_per_second"] > 0 and m["speed"]["batch_64"]["images_per_second"] > 0
         assert m["file_bytes"] > 0 and m["parameters"]["decoder"] > 0 and m["training_wall_seconds"] > 0
     assert 0 <= result["judge_on_real_renders"]["accuracy"] <= 1

@@ -13,6 +13,8 @@ for and a seed, so a game can fill a town with distinct, on-brief characters.
 * :mod:`sdk.appearance.model`, :mod:`~sdk.appearance.train`, :mod:`~sdk.appearance.export`: seed 000's
   BiLSTM-MA decoder, its baselines and a conv decoder, trained as a conditional VAE, exported to ONNX
   (torch; training only).
+* :mod:`sdk.appearance.classifier`: the attribute classifier network (torch), trained apart as the
+  evaluation's judge and as the trainer's guide.
 * :mod:`sdk.appearance.judge`, :mod:`~sdk.appearance.evaluate`: the attribute judge and ``anisync eval
   appearance``.
 

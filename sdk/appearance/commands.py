@@ -14,7 +14,7 @@ ARCH_CHOICES = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")  # sdk.appe
 def _data_command(args: argparse.Namespace) -> int:
     from .data import make_appearance_dataset
 
-    out = make_appearance_dataset(args.out, args.identities, args.size, args.seed, args.shard_identities)
+    out = make_appearance_dataset(args.out, args.identities, seed=args.seed, shard_identities=args.shard_identities)
     print(f"{args.identities} neutral frontal faces in {out}; contact sheet {out / 'sheet.png'}")
     return 0
 
@@ -62,8 +62,7 @@ def register(commands) -> None:
     data = commands.subcommand("data", "appearance", _data_command,
                                help="render neutral frontal faces with independent attributes for the appearance generator")
     data.add_argument("--out", required=True, help="output folder; rerun with the same settings to resume")
-    data.add_argument("--identities", type=positive, required=True, help="faces (one per identity)")
-    data.add_argument("--size", type=int, default=64, help="image side in pixels (default 64, what the models draw)")
+    data.add_argument("--identities", type=positive, required=True, help="faces, one per identity (64 px: what the models draw)")
     data.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     data.add_argument("--shard-identities", type=positive, default=256, help="faces per shard file (default 256)")
 
@@ -80,6 +79,10 @@ def register(commands) -> None:
     train.add_argument("--conv-width", type=positive, default=16, help="base width of the conv decoder (default 16)")
     train.add_argument("--encoder-width", type=positive, default=16, help="base width of the encoder (default 16)")
     train.add_argument("--beta", type=non_negative_float, default=1.0, help="weight of the KL term (default 1)")
+    train.add_argument("--attribute-weight", type=non_negative_float, default=0.0,
+                       help="weight of the guide classifier's cross-entropy on faces sampled from the prior (default 0: off)")
+    train.add_argument("--guide-steps", type=positive, default=1000,
+                       help="steps of 64 faces that fit the guide before training (default 1000)")
     train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
     train.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
     train.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")

@@ -23,8 +23,11 @@ faces can be this one's held-out ones. For each model:
   ``train_faces`` limits the search), against each held-out real
   face's distance to its nearest training face, in the judge embedding and in pixels (RGBA at 32x32, 2x2
   means, in [0, 1], L2): medians, their ratio (near 1: no closer to the training faces than new real
-  faces are), and the copy rate, the share of generated faces nearer a training face than the 5th
-  percentile of the real faces' distances (about 0.05 when nothing is copied);
+  faces are), the copy rate, the share of generated faces nearer a training face than the 5th
+  percentile of the real faces' distances (about 0.05 when nothing is copied), and the far rate, the
+  share farther from every training face than the 95th percentile of the real faces' distances (about
+  0.05 for faces like the renders; in pixels it counts the noisy, off-data faces that an attribute guide
+  pushed too hard can make, which an embedding can miss);
 * cost: parameters (decoder and encoder, from the card), the ONNX file's bytes, training wall time (the
   card's ``training.wall_seconds``, all resumed runs together) and onnxruntime images per second at batch
   1 and batch 64 (median over timed calls, with the thread count).
@@ -50,7 +53,7 @@ from .judge import AttributeJudge, scores
 K_NEAREST = 3
 #: The encoder graph the reconstruction path runs (sdk.appearance.export writes it).
 ENCODER_SIGNATURE = {"inputs": {"image": 4, "attributes": 2}, "outputs": {"mu": 2, "logvar": 2}}
-COPY_PERCENTILE = 5.0
+COPY_PERCENTILE, FAR_PERCENTILE = 5.0, 95.0
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -99,6 +102,15 @@ def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = K_NEAREST, see
     precision = float((cross <= real_r[None]).any(1).mean())
     recall = float((cross.T <= fake_r[None]).any(1).mean())
     return precision, recall
+
+
+def nearest_figures(generated: np.ndarray, real: np.ndarray) -> dict:
+    """The memorisation figures (module docstring) from the generated and the real faces' distances to
+    their nearest training faces."""
+    return {"generated_median": float(np.median(generated)), "real_median": float(np.median(real)),
+            "ratio": float(np.median(generated) / max(np.median(real), 1e-12)),
+            "copy_rate": float((generated < np.percentile(real, COPY_PERCENTILE)).mean()),
+            "far_rate": float((generated > np.percentile(real, FAR_PERCENTILE)).mean())}
 
 
 def mean_pairwise(x: np.ndarray) -> float:
@@ -198,11 +210,7 @@ def evaluate(models: list[str | Path], data: str | Path, judge: str | Path, samp
         memorisation = {}
         for space, generated, reference in (("embedding", embedding, train_embedding),
                                             ("pixels", _pixels(faces), train_pixels)):
-            fake_nn, real = nearest(generated, reference), real_nn[space]
-            memorisation[space] = {
-                "generated_median": float(np.median(fake_nn)), "real_median": float(np.median(real)),
-                "ratio": float(np.median(fake_nn) / max(np.median(real), 1e-12)),
-                "copy_rate": float((fake_nn < np.percentile(real, COPY_PERCENTILE)).mean())}
+            memorisation[space] = nearest_figures(nearest(generated, reference), real_nn[space])
         results.append({
             "model": str(model), "arch": card.get("arch", model.stem), "provider": generator.provider,
             "conditioning": scores(rows, predicted),
@@ -238,7 +246,7 @@ def format_report(result: dict) -> str:
              + ", ".join(f"{k} {100 * v['accuracy']:.1f} %" for k, v in judge["per_attribute"].items()) + "); "
              f"real diversity {result['real_diversity']['mean_pairwise_embedding_distance']:.3f}"]
     header = ("arch", "acc %", "F1", "all %", "MAE", "RMSE", "FD", "prec", "rec", "div", "NN gen/real",
-              "copy %", "params", "MB", "train s", "img/s b1", "img/s b64")
+              "copy %", "far px %", "params", "MB", "train s", "img/s b1", "img/s b64")
     rows = [header]
     for m in result["models"]:
         c, f, r = m["conditioning"], m["fidelity"], m["reconstruction"] or {}
@@ -249,7 +257,8 @@ def format_report(result: dict) -> str:
                      f"{r['mae']:.4f}" if r else "-", f"{r['rmse']:.4f}" if r else "-", f"{f['frechet_distance']:.2f}",
                      f"{f['precision']:.3f}", f"{f['recall']:.3f}",
                      f"{m['diversity']['mean_pairwise_embedding_distance']:.3f}", f"{mem['ratio']:.2f}",
-                     f"{100 * mem['copy_rate']:.1f}", str(params.get("decoder", "-")), f"{m['file_bytes'] / 1e6:.2f}",
+                     f"{100 * mem['copy_rate']:.1f}", f"{100 * m['memorisation']['pixels']['far_rate']:.1f}",
+                     str(params.get("decoder", "-")), f"{m['file_bytes'] / 1e6:.2f}",
                      f"{wall:.0f}" if wall is not None else "-",
                      f"{m['speed']['batch_1']['images_per_second']:.0f}", f"{m['speed']['batch_64']['images_per_second']:.0f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]

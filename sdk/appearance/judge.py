@@ -7,12 +7,10 @@ credits a generator only with what a procedural render of those attributes would
 on held-out real renders is reported beside its verdicts (``anisync train appearance-judge`` prints it,
 its card records it, ``anisync eval appearance`` repeats it).
 
-Network: four 4x4 stride-2 convolutions (64 -> 4 px) with BatchNorm and LeakyReLU, flattened, a linear
-layer to the ``embedding`` (LeakyReLU), and one linear layer to the logits of every attribute's values
-(``logits``, ``[batch, CODE_SIZE]``, laid out as the one-hot code; each attribute is its own softmax).
-Trained with the sum of the five cross-entropies, Adam 1e-3, on the train split; exported to ONNX (input
-``image``, float32 ``[batch, 4, 64, 64]`` in [-1, 1]; outputs ``logits`` and ``embedding``) and run with
-onnxruntime by :class:`AttributeJudge`.
+Network: :class:`sdk.appearance.classifier.AttributeClassifier`, trained with the sum of the five
+cross-entropies, Adam 1e-3, on the train split; exported to ONNX (input ``image``, float32
+``[batch, 4, 64, 64]`` in [-1, 1]; outputs ``logits`` and ``embedding``) and run with onnxruntime by
+:class:`AttributeJudge`.
 """
 
 from __future__ import annotations
@@ -24,8 +22,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..expression.card import checked_card, open_session
-from ..progress import progress
-from .attributes import ATTRIBUTES, CODE_SIZE, OFFSETS, vocabulary
+from .attributes import ATTRIBUTES, OFFSETS, vocabulary
 from .generator import to_network
 
 
@@ -88,45 +85,17 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 2000, batch: int
     """Train the judge on the dataset's train split, export it to ``out`` and write its card beside it
     with its scores on the test split's real renders; returns the card."""
     import torch
-    import torch.nn.functional as F
-    from torch import nn
 
     from ..expression.card import card_path, sha256_of
+    from .classifier import AttributeClassifier, fit_classifier
     from .data import dataset_fingerprint, load_faces
     from .export import _export
 
     torch.manual_seed(seed)
     train_faces = load_faces(data, "train")
     images = torch.from_numpy(train_faces.images).permute(0, 3, 1, 2).contiguous()  # uint8; scaled per batch
-    labels = torch.from_numpy(train_faces.labels)
-    layers: list[nn.Module] = []
-    for cin, cout in zip((4, width, 2 * width, 4 * width), (width, 2 * width, 4 * width, 8 * width)):
-        layers += [nn.Conv2d(cin, cout, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2)]
-    trunk = nn.Sequential(*layers, nn.Flatten(), nn.Linear(8 * width * 16, embedding), nn.LeakyReLU(0.2))
-    head = nn.Linear(embedding, CODE_SIZE)
-
-    class Network(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.trunk, self.head = trunk, head
-
-        def forward(self, image):
-            features = self.trunk(image)
-            return self.head(features), features
-
-    network = Network()
-    optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(seed)
-    spans = [(OFFSETS[name], len(values)) for name, values in ATTRIBUTES.items()]
-    network.train()
-    for _ in progress(range(steps), desc="train appearance judge"):
-        rows = torch.randint(0, len(images), (batch,), generator=generator)
-        logits, _ = network(images[rows].float() / 127.5 - 1.0)
-        loss = sum(F.cross_entropy(logits[:, o:o + n], labels[rows, k]) for k, (o, n) in enumerate(spans))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    network.eval()
+    network = fit_classifier(AttributeClassifier(width, embedding), images, torch.from_numpy(train_faces.labels),
+                             steps, batch, seed, "train appearance judge")
     out = Path(out)
     _export(network, (torch.zeros(1, 4, 64, 64),), out, ("image",), ("logits", "embedding"))
     test = load_faces(data, "test")
