@@ -146,7 +146,7 @@ def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit
     dataset = FaceDataset(root, split=split)
     if size is not None and dataset.manifest["size"] != size:
         raise AnisyncError(f"{root}: faces of {dataset.manifest['size']} px; the appearance models draw {size} px "
-                           f"(render the data with --size {size})")
+                           f"(make them with `anisync data appearance`, or `anisync data make --size {size}`)")
     neutral = EMOTIONS.index("neutral")
     images, labels, identities = [], [], []
     for item in dataset:

@@ -227,7 +227,7 @@ def evaluate(models: list[str | Path], data: str | Path, judge: str | Path, samp
             "encoder_file_bytes": model.with_name(card["encoder"]["file"]).stat().st_size if encoder else None,
             "training_wall_seconds": (card.get("training") or {}).get("wall_seconds"),
             "training": card.get("training"),
-            "speed": {"threads": threads, "batch_1": _latency(generator, 1, 50), "batch_64": _latency(generator, 64, 10)},
+            "speed": {"threads": threads, "through": "AppearanceGenerator.generate_many", "batch_1": _latency(generator, 1, 50), "batch_64": _latency(generator, 64, 10)},
         })
     return {
         "data": str(data), "judge": str(judge), "seed": seed, "samples": samples, "threads": threads,

@@ -23,9 +23,9 @@ Model: ``q(z | x, a)`` (:class:`~sdk.appearance.model.Encoder`) and a decoder ``
   attributes ``a``;
 * total: ``reconstruction + beta * KL + attribute-weight * attribute``.
 
-The guide is an :class:`~sdk.appearance.classifier.AttributeClassifier` (width 12, embedding 64, seed
-``--seed`` + 1: smaller than the evaluation's judge and initialised and batched from another seed) that
-the run first fits on the same real renders for ``--guide-steps`` steps, then holds frozen. Why: the VAE's
+The guide is an :class:`~sdk.appearance.classifier.AttributeClassifier` (width 12, embedding 64: smaller
+than the evaluation's judge; initialised from ``--seed`` after the two networks, its batches drawn from
+``--seed`` + 1) that the run first fits on the same real renders for ``--guide-steps`` steps, then holds frozen. Why: the VAE's
 pixel loss is blind to what is small, so at 5,000 steps the sampled faces dropped hair clips and mixed
 near eye colours (accessory 64 %, eye colour 90 % by the judge); the guide's loss asks every face sampled
 from the prior, not only the reconstructions, to show its attributes (97.9 % with it at 0.01). The judge
@@ -39,10 +39,11 @@ Adam (``--lr``, seed 000 uses 1e-3), constant for the first half of the run and 
 the second, gradients clipped to norm 1 (LSTMs' gradients spike early). Generation samples ``z ~ N(0, I)``
 (:class:`~sdk.appearance.generator.AppearanceGenerator`).
 
-Checkpoints (``--checkpoint-every`` steps) hold both networks (and the fitted guide), the optimiser, the step, the loss history,
-the training time so far and every random generator's state, so ``--resume`` continues the run exactly on
-the CPU (cuDNN's LSTM kernels are not deterministic, so a CUDA run resumes only closely);
-they also hold the network's configuration, and resuming with another one is refused.
+Checkpoints (``--checkpoint-every`` steps) hold both networks (and the fitted guide), the optimiser, the
+step, the loss history, the training time so far and every random generator's state, so ``--resume``
+continues the run exactly on the CPU (cuDNN's LSTM kernels are not deterministic, so a CUDA run resumes
+only closely); they also hold the network's configuration and the guide's settings, and resuming with
+other ones is refused.
 """
 
 from __future__ import annotations
@@ -191,8 +192,11 @@ class Trainer(TrainingRun):
         return {**super().state(), "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict())}
 
     def settings(self) -> dict:
-        return {"batch": self.batch, "lr": self.lr, "beta": self.beta, "attribute_weight": self.attribute_weight,
-                "guide_steps": self.guide_steps if self.guide is not None else None}
+        settings = {"batch": self.batch, "lr": self.lr, "beta": self.beta}
+        if self.guide is None:
+            return settings  # as before the guide existed, so those runs still resume
+        return {**settings, "attribute_weight": self.attribute_weight, "guide_steps": self.guide_steps,
+                "guide_width": GUIDE_WIDTH, "guide_embedding": GUIDE_EMBEDDING}
 
     def check_state(self, path: Path, state: dict) -> None:
         super().check_state(path, state)
@@ -236,11 +240,12 @@ def train(args: argparse.Namespace) -> dict:
                  "size": SIZE},
         "data_fingerprint": dataset_fingerprint(args.data),
         "training": {"objective": "conditional VAE: L1 reconstruction + beta * KL / pixel values"
-                                  + (" + attribute_weight * guide cross-entropy on prior samples" if trainer.guide else ""),
+                                  + (" + attribute_weight * guide cross-entropy on prior samples"
+                                     if trainer.guide is not None else ""),
                      "steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "beta": args.beta,
                      "attribute_weight": args.attribute_weight,
                      "guide": {"steps": args.guide_steps, "width": GUIDE_WIDTH, "embedding": GUIDE_EMBEDDING,
-                               "seed": trainer.seed + 1} if trainer.guide else None,
+                               "batch_seed": trainer.seed + 1} if trainer.guide is not None else None,
                      "optimizer": f"Adam lr {args.lr:g}, constant then linear decay to 0 over the second half; "
                                   "gradient norm clipped to 1",
                      "wall_seconds": trainer.wall_seconds, "wall_seconds_this_run": time.perf_counter() - started},
