@@ -76,3 +76,20 @@ def run_cli(*args: str, cwd: Path, timeout: float = 180, module: str = "sdk.cli"
 
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, **options)
+
+
+def in_parallel(calls):
+    """Run each zero-argument callable in its own thread, all at once; their results, in order."""
+    import threading
+
+    results = [None] * len(calls)
+
+    def run(k):
+        results[k] = calls[k]()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -8,13 +8,13 @@ import json
 import logging
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import in_parallel  # noqa: E402
 from sdk import ModelInputError, ModelLoadError  # noqa: E402
 from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
 from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
@@ -267,16 +267,7 @@ def test_generate_is_deterministic_per_seed(exported):
 def test_parallel_generation_matches_serial(exported):
     generator = AppearanceGenerator(exported[1], threads=1)
     serial = [generator.generate_many({}, [s, s + 100]) for s in range(8)]
-    parallel = [None] * 8
-
-    def run(k):
-        parallel[k] = generator.generate_many({}, [k, k + 100])
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    parallel = in_parallel([lambda k=k: generator.generate_many({}, [k, k + 100]) for k in range(8)])
     assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
 
 

@@ -2,13 +2,13 @@
 
 import json
 import logging
-import threading
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
+from conftest import in_parallel  # noqa: E402
 from sdk import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path  # noqa: E402
 from sdk.expression.export import export_generator  # noqa: E402
@@ -108,16 +108,7 @@ def test_parallel_edits_match_serial_ones(exported):
     editor = ExpressionEditor(exported[1], threads=1)
     jobs = [(_faces(2, seed), _emotions(2, seed)) for seed in range(8)]
     serial = [editor.edit(faces, emotions) for faces, emotions in jobs]
-    parallel = [None] * len(jobs)
-
-    def run(k):
-        parallel[k] = editor.edit(*jobs[k])
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(jobs))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    parallel = in_parallel([lambda job=job: editor.edit(*job) for job in jobs])
     assert all(np.array_equal(a, b) for a, b in zip(serial, parallel))
 
 
