@@ -15,10 +15,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import yaml
 from panda3d.core import AmbientLight, DirectionalLight, Fog, PointLight, SamplerState
 
 from sdk import CharacterDefinition, asset_path
+from sdk.loading import load_yaml
 
 from .meshes import MeshBuilder
 
@@ -56,7 +56,7 @@ def villager_definitions(count: int) -> list[CharacterDefinition]:
     archetypes = {}
     for name in {role for role, _ in ROLES}:
         path = asset_path("characters", f"{name}.yaml")
-        archetypes[name] = (path, yaml.safe_load(path.read_text(encoding="utf-8")))
+        archetypes[name] = (path, load_yaml(path))
     definitions = []
     for i in range(count):
         role, styles = ROLES[i % len(ROLES)]

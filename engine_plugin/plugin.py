@@ -305,7 +305,9 @@ class AnisyncPlugin:
         started = time.perf_counter()
         dt = ClockObject.getGlobalClock().getDt()
         if self.update_runtime:
-            self.runtime.update(dt)
+            self.runtime.update(dt)  # it clamps a stall to its max_dt, counts and logs it
+        if self.runtime.max_dt is not None:
+            dt = min(dt, self.runtime.max_dt)  # and so do the bodies' animations
         for character_id, view in list(self.views.items()):
             if self.runtime.characters.get(character_id) is not view.character:  # despawned
                 self.detach(character_id)

@@ -14,14 +14,17 @@ delivers events and advances everything in time, deterministically under a seed.
 
 from .character import Behavior, Character, CharacterDefinition
 from .emotion import EMOTIONS, PAD_TABLE, EmotionBank, EmotionChange, EmotionState
-from .errors import AnisyncError, DefinitionError, EventError, InvalidArgumentError, ModelInputError, ModelLoadError
+from .errors import (AnisyncError, CallbackError, DefinitionError, EventError, InvalidArgumentError, ModelInputError,
+                     ModelLoadError, SnapshotError)
 from .events import BROADCAST, Event, EventBus
+from .loading import asset_roots
 from .reflex import ReflexBehavior
 from .resources import asset_path, shipped_characters
 from .runtime import Runtime, TraceRecord
 
 __all__ = [
-    "AnisyncError", "BROADCAST", "Behavior", "Character", "CharacterDefinition", "DefinitionError", "EMOTIONS",
-    "EmotionBank", "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError", "ModelInputError",
-    "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "TraceRecord", "asset_path", "shipped_characters",
+    "AnisyncError", "BROADCAST", "Behavior", "CallbackError", "Character", "CharacterDefinition", "DefinitionError",
+    "EMOTIONS", "EmotionBank", "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError",
+    "ModelInputError", "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "SnapshotError", "TraceRecord",
+    "asset_path", "asset_roots", "shipped_characters",
 ]

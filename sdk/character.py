@@ -11,7 +11,8 @@ import numpy as np
 
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .events import Event
-from .schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
+from .loading import load_yaml
+from .schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
 
 NAME_PATTERN = r"[a-z][a-z0-9_\-]*"
 

@@ -426,17 +426,27 @@ class EmotionState:
         self._subscriptions.append(subscription)
         return lambda: self._subscriptions.remove(subscription) if subscription in self._subscriptions else None
 
-    def notify(self) -> None:
-        """Tell subscribers about changes past their threshold; the runtime calls this once per update."""
+    def notify(self, errors: list[Exception] | None = None) -> None:
+        """Tell subscribers about changes past their threshold; the runtime calls this once per update.
+
+        Every subscriber is called even if one raises: with ``errors`` the exceptions are appended to it
+        (the runtime logs and counts them), without it the first is raised once all have been called.
+        """
         if not self._subscriptions:
             return
         dominant = self.dominant()
+        raised: list[Exception] = [] if errors is None else errors
         for sub in list(self._subscriptions):
             moved = float(np.max(np.abs(self.vector - sub.last_vector)))
             if moved > sub.threshold or dominant[0] != sub.last_dominant[0]:
                 change = EmotionChange(sub.last_vector, self.vector.copy(), sub.last_dominant, dominant, self.time)
                 sub.last_vector, sub.last_dominant = change.current, dominant
-                sub.callback(change)
+                try:
+                    sub.callback(change)
+                except Exception as error:  # game code: it must not stop the other subscribers
+                    raised.append(error)
+        if errors is None and raised:
+            raise raised[0]
 
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:

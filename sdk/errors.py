@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import reprlib
+
+#: How much of a bad value a message quotes: a value from a hostile file may be megabytes long, or nested
+#: deep, so messages show a short excerpt (the whole value stays in the error's ``got``).
+_EXCERPT = reprlib.Repr()
+_EXCERPT.maxlevel, _EXCERPT.maxstring, _EXCERPT.maxother, _EXCERPT.maxlong = 3, 80, 80, 40
+_EXCERPT.maxdict = _EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxset = 6
+
+
+def excerpt(value: object) -> str:
+    """A short ``repr`` of ``value`` for an error message (at most a line, whatever the value)."""
+    return _EXCERPT.repr(value)
+
 
 class AnisyncError(Exception):
     """Base class of every error anisync raises on purpose."""
@@ -23,7 +36,7 @@ class DefinitionError(AnisyncError):
         self.key = key
         self.expected = expected
         self.got = got
-        found = "it is missing" if missing else f"got {got!r}"
+        found = "it is missing" if missing else f"got {excerpt(got)}"
         where = f"{self.source}: " if self.source else ""
         super().__init__(f"{where}{key or '<top level>'}: expected {expected}, {found}")
 
@@ -42,3 +55,21 @@ class EventError(AnisyncError):
 
 class InvalidArgumentError(AnisyncError, ValueError):
     """A function argument is out of range or of the wrong kind; the message names the argument."""
+
+
+class SnapshotError(InvalidArgumentError):
+    """A snapshot handed to :meth:`sdk.Runtime.restore` is malformed; nothing was changed. (An
+    InvalidArgumentError too, as restore raised before it existed.)
+
+    Attributes:
+        path: where inside the snapshot the bad value is (``"characters.mira.emotion.vector[2]"``).
+    """
+
+    def __init__(self, path: str, problem: str):
+        self.path, self.problem = path, problem
+        super().__init__(f"snapshot {path or '<top level>'}: {problem}")
+
+
+class CallbackError(AnisyncError):
+    """Raised after an update by ``Runtime(raise_callback_errors=True)`` when a subscriber raised; the
+    first subscriber's exception is its ``__cause__``."""

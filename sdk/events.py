@@ -19,14 +19,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .errors import EventError, InvalidArgumentError
+from .errors import EventError, InvalidArgumentError, excerpt
 
 BROADCAST = "*"
 GROUP_PREFIX = "group:"
+#: Latest time, in seconds (about 31,700 years), a runtime's clock or an event's timestamp may hold: far
+#: enough that no game reaches it, near enough that a step of a millisecond still moves the clock.
+MAX_TIME = 1e12
+#: Longest event kind, sender or receiver name, in characters (traces and queues stay small).
+MAX_NAME_LENGTH = 256
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,24 @@ class Event:
     timestamp: float | None = None
     expiry: float = math.inf
     payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        """Refuse a field of the wrong type or range here, so that a bad event never reaches a queue."""
+        for name in ("content", "receiver", "sender"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and 0 < len(value) <= MAX_NAME_LENGTH):
+                raise EventError(f"event {name}: expected a non-empty string of at most {MAX_NAME_LENGTH} "
+                                 f"characters, got {excerpt(value)}")
+        if self.id is not None and not (isinstance(self.id, numbers.Integral) and not isinstance(self.id, bool)
+                                        and self.id >= 0):
+            raise EventError(f"event id: expected an integer >= 0 or None, got {excerpt(self.id)}")
+        if self.timestamp is not None and not (_real(self.timestamp) and abs(self.timestamp) <= MAX_TIME):
+            raise EventError(f"event timestamp: expected seconds within {MAX_TIME:g} of zero or None, "
+                             f"got {excerpt(self.timestamp)}")
+        if not (_real(self.expiry) and not math.isnan(self.expiry)):
+            raise EventError(f"event expiry: expected a time in seconds or inf, got {excerpt(self.expiry)}")
+        if not isinstance(self.payload, Mapping):
+            raise EventError(f"event payload: expected a mapping, got {type(self.payload).__name__}")
 
     @property
     def kind(self) -> str:
@@ -146,15 +174,20 @@ class EventBus:
         return due
 
     def snapshot(self) -> dict[str, list[dict]]:
-        """Queued events per receiver as plain data."""
-        return {receiver: [dataclasses.asdict(event) for event in queue] for receiver, queue in self._queues.items()}
+        """Queued events per receiver as plain data (strict JSON: an expiry of inf is written null)."""
+        return {receiver: [{**dataclasses.asdict(event), "expiry": None if math.isinf(event.expiry) else event.expiry}
+                           for event in queue] for receiver, queue in self._queues.items()}
 
     def restore(self, queues: Mapping[str, list[dict]]) -> None:
-        """Refill the queues from a :meth:`snapshot` (receivers must be registered)."""
-        for receiver, events in queues.items():
+        """Refill the queues from a :meth:`snapshot` (receivers must be registered; those it leaves out get
+        an empty queue); the events are all built before any queue changes."""
+        for receiver in queues:
             if receiver not in self._queues:
                 raise EventError(f"snapshot queue {receiver!r}: no such receiver is registered")
-            self._queues[receiver] = deque(Event(**event) for event in events)
+        restored = {receiver: deque(Event(**{**event, "expiry": math.inf if event["expiry"] is None else event["expiry"]})
+                                    for event in events) for receiver, events in queues.items()}
+        for receiver in self._queues:
+            self._queues[receiver] = restored.get(receiver, deque())
 
     def deliver_all(self, start: float, end: float) -> list[tuple[str, list[tuple[float, Event]]]]:
         """:meth:`deliver` for every receiver with queued events; returns ``(receiver, due)`` pairs, in

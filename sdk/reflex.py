@@ -8,10 +8,12 @@ When an activity ends it raises the internal event ``behavior_ended``.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 from .character import Character
-from .emotion import EMOTION_ORIENTATION
+from .emotion import EMOTION_ORIENTATION, EMOTIONS
+from .schema import Field, Record, Text
+from .snapshot import SECONDS, check_part
 
 DEFAULT_REFLEXES: dict[str, tuple[str, ...]] = {
     "anger": ("glare", "stomp"),
@@ -24,6 +26,8 @@ DEFAULT_REFLEXES: dict[str, tuple[str, ...]] = {
 }
 
 MIN_DURATION, MAX_DURATION = 2.0, 5.0
+_SNAPSHOT = Record({"activity": Field(Text(pattern=r".+")), "shown_emotion": Field(Text(choices=EMOTIONS)),
+                    "remaining": Field(SECONDS)})
 
 
 class ReflexBehavior:
@@ -58,7 +62,12 @@ class ReflexBehavior:
     def snapshot(self) -> dict:
         return {"activity": self.activity, "shown_emotion": self._shown_emotion, "remaining": self._remaining}
 
+    def check_snapshot(self, data: Any) -> dict:
+        """``data`` checked as a :meth:`snapshot`; raises SnapshotError naming the key."""
+        return check_part(_SNAPSHOT, data, "")
+
     def restore(self, data: Mapping) -> None:
+        data = self.check_snapshot(data)
         self.activity = data["activity"]
         self._shown_emotion = data["shown_emotion"]
-        self._remaining = float(data["remaining"])
+        self._remaining = data["remaining"]

@@ -20,6 +20,11 @@ def _assets_root():
         return checkout
 
 
+def assets_root() -> Path:
+    """The folder the shipped assets are installed in, resolved."""
+    return Path(str(_assets_root())).resolve()
+
+
 def asset_path(*parts: str) -> Path:
     """Return the filesystem path of a shipped asset, e.g. ``asset_path("characters", "mira.yaml")``.
 

@@ -13,26 +13,46 @@ Because events take effect at their own timestamps and the emotion is integrated
 events give the same emotions whether the game runs at 30 or 144 updates per second. Each character
 draws from its own generator, seeded from the runtime seed and its id, so the same seed and the same
 events give the same trace.
+
+Guarantees a game can build on (docs/robustness.md lists them with the tests that hold them):
+
+* a refused :meth:`Runtime.emit`, :meth:`Runtime.update` or :meth:`Runtime.restore` changes nothing;
+* one update of at most ``max_dt`` seconds: a longer one (a stall, a breakpoint) is clamped, counted in
+  ``clamped_updates`` and logged, so the world does not jump ahead;
+* an exception in an emotion subscriber is logged and counted in ``callback_errors``, and the update
+  completes for every character (``raise_callback_errors=True`` raises it after the update, for debugging);
+* the trace keeps at most ``trace_limit`` records and about ``trace_bytes`` bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
+import logging
+import numbers
 import zlib
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
 from .character import Behavior, Character, CharacterDefinition
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
-from .errors import EventError, InvalidArgumentError
-from .events import Event, EventBus
+from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError
+from .events import MAX_TIME, Event, EventBus
 from .behavior.scheduler import BehaviorScheduler
 from .behavior.tree import TreeBehavior
+from . import loading
 from .reflex import ReflexBehavior
+from .schema import finite_number
+from .snapshot import check_snapshot
+
+log = logging.getLogger("anisync.runtime")
+
+#: Default longest update, in seconds: a longer frame is a stall, not time the world should live through.
+DEFAULT_MAX_DT = 1.0
+#: Callback errors logged with their traceback per runtime; later ones are only counted.
+LOGGED_CALLBACK_ERRORS = 10
 
 
 class TraceRecord(NamedTuple):
@@ -42,6 +62,11 @@ class TraceRecord(NamedTuple):
     character: str
     what: str  # "spawn", "despawn", "event", "activity" or "dominant"
     detail: str
+
+    @property
+    def size(self) -> int:
+        """Bytes the record holds, roughly: its text, plus 120 for the tuple, the float and the strings' headers."""
+        return 120 + len(self.character) + len(self.what) + len(self.detail)
 
 
 def _default_behavior(character: Character) -> Behavior:
@@ -60,24 +85,47 @@ class Runtime:
             the remainder over to the next call.
         max_substeps: with ``fixed_step``, at most this many steps run per :meth:`update`; a longer
             backlog (after a stall) is dropped and counted in ``dropped_steps`` instead of snowballing.
+        max_dt: without ``fixed_step``, the longest update in seconds; a longer ``dt`` is clamped to it,
+            counted in ``clamped_updates`` and logged. ``None``: no limit (fast-forwarding a simulation).
         queue_capacity: events each character's queue holds before the oldest is dropped.
         trace_limit: trace records kept (the oldest go first); 0 turns tracing off.
+        trace_bytes: roughly the most bytes the trace holds (see :attr:`TraceRecord.size`); the oldest
+            records go first.
+        raise_callback_errors: raise :class:`~sdk.errors.CallbackError` at the end of an update in which an
+            emotion subscriber raised (the update itself still completes); for debugging.
+        asset_roots: folders whose files the definitions :meth:`spawn` loads may reference, beyond each
+            file's own folder and the shipped assets (see :func:`sdk.loading.asset_roots`).
         scheduler: decides when behavior trees tick (default: :class:`BehaviorScheduler`, on change).
         behavior_factory: makes the behavior of each spawned character (default: a
             :class:`~sdk.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
     """
 
     def __init__(self, seed: int = 0, *, fixed_step: float | None = None, max_substeps: int = 8,
-                 queue_capacity: int = 64, trace_limit: int = 100_000,
+                 max_dt: float | None = DEFAULT_MAX_DT, queue_capacity: int = 64, trace_limit: int = 100_000,
+                 trace_bytes: int = 16 << 20, raise_callback_errors: bool = False,
+                 asset_roots: Iterable[str | Path] = (),
                  behavior_factory: Callable[[Character], Behavior] = _default_behavior,
                  scheduler: BehaviorScheduler | None = None):
-        if fixed_step is not None and not (math.isfinite(fixed_step) and fixed_step > 0):
+        if fixed_step is not None and not (finite_number(fixed_step) and fixed_step > 0):
             raise InvalidArgumentError(f"fixed_step: expected a positive number of seconds or None, got {fixed_step!r}")
-        if not (isinstance(max_substeps, int) and max_substeps > 0):
-            raise InvalidArgumentError(f"max_substeps: expected a positive integer, got {max_substeps!r}")
+        if max_dt is not None and not (finite_number(max_dt) and max_dt > 0):
+            raise InvalidArgumentError(f"max_dt: expected a positive number of seconds or None, got {max_dt!r}")
+        for name, value in (("max_substeps", max_substeps), ("trace_bytes", trace_bytes)):
+            if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+                raise InvalidArgumentError(f"{name}: expected a positive integer, got {value!r}")
+        if not (isinstance(trace_limit, int) and not isinstance(trace_limit, bool) and trace_limit >= 0):
+            raise InvalidArgumentError(f"trace_limit: expected an integer >= 0, got {trace_limit!r}")
+        with loading.asset_roots(*asset_roots) as roots:  # refuses a folder that does not exist
+            self.asset_roots = roots
         self.seed = int(seed)
         self.fixed_step = fixed_step
         self.max_substeps = max_substeps
+        self.max_dt = max_dt
+        #: Updates whose dt was longer than max_dt and was clamped to it.
+        self.clamped_updates = 0
+        #: Exceptions raised by emotion subscribers (each logged; the update went on).
+        self.callback_errors = 0
+        self.raise_callback_errors = raise_callback_errors
         self.behavior_factory = behavior_factory
         self.bus = EventBus(queue_capacity)
         self.time = 0.0
@@ -88,8 +136,9 @@ class Runtime:
         self.emotions = EmotionBank()
         self._by_row: dict[int, Character] = {}
         self._last_dominant: np.ndarray | None = None  # dominant emotion per bank row after the last step
-        self.trace: deque[TraceRecord] = deque(maxlen=trace_limit)
-        self._trace_on = trace_limit > 0
+        self.trace: deque[TraceRecord] = deque()
+        self.trace_limit, self.trace_bytes = trace_limit, trace_bytes
+        self._trace_size = 0  # bytes the trace holds, as TraceRecord.size counts them
         self._accumulator = 0.0
         self._next_event_id = 1
         self._subscribers: list[tuple[Callable[[Character, EmotionChange], None], float]] = []
@@ -103,7 +152,8 @@ class Runtime:
         The id defaults to the definition's id, with ``_2``, ``_3``... appended for further copies.
         """
         if not isinstance(definition, CharacterDefinition):
-            definition = CharacterDefinition.load(definition)
+            with loading.asset_roots(*self.asset_roots):
+                definition = CharacterDefinition.load(definition)
         if character_id is None:
             character_id, n = definition.id, 1
             while character_id in self.characters:
@@ -156,48 +206,75 @@ class Runtime:
     def _subscribe(character: Character, callback, threshold: float) -> None:
         character.on_emotion_changed(lambda change: callback(character, change), threshold)
 
+    def _callbacks_failed(self, errors: list[Exception]) -> None:
+        """Log and count the exceptions emotion subscribers raised in an update that has completed."""
+        for error in errors:
+            self.callback_errors += 1
+            if self.callback_errors <= LOGGED_CALLBACK_ERRORS:
+                log.error("an emotion subscriber raised at t=%.3f; the update went on (error %d%s)", self.time,
+                          self.callback_errors, ", the last logged: later ones are only counted in "
+                          "runtime.callback_errors" if self.callback_errors == LOGGED_CALLBACK_ERRORS else "",
+                          exc_info=error)
+        if errors and self.raise_callback_errors:
+            raise CallbackError(f"{len(errors)} emotion subscriber call(s) raised during the update to "
+                                f"t={self.time:g}; the first is the cause") from errors[0]
+
     # --- events ------------------------------------------------------------------------------------
     def emit(self, event: Event, ttl: float | None = None) -> Event:
         """Queue an event for delivery at the start of the next update; returns it stamped.
 
         A missing id is assigned, a missing timestamp becomes the current runtime time, and ``ttl``
-        (seconds) sets the expiry relative to the timestamp.
+        (seconds) sets the expiry relative to the timestamp. An event's fields are checked when it is made
+        (:class:`~sdk.events.Event`); here ``ttl`` and the receiver are, and a refused event (EventError)
+        neither queues nor uses up an id.
         """
         if not isinstance(event, Event):
             raise EventError(f"event: expected an sdk.Event, got {type(event).__name__}")
-        if not (isinstance(event.content, str) and event.content):
-            raise EventError(f"event content: expected a non-empty string naming the event kind, got {event.content!r}")
         timestamp = self.time if event.timestamp is None else float(event.timestamp)
-        if not math.isfinite(timestamp):
-            raise EventError(f"event timestamp: expected a finite time in seconds, got {event.timestamp!r}")
         expiry = event.expiry
         if ttl is not None:
-            if not (ttl >= 0):
-                raise EventError(f"ttl: expected a number of seconds >= 0, got {ttl!r}")
+            if not (isinstance(ttl, numbers.Real) and not isinstance(ttl, bool) and ttl >= 0):
+                raise EventError(f"ttl: expected a number of seconds >= 0 or None, got {ttl!r}")
             expiry = timestamp + ttl
-        if math.isnan(expiry):
-            raise EventError("event expiry: expected a time in seconds or inf, got nan")
-        event_id = event.id
-        if event_id is None:
-            event_id, self._next_event_id = self._next_event_id, self._next_event_id + 1
+        event_id = self._next_event_id if event.id is None else event.id
         stamped = dataclasses.replace(event, id=event_id, timestamp=timestamp, expiry=expiry)
-        self.bus.send(stamped)
+        self.bus.send(stamped)  # raises EventError for a receiver nobody answers to, before queueing anything
+        if event.id is None:
+            self._next_event_id += 1
         return stamped
 
     # --- time --------------------------------------------------------------------------------------
     def update(self, dt: float) -> None:
-        """Advance the world by ``dt`` seconds of game time (variable, or in fixed steps if configured)."""
-        if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt >= 0):
+        """Advance the world by ``dt`` seconds of game time (variable, or in fixed steps if configured).
+
+        Without a fixed step, a ``dt`` over ``max_dt`` is clamped to it (counted in ``clamped_updates``,
+        logged). Raises InvalidArgumentError, changing nothing, for a ``dt`` that is not a finite number of
+        seconds >= 0 or that would take the clock past :data:`~sdk.events.MAX_TIME`; and CallbackError after
+        the update when ``raise_callback_errors`` is set and a subscriber raised.
+        """
+        if not (finite_number(dt) and dt >= 0):
             raise InvalidArgumentError(f"dt: expected a finite number of seconds >= 0, got {dt!r}")
+        if self.fixed_step is None and self.max_dt is not None and dt > self.max_dt:
+            self.clamped_updates += 1
+            log.warning("update(dt=%g) clamped to max_dt=%g s (%d clamped so far)", dt, self.max_dt,
+                        self.clamped_updates)
+            dt = self.max_dt
+        if self.time + dt > MAX_TIME:
+            raise InvalidArgumentError(f"dt: {dt!r} s would take the clock past {MAX_TIME:g} s (now {self.time:g})")
+        errors: list[Exception] = []
         if self.fixed_step is None:
-            self._step(float(dt))
-            return
+            self._step(float(dt), errors)
+        else:
+            self._fixed_steps(float(dt), errors)
+        self._callbacks_failed(errors)
+
+    def _fixed_steps(self, dt: float, errors: list[Exception]) -> None:
         self._accumulator += dt
         # A hair of tolerance so that 0.05 + 0.05 counts as one step of 0.1 despite rounding.
         ready = self.fixed_step * (1 - 1e-9)
         substeps = 0
         while self._accumulator >= ready and substeps < self.max_substeps:
-            self._step(self.fixed_step)
+            self._step(self.fixed_step, errors)
             self._accumulator -= self.fixed_step
             substeps += 1
         if self._accumulator >= ready:
@@ -205,7 +282,8 @@ class Runtime:
             self.dropped_steps += dropped
             self._accumulator -= dropped * self.fixed_step
 
-    def _step(self, dt: float) -> None:
+    def _step(self, dt: float, errors: list[Exception]) -> None:
+        """One step of ``dt`` (the module docstring's deliver and react); subscribers' exceptions go to ``errors``."""
         start, end = self.time, self.time + dt
         deliveries = [(self.characters[receiver], due) for receiver, due in self.bus.deliver_all(start, end)]
         self.time = end
@@ -220,7 +298,7 @@ class Runtime:
         for character, before in zip(characters, activities):
             if character.behavior.activity != before:
                 self._record(character.id, "activity", character.behavior.activity)
-            character.emotion.notify()
+            character.emotion.notify(errors)
         bank = self.emotions
         np.copyto(bank.expression[: bank.size], bank.vector[: bank.size])
         dominant = bank.dominant_indices()
@@ -251,7 +329,7 @@ class Runtime:
 
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:
-        """The whole world as plain data: clock, queued events and every character's state."""
+        """The whole world as plain data, strict JSON: clock, queued events and every character's state."""
         return {
             "time": self.time, "steps": self.steps, "dropped_steps": self.dropped_steps,
             "accumulator": self._accumulator, "next_event_id": self._next_event_id,
@@ -260,10 +338,21 @@ class Runtime:
         }
 
     def restore(self, data: dict) -> None:
-        """Continue exactly from a :meth:`snapshot` taken with the same characters spawned."""
-        if set(data["characters"]) != set(self.characters):
-            raise InvalidArgumentError(
-                f"snapshot: holds characters {sorted(data['characters'])}, but {sorted(self.characters)} are spawned")
+        """Continue exactly from a :meth:`snapshot` taken with the same characters spawned.
+
+        All or nothing: the whole snapshot is checked first (:func:`sdk.snapshot.check_snapshot`), and a
+        part that still refuses its data (a custom behavior that checks nothing beforehand) has the runtime
+        put back as it was. Raises SnapshotError naming the path inside the snapshot.
+        """
+        checked = check_snapshot(self, data)
+        before = self.snapshot()
+        try:
+            self._restore(checked)
+        except Exception as error:  # whatever a part raised, the world must not stay half restored
+            self._restore(before)
+            raise SnapshotError("", f"a part refused its data ({error!r}); nothing was restored") from error
+
+    def _restore(self, data: dict) -> None:
         self.time, self.steps, self.dropped_steps = data["time"], data["steps"], data["dropped_steps"]
         self._accumulator, self._next_event_id = data["accumulator"], data["next_event_id"]
         self.bus.restore(data["queues"])
@@ -273,5 +362,11 @@ class Runtime:
             self.characters[character_id].restore(state)
 
     def _record(self, character_id: str, what: str, detail: str) -> None:
-        if self._trace_on:
-            self.trace.append(TraceRecord(self.time, character_id, what, detail))
+        if not self.trace_limit:
+            return
+        record = TraceRecord(self.time, character_id, what, detail)
+        self.trace.append(record)
+        self._trace_size += record.size
+        while len(self.trace) > self.trace_limit or self._trace_size > self.trace_bytes:
+            self._trace_size -= self.trace.popleft().size
+

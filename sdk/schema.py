@@ -1,20 +1,19 @@
-"""Checking definition files (YAML data) against a schema.
+"""Checking definition files (YAML data), and snapshots, against a schema.
 
-A schema is built from a few spec classes (:class:`Number`, :class:`Text`, :class:`Flag`, :class:`ListOf`,
-:class:`MapOf`, :class:`Record`, :class:`Shorthand`, :class:`AnyOf`). :func:`check` walks the data and
-either returns it normalised (defaults filled in) or raises :class:`~sdk.errors.DefinitionError` naming the
-file, the dotted key path and what was expected. Unknown keys in a record are errors, so typos never pass silently.
+A schema is built from a few spec classes (:class:`Number`, :class:`Text`, :class:`Flag`, :class:`Nothing`,
+:class:`Anything`, :class:`ListOf`, :class:`MapOf`, :class:`Record`, :class:`Shorthand`, :class:`AnyOf`).
+:func:`check` walks the data and either returns it normalised (defaults filled in) or raises
+:class:`~sdk.errors.DefinitionError` naming the file, the dotted key path and what was expected. Unknown keys
+in a record are errors, so typos never pass silently.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
-
-import yaml
 
 from .errors import DefinitionError
 
@@ -38,6 +37,17 @@ class Spec:
         return DefinitionError(source, path, self.describe(), value)
 
 
+def finite_number(value: object) -> bool:
+    """Whether ``value`` is a real number (never a bool) that is a finite float: an integer of hundreds of
+    digits is not, as it overflows a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 @dataclass(frozen=True)
 class Number(Spec):
     """A finite int or float (never a bool) within ``[minimum, maximum]``; ``open_`` bounds exclude the ends."""
@@ -57,7 +67,7 @@ class Number(Spec):
         return f"{kind} in {low}{self.minimum:g}, {self.maximum:g}{high}"
 
     def check(self, value, source, path):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not (isinstance(value, (int, float)) and finite_number(value)):
             raise self.fail(value, source, path)
         if self.integer and not float(value).is_integer():
             raise self.fail(value, source, path)
@@ -102,6 +112,30 @@ class Flag(Spec):
     def check(self, value, source, path):
         if not isinstance(value, bool):
             raise self.fail(value, source, path)
+        return value
+
+
+@dataclass(frozen=True)
+class Nothing(Spec):
+    """null (Python's None), for a value that may be absent: ``AnyOf((Nothing(), Text()))``."""
+
+    def describe(self) -> str:
+        return "null"
+
+    def check(self, value, source, path):
+        if value is not None:
+            raise self.fail(value, source, path)
+        return None
+
+
+@dataclass(frozen=True)
+class Anything(Spec):
+    """Any value, left for a later, more specific check."""
+
+    def describe(self) -> str:
+        return "any value"
+
+    def check(self, value, source, path):
         return value
 
 
@@ -233,22 +267,6 @@ class Shorthand(Spec):
             return self.record.check(value, source, path)
         self.record.fields[self.key].spec.check(value, source, path)  # so errors name the value's own path
         return self.record.check({self.key: value}, source, path)
-
-
-def load_yaml(path: str | Path) -> Any:
-    """Read a YAML file with ``yaml.safe_load``; unreadable files and syntax errors raise DefinitionError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DefinitionError(path, "", "a readable YAML file", error.strerror or str(error)) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise DefinitionError(path, "", f"valid YAML{where}", problem) from None
 
 
 def check(spec: Spec, data: Any, source: object = None) -> Any:

@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from conftest import in_parallel  # noqa: E402
+from onnx import TensorProto, helper, save_model  # noqa: E402
 from sdk import ModelInputError, ModelLoadError  # noqa: E402
 from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
 from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
@@ -264,6 +265,16 @@ def test_generate_is_deterministic_per_seed(exported):
     assert np.array_equal(generator.latent(5), np.random.default_rng(5).standard_normal(generator.z_dim).astype(np.float32))
 
 
+def test_decode_runs_big_batches_in_chunks_equal_to_the_unsplit_run(exported, monkeypatch):
+    generator = AppearanceGenerator(exported[1], threads=1)
+    codes, z = one_hot(np.zeros((5, len(ATTRIBUTES)), np.int64)), np.random.default_rng(0).standard_normal((5, 4))
+    whole = generator.decode(codes, z)
+    monkeypatch.setattr("sdk.appearance.generator._CHUNK", 2)
+    # Each face's rows are computed alone whatever the batch, so the chunks give the same bytes.
+    assert np.array_equal(generator.decode(codes, z), whole)
+    assert generator.decode(codes[:0], z[:0]).shape == (0, 64, 64, 4)
+
+
 def test_parallel_generation_matches_serial(exported):
     generator = AppearanceGenerator(exported[1], threads=1)
     serial = [generator.generate_many({}, [s, s + 100]) for s in range(8)]
@@ -361,6 +372,33 @@ def test_load_errors_name_the_file_and_the_mismatch(exported, tmp_path):
     export_onnx(Small(), (torch.zeros(1, CODE_SIZE), torch.zeros(1, 4)), tiny_image, ("attributes", "z"), ("image",))
     with pytest.raises(ModelLoadError, match=r"output 'image' has shape .*expected \[batch, 4, 64, 64\]"):
         AppearanceGenerator(tiny_image)
+
+
+def _typed_generator(path, attributes=TensorProto.FLOAT, z=TensorProto.FLOAT, image=TensorProto.FLOAT):
+    """A graph with the generator's names and shapes and the given element types: ``image`` is ``z``
+    spread over the pixels."""
+    nodes = [helper.make_node("Unsqueeze", ["z", "axes"], ["z4"]),
+             helper.make_node("Expand", ["z4", "size"], ["spread"]),
+             helper.make_node("Cast", ["spread"], ["image"], to=image)]
+    constants = [helper.make_tensor("axes", TensorProto.INT64, [2], [2, 3]),
+                 helper.make_tensor("size", TensorProto.INT64, [4], [1, 4, 64, 64])]
+    inputs = [helper.make_tensor_value_info("attributes", attributes, ["batch", CODE_SIZE]),
+              helper.make_tensor_value_info("z", z, ["batch", 4])]
+    outputs = [helper.make_tensor_value_info("image", image, ["batch", 4, 64, 64])]
+    graph = helper.make_graph(nodes, "typed", inputs, outputs, constants)
+    save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
+    return path
+
+
+@pytest.mark.parametrize("types, message", [
+    ({"attributes": TensorProto.DOUBLE}, r"typed.onnx: input 'attributes' has type tensor\(double\), expected tensor\(float\)"),
+    ({"z": TensorProto.FLOAT16}, r"typed.onnx: input 'z' has type tensor\(float16\), expected tensor\(float\)"),
+    ({"image": TensorProto.FLOAT16}, r"typed.onnx: output 'image' has type tensor\(float16\), expected tensor\(float\)"),
+])
+def test_load_errors_name_an_input_or_output_of_another_element_type(tmp_path, types, message):
+    assert AppearanceGenerator(_typed_generator(tmp_path / "float.onnx")).generate({}, 1).shape == (64, 64, 4)
+    with pytest.raises(ModelLoadError, match=message):
+        AppearanceGenerator(_typed_generator(tmp_path / "typed.onnx", **types))
 
 
 # --- measures and the command line -------------------------------------------------------------------------

@@ -3,8 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk import EMOTIONS, DefinitionError
-from sdk.behavior.expr import MAX_DEPTH, parse
+from sdk import EMOTIONS, DefinitionError, InvalidArgumentError
+from sdk.behavior.library import BehaviorLibrary
+from sdk.behavior.expr import MAX_DEPTH, MAX_MAGNITUDE, parse
 
 BLACKBOARD = {"near": True, "level": 0.5}
 EMOTION = np.array([0.1, 0.2, 0.3, 0.6, 0.5, 0.45, 0.05])  # anger ... surprise
@@ -101,7 +102,88 @@ def test_random_text_raises_only_definition_error_and_evaluates_alike_one_and_ma
     rng = np.random.default_rng(1)
     emotions, moods = rng.random((4, 7)), rng.random((4, 7))
     blackboard = {"near": np.array([True, False, True, False]), "level": rng.random(4)}
-    with np.errstate(all="ignore"):  # huge literals may overflow to inf; that is a value, not an error
+    with np.errstate(over="raise", invalid="raise"):  # nothing that parses can overflow (MAX_MAGNITUDE)
         many = expression.evaluate_many(emotions, moods, blackboard)
         one = [expression.holds(emotions[i], moods[i], {k: v[i] for k, v in blackboard.items()}) for i in range(4)]
     assert many.tolist() == one
+
+
+# --- numbers stay finite ---------------------------------------------------------------------------------
+def test_a_literal_too_large_for_a_float_is_refused():
+    huge = "9" * 400  # float("9" * 400) is inf, and inf - inf is NaN: the comparison would silently be false
+    with pytest.raises(DefinitionError) as caught:
+        parse(f"joy + {huge} - {huge} > 0", "library.yaml", "autonomous.x.trigger")
+    error = caught.value
+    assert (error.source, error.key) == ("library.yaml", "autonomous.x.trigger")
+    assert error.expected == f"a finite number no larger than {MAX_MAGNITUDE:g} at column 7"
+
+
+def test_literals_up_to_the_bound_are_accepted_and_larger_ones_refused():
+    assert MAX_MAGNITUDE == 1e9
+    assert parse("joy * 1000000000 > 1").holds(EMOTION, MOOD, {})
+    assert parse("joy > -1000000000.0").holds(EMOTION, MOOD, {})
+    for text in ("joy * 1000000000.5 > 1", "joy > -10000000000"):
+        with pytest.raises(DefinitionError, match="a finite number no larger than 1e"):
+            parse(text)
+
+
+_LARGEST = "100 * bb.level" + " * bb.level" * 33  # can reach 100 * 1e9 ** 34 = 1e308, just below the largest float
+
+
+@pytest.mark.parametrize("text, operator", [
+    (" * ".join(["1000000000"] * 35) + " > 1", "*"),  # 1e9 ** 35 is beyond the largest float
+    ("bb.level" + " * bb.level" * 34 + " < 1", "*"),
+    (f"joy - {_LARGEST} - {_LARGEST} < 1", "-"),      # a difference of two can reach 2e308
+])
+def test_arithmetic_that_could_overflow_is_refused_at_the_operator(text, operator):
+    with pytest.raises(DefinitionError) as caught:
+        parse(text, "library.yaml", "autonomous.x.trigger", BLACKBOARD)
+    assert (caught.value.source, caught.value.key) == ("library.yaml", "autonomous.x.trigger")
+    assert caught.value.expected.startswith("arithmetic whose result stays finite")
+    assert caught.value.expected.endswith(f"at column {text.rindex(operator) + 1}")  # the last operator
+
+
+def test_arithmetic_within_the_largest_float_parses():
+    assert parse(" * ".join(["1000000000"] * 34) + " > 1").holds(EMOTION, MOOD, {})  # 1e306
+    assert parse(f"{_LARGEST} - joy > 0", blackboard=BLACKBOARD).holds(EMOTION, MOOD, {"level": MAX_MAGNITUDE})
+    level = parse("bb.level * bb.level * bb.level > 0", blackboard=BLACKBOARD)
+    assert level.holds(EMOTION, MOOD, {"level": -MAX_MAGNITUDE}) is False
+
+
+_NUMBER_TEXT = st.recursive(
+    st.one_of(st.sampled_from(["joy", "mood.fear", "bb.level"]), st.integers(0, 10**12).map(str),
+              st.integers(300, 400).map(lambda digits: "9" * digits)),  # float("9" * 309) is already inf
+    lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(" ".join),
+        st.tuples(inner, st.sampled_from(["+", "-", "*"]), inner).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})"),
+        inner.map(lambda text: f"-{text}")),
+    max_leaves=40)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(_NUMBER_TEXT)
+def test_a_number_that_parses_stays_finite_at_the_extremes(number):
+    """``x - x == 0`` holds for every finite x and for no infinite or NaN one."""
+    try:
+        expression = parse(f"({number}) - ({number}) == 0", "fuzz.yaml", "trigger", BLACKBOARD)
+    except DefinitionError as error:
+        assert (error.source, error.key) == ("fuzz.yaml", "trigger")
+        return
+    extremes = np.ones(7)  # emotions and moods lie in (0, 1)
+    with np.errstate(over="raise", invalid="raise"):
+        for level in (-MAX_MAGNITUDE, MAX_MAGNITUDE):
+            assert expression.holds(extremes, extremes, {"near": True, "level": level}), number
+
+
+def test_blackboard_numbers_are_bounded_like_literals():
+    library = BehaviorLibrary.from_dict({"blackboard": {"gold": 0.0}})
+    blackboard = library.new_blackboard({"gold": MAX_MAGNITUDE})
+    blackboard.set("gold", -MAX_MAGNITUDE)
+    with pytest.raises(InvalidArgumentError, match="a number in"):
+        blackboard.set("gold", 2 * MAX_MAGNITUDE)
+    with pytest.raises(DefinitionError) as caught:
+        library.new_blackboard({"gold": 1e300}, "tree.yaml")
+    assert (caught.value.source, caught.value.key) == ("tree.yaml", "blackboard.gold")
+    with pytest.raises(DefinitionError) as caught:
+        BehaviorLibrary.from_dict({"blackboard": {"gold": 1e300}}, "library.yaml")
+    assert caught.value.key == "blackboard.gold" and "a number in [-1e+09, 1e+09]" in caught.value.expected

@@ -6,7 +6,8 @@ import py_trees
 import pytest
 import yaml
 
-from sdk import EMOTIONS, CharacterDefinition, DefinitionError, EmotionState, Event, InvalidArgumentError, Runtime, asset_path
+from sdk import (EMOTIONS, CharacterDefinition, DefinitionError, EmotionState, Event, InvalidArgumentError, Runtime, asset_path,
+                 asset_roots)
 from sdk.behavior.library import BehaviorLibrary, shipped_library
 from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
 from sdk.emotion import shown_orientations
@@ -37,8 +38,9 @@ def grow(tmp_path):
     def grow(root, **blackboard):
         (tmp_path / "library.yaml").write_text(yaml.safe_dump(LIBRARY))
         (tmp_path / "tree.yaml").write_text(yaml.safe_dump({"library": "library.yaml", "root": root}))
-        definition = CharacterDefinition.from_dict(
-            {"id": "t", "behavior": {"tree": str(tmp_path / "tree.yaml"), "library": list(LIBRARY["autonomous"])}})
+        with asset_roots(tmp_path):  # a definition without a file may reference files under these only
+            definition = CharacterDefinition.from_dict(
+                {"id": "t", "behavior": {"tree": str(tmp_path / "tree.yaml"), "library": list(LIBRARY["autonomous"])}})
         runtime = Runtime(seed=0)
         character = runtime.spawn(definition)
         for key, value in blackboard.items():
@@ -292,6 +294,28 @@ def test_a_composite_behavior_runs_through_the_bpfa(tmp_path):
     running["run"]["state"] = "nowhere"
     with pytest.raises(InvalidArgumentError, match="'nowhere' is not a state of BPFA 'greet'"):
         character.behavior.restore(broken)
+
+
+@pytest.mark.parametrize("bow_out, updates", [
+    ({"action": "bow", "duration": 1.0}, range(19, 22)),  # its duration: about 20 updates of 0.05 s
+    ({"action": "bow"}, [1]),                             # no duration: one update
+])
+def test_a_composite_behavior_plays_its_final_action_before_the_leaf_succeeds(tmp_path, bow_out, updates):
+    (tmp_path / "bpfa").mkdir()
+    (tmp_path / "bpfa" / "farewell.yaml").write_text(yaml.safe_dump({
+        "name": "farewell", "initial": "wave", "finals": ["bow_out"],
+        "states": {"wave": {"duration": 0.5}, "bow_out": bow_out}, "arcs": {"wave": {"done": {"bow_out": 1.0}}}}))
+    data = {**LIBRARY, "autonomous": {**LIBRARY["autonomous"], "farewell": {
+        "trigger": "true", "orientation": "neutral", "congruent": False, "run": {"bpfa": "farewell"}}}}
+    library = BehaviorLibrary.from_dict(data, tmp_path / "library.yaml")
+    tree = TreeDefinition.from_dict({"root": {"sequence": {"children": ["farewell", "rest"]}}}, None, library)
+    runtime = Runtime(seed=0, behavior_factory=lambda character: TreeBehavior(tree))
+    character = runtime.spawn(CharacterDefinition.from_dict({"id": "t"}))
+    seen = steps(runtime, character, 60, dt=0.05)
+    bows = seen.count("bow")
+    assert bows in updates, seen
+    first = seen.index("bow")
+    assert set(seen[:first]) == {"wave"} and set(seen[first + bows:]) == {"rest"}  # one bow, then the sequence goes on
 
 
 def test_composite_behavior_takes_no_duration():

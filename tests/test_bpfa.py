@@ -101,7 +101,7 @@ def test_stale_internal_events_are_ignored():
     assert not greet.fire(run, "done", probe)  # approach has not finished: nobody raised done
     greet.advance(run, 3.0, probe)
     assert probe.last == "done" and run.pending == "done"
-    assert greet.fire(run, "player_left", probe) and run.state == "rest" and greet.finished(run)
+    assert greet.fire(run, "player_left", probe) and run.state == "rest" and not greet.finished(run)
     assert not greet.fire(run, "done", probe)  # the approach's done arrives after it was interrupted
 
 
@@ -110,10 +110,11 @@ def test_nested_behavior_runs_inside_and_ends_with_done():
     run = comfort.start()
     assert comfort.state_path(run) == ("say_hello", "approach") and comfort.current_action(run) == "walk"
     assert comfort.fire(run, "player_left", probe)  # greet's own event: the innermost automaton takes it
-    assert comfort.state_path(run) == ("say_hello", "rest") and greet.finished(run.child)
-    assert not comfort.finished(run)
-    comfort.advance(run, 0.1, probe)  # greet's final action (idle, no duration) ends at once
-    assert probe.last == "done" and run.pending == "done"
+    assert comfort.state_path(run) == ("say_hello", "rest") and not greet.finished(run.child)
+    comfort.advance(run, 0.1, probe)  # greet's final action (idle, no duration) is shown for one update
+    assert probe.last is None and comfort.current_action(run) == "idle"
+    comfort.advance(run, 0.1, probe)  # and ends at the next: greet is over, so say_hello raises done
+    assert greet.finished(run.child) and probe.last == "done" and run.pending == "done" and not comfort.finished(run)
     drain(comfort, run, probe)
     assert comfort.state_path(run) == ("sit_down",) and comfort.current_action(run) == "sit"
 
@@ -124,7 +125,9 @@ def test_outer_event_interrupts_a_nested_behavior():
     drain(comfort, run, probe)  # approach -> wave, bow, nod or hop, inside say_hello
     assert run.state == "say_hello" and run.child.state != "approach"
     assert comfort.fire(run, "friend_left", probe)
-    assert comfort.state_path(run) == ("part",) and comfort.finished(run) and run.child is None
+    assert comfort.state_path(run) == ("part",) and not comfort.finished(run) and run.child is None
+    comfort.advance(run, 1.0, probe)  # the final action (wave, 1 s) ends: the automaton is over
+    assert comfort.finished(run) and probe.last is None  # a top-level automaton raises nothing when it ends
 
 
 def test_a_whole_nested_run_reaches_the_end():
@@ -307,6 +310,9 @@ def test_the_base_definition_loads(write_yaml):
     (lambda d: d["arcs"]["b"].pop("stumbled"), "arcs.b.stumbled", "an arc on 'stumbled', the outcome state 'b' raises"),
     (lambda d: (d["states"].update(sub={"behavior": "greet"}), d["arcs"]["a"]["poke"].update(c=0.25, sub=0.25)),
      "arcs.sub.done", "the completion state 'sub' raises when it ends (it is not final"),
+    # a trap: not final, never over by itself (no duration) and no arc out, so a run that enters it stays forever
+    (lambda d: (d["states"].update(stuck={"action": "cower"}), d["arcs"]["a"]["poke"].update(c=0.25, stuck=0.25)),
+     "states.stuck", "a duration (it then raises done), an arc on one of the listed events (poke) or a place under"),
     # unreachable states and arcs out of a final state
     (lambda d: d["states"].update(lonely={"action": "cry"}), "states.lonely", "reachable from the initial state 'a'"),
     (lambda d: d["arcs"].update(end={"poke": {"a": 1.0}}), "arcs.end", "no arcs: 'end' is a final state"),
@@ -333,6 +339,34 @@ def test_rejected_definitions_name_the_state_and_event(write_yaml, edit, key, ex
     error = caught.value
     assert (error.source, error.key) == (str(path), key) and expected in error.expected, str(error)
     assert str(path) in str(error) and key in str(error)
+
+
+# A behavior with no final state: it loops (walk, look, walk...) and never ends.
+PATROL = {"name": "patrol", "events": ["poke"], "initial": "walk",
+          "states": {"walk": {"duration": 1.0}, "look": {"action": "idle"}},
+          "arcs": {"walk": {"done": {"look": 1.0}}, "look": {"poke": {"walk": 1.0}}}}
+
+
+def test_a_composite_state_that_never_ends_needs_an_arc_out_or_a_place_under_finals(write_yaml):
+    write_yaml(PATROL, "patrol.yaml")
+    trapped = {"name": "outer", "events": ["poke"], "initial": "rounds", "states": {"rounds": {"behavior": "patrol"}}}
+    with pytest.raises(DefinitionError) as caught:
+        BPFA.load(write_yaml(trapped, "outer.yaml"))
+    expected = caught.value.expected
+    assert caught.value.key == "states.rounds" and "an arc on one of the listed events (poke)" in expected
+    assert "its behavior 'patrol' has no final state" in expected and "or a place under finals" in expected
+    interrupted = {**trapped, "finals": ["home"], "states": {**trapped["states"], "home": {}},
+                   "arcs": {"rounds": {"poke": {"home": 1.0}}}}
+    assert BPFA.load(write_yaml(interrupted, "outer.yaml")).states["rounds"].behavior.finals == frozenset()
+    assert BPFA.load(write_yaml({**trapped, "finals": ["rounds"]}, "outer.yaml")).finals == {"rounds"}
+
+
+def test_a_holding_state_is_no_trap_when_final_or_left_on_an_event(write_yaml):
+    holding = {"name": "hold", "events": ["poke"], "initial": "wait", "states": {"wait": {"action": "idle"}}}
+    assert BPFA.load(write_yaml({**holding, "finals": ["wait"]}, "hold.yaml")).finals == {"wait"}
+    left = {**holding, "finals": ["gone"], "states": {"wait": {"action": "idle"}, "gone": {}},
+            "arcs": {"wait": {"poke": {"gone": 1.0}}}}
+    assert BPFA.load(write_yaml(left, "hold.yaml")).arcs[("wait", "poke")][0].target == "gone"
 
 
 def test_sums_within_the_tolerance_are_accepted(write_yaml):

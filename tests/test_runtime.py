@@ -70,7 +70,7 @@ def test_bad_runtime_arguments(kwargs, name):
 
 
 def test_appraisal_moves_the_emotion_the_definition_says(sample_definitions):
-    runtime = Runtime()
+    runtime = Runtime(max_dt=None)  # the minute-long update below fast-forwards
     bram = runtime.spawn(sample_definitions[0])
     runtime.emit(Event("taunt", receiver="bram", sender="player"))
     runtime.update(0.01)

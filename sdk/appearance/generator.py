@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
-from ..expression.card import checked_card, checked_signature, open_session
+from ..expression.card import checked_card, checked_signature, open_session, run_in_chunks
 from .attributes import ATTRIBUTES, CODE_SIZE, check_attributes, indices, one_hot, vocabulary
 
 log = logging.getLogger("anisync.appearance")
@@ -37,6 +37,7 @@ SIGNATURE = {"inputs": {"attributes": 2, "z": 2}, "outputs": {"image": 4}}
 PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
 SIZE = 64
 MAX_SEED = 2**63 - 1
+#: Faces per onnxruntime run, so that a big batch does not hold all its activations at once.
 _CHUNK = 256
 
 
@@ -58,7 +59,8 @@ class AppearanceGenerator:
 
     Raises:
         ModelLoadError: naming the path for a missing or corrupt file, a card whose sha256 or vocabulary
-            differs, and the input or output for a graph whose names, ranks or sizes are not the generator's.
+            differs, and the input or output for a graph whose names, ranks, sizes or element types (float32) are
+            not the generator's.
 
     Thread-safe: several threads may call :meth:`generate` at once (onnxruntime sessions allow concurrent runs).
     """
@@ -139,7 +141,8 @@ class AppearanceGenerator:
 
     def decode(self, codes: np.ndarray, z: np.ndarray) -> np.ndarray:
         """The graph itself on one-hot ``codes`` ``[n, CODE_SIZE]`` and latents ``z`` ``[n, z_dim]``: uint8
-        RGBA ``[n, 64, 64, 4]``; raises ModelInputError naming ``codes`` or ``z``."""
+        RGBA ``[n, 64, 64, 4]``, run :data:`_CHUNK` faces at a time; raises ModelInputError naming ``codes``
+        or ``z``."""
         for name, value, width in (("codes", codes, CODE_SIZE), ("z", z, self.z_dim)):
             if not isinstance(value, np.ndarray) or value.ndim != 2 or value.shape[1] != width or value.dtype.kind not in "fiu":
                 shape = list(value.shape) if isinstance(value, np.ndarray) else type(value).__name__
@@ -148,13 +151,10 @@ class AppearanceGenerator:
                 raise ModelInputError(f"{name}: NaN or infinite values")
         if len(codes) != len(z):
             raise ModelInputError(f"z: {len(z)} rows for {len(codes)} codes")
-        out = []
-        for start in range(0, len(codes), _CHUNK):
-            feed = {"attributes": np.ascontiguousarray(codes[start:start + _CHUNK], np.float32),
-                    "z": np.ascontiguousarray(z[start:start + _CHUNK], np.float32)}
-            out.append(self.session.run(["image"], feed)[0])
-        images = np.concatenate(out) if out else np.zeros((0, 4, SIZE, SIZE), np.float32)
-        return to_uint8(images)
+        if not len(codes):
+            return np.zeros((0, SIZE, SIZE, 4), np.uint8)
+        feed = {"attributes": np.ascontiguousarray(codes, np.float32), "z": np.ascontiguousarray(z, np.float32)}
+        return to_uint8(run_in_chunks(self.session, ["image"], feed, _CHUNK)[0])
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:

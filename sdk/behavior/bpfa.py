@@ -13,6 +13,14 @@ outcome drawn from its ``outcomes`` R with probabilities p. A *composite* behavi
 a BPFA, referenced by name or by path; it is over when its automaton reaches a final state and that
 state's action ends, and then the composite state raises ``done``.
 
+A **final** state's action plays for its duration too, and only then is the automaton over
+(:meth:`BPFA.finished`), so a behavior-tree leaf running a BPFA shows it before it succeeds. A final action
+without a duration lasts one update: the first advance after the state is entered starts it and the next
+one ends it (the runtime delivers events before it advances, so the action is on show for the update in
+which the state was entered). A state that is not final needs a way out: an action without a duration, or
+a composite behavior whose automaton has no final state, never ends by itself, so it needs an arc on an
+external event; a state with neither is a trap (a run that enters it never leaves) and is refused at load.
+
 **Events.** Sigma holds the external events listed under ``events`` (sent by the world, the player or other
 characters) and the internal ones: ``done`` and the outcome names. An internal event is accepted only by
 the run that raised it and only while it waits for it (``BPFARun.pending``), so a stale ``done`` from an
@@ -72,8 +80,10 @@ from transitions import Machine
 from ..character import NAME_PATTERN
 from ..emotion import EMOTION_INDEX, EMOTIONS
 from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
+from ..loading import load_yaml, referenced_file
 from ..resources import asset_path
-from ..schema import AnyOf, Field, ListOf, MapOf, Number, Record, Shorthand, Text, check, load_yaml
+from ..schema import AnyOf, Anything, Field, ListOf, MapOf, Nothing, Number, Record, Shorthand, Text, check
+
 
 #: The internal event an action (or a composite behavior) raises when it is over.
 DONE = "done"
@@ -203,15 +213,15 @@ class BPFARun:
         }
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> BPFARun:
-        """Rebuild a run from :meth:`to_data`; check it against its BPFA with :meth:`BPFA.check_run`."""
+    def from_data(cls, data: Mapping[str, Any], _key: str = "") -> BPFARun:
+        """Rebuild a run from :meth:`to_data`; check it against its BPFA with :meth:`BPFA.check_run`.
+        Raises InvalidArgumentError naming the key (``child.state``) that is missing or of the wrong type."""
         try:
-            child = data["child"]
-            return cls(str(data["automaton"]), str(data["state"]), float(data["elapsed"]),
-                       None if data["duration"] is None else float(data["duration"]), data["pending"],
-                       None if child is None else cls.from_data(child))
-        except (KeyError, TypeError, ValueError) as error:
-            raise InvalidArgumentError(f"run data: expected BPFARun.to_data() output, got {data!r} ({error})") from None
+            run = _RUN_DATA.check(data, "run data", _key)
+        except DefinitionError as error:
+            raise InvalidArgumentError(str(error)) from None
+        child = run.pop("child")
+        return cls(**run, child=None if child is None else cls.from_data(child, f"{_key}.child" if _key else "child"))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, BPFARun) and self.to_data() == other.to_data()
@@ -219,6 +229,14 @@ class BPFARun:
     def __repr__(self) -> str:
         inner = f" > {self.child!r}" if self.child is not None else ""
         return f"<BPFARun {self.automaton}:{self.state} {self.elapsed:.2f}s{inner}>"
+
+
+#: What BPFARun.to_data writes.
+_RUN_DATA = Record({
+    "automaton": Field(Text()), "state": Field(Text()), "elapsed": Field(Number(0.0)),
+    "duration": Field(AnyOf((Nothing(), Number(0.0)))), "pending": Field(AnyOf((Nothing(), Text()))),
+    "child": Field(AnyOf((Nothing(), MapOf(Anything())))),
+})
 
 
 #: Where the machine keeps the cursor's state: not a valid event name, so no event can clash with it.
@@ -383,8 +401,9 @@ class BPFA:
             automaton, run = automaton._states[run.state].behavior, run.child
 
     def finished(self, run: BPFARun) -> bool:
-        """True once the run has reached a final state of this (top-level) automaton."""
-        return run.state in self._finals
+        """True once the run is over: it reached a final state of this (top-level) automaton and that
+        state's action ended (see the module docstring), which is what ends a composite behavior."""
+        return run.state in self._finals and run.pending is not None
 
     def check_run(self, run: BPFARun) -> None:
         """Raise InvalidArgumentError unless ``run`` (for example one restored from data) fits this automaton."""
@@ -465,6 +484,8 @@ class BPFA:
                 return False  # holds until an event moves it on
             if run.duration is None:
                 run.duration = state.draw_duration(character.rng)
+                if state.duration is None:
+                    return False  # a final action without a duration: shown for one update, over at the next
             run.elapsed += dt
             if run.elapsed < run.duration:
                 return False
@@ -546,10 +567,15 @@ class BPFABehavior:
     def snapshot(self) -> dict:
         return self.run.to_data()
 
-    def restore(self, data: Mapping) -> None:
+    def check_snapshot(self, data: Any) -> BPFARun:
+        """The run ``data`` describes, checked against the automaton; raises SnapshotError (or
+        InvalidArgumentError) and changes nothing."""
         run = BPFARun.from_data(data)
         self.bpfa.check_run(run)
-        self.run = run
+        return run
+
+    def restore(self, data: Mapping) -> None:
+        self.run = self.check_snapshot(data)
 
 
 # --- weighted draws and dot quoting ---------------------------------------------------------------------------------
@@ -632,6 +658,7 @@ def _build(data: dict, source: object, loading: tuple[Path, ...]) -> BPFA:
     arcs = _build_arcs(name, data["arcs"], states, finals, external, source)
     _check_completions_lead_on(states, finals, arcs, source)
     _check_reachable(initial, states, arcs, source)
+    _check_no_traps(states_data, states, finals, external, arcs, source)
     return BPFA(name, initial, finals, external, states, arcs, description=data["description"],
                 source=None if source is None else str(source))
 
@@ -707,6 +734,23 @@ def _check_completions_lead_on(states: Mapping[str, BehaviorState], finals: froz
                     f"so without one the run would wait forever)", missing=True)
 
 
+def _check_no_traps(states_data: Mapping[str, Any], states: Mapping[str, BehaviorState], finals: frozenset[str],
+                    external: frozenset[str], arcs: Mapping[tuple[str, str], tuple[Arc, ...]], source: object) -> None:
+    """A non-final state with no arc out is a trap: it never ends by itself either (a state that does has an
+    arc on its completion, see _check_completions_lead_on), so a run that enters it never leaves or finishes."""
+    leaving = {state for state, _ in arcs}
+    events = f"an arc on one of the listed events ({', '.join(sorted(external)) or 'none listed'})"
+    for name, state in states.items():
+        if name in finals or name in leaving:
+            continue
+        if state.behavior is None:
+            way_out = f"a duration (it then raises done), {events}"
+        else:
+            way_out = f"{events}, since its behavior {state.behavior.name!r} has no final state and never ends,"
+        raise DefinitionError(source, f"states.{name}", f"a way out of a state that is not final: {way_out} "
+                              "or a place under finals (a run that enters it would never leave)", states_data[name])
+
+
 def _check_sum(probabilities, source: object, key: str) -> None:
     total = math.fsum(probabilities)
     if abs(total - 1.0) > SUM_TOLERANCE:
@@ -740,7 +784,7 @@ def _resolve(reference: str, source: object, key: str, loading: tuple[Path, ...]
         if not path.is_file():
             path = _shipped(reference)
     else:
-        path = base / reference
+        path = referenced_file(source, reference, key)
     if path is None or not path.is_file():
         raise DefinitionError(source, key, "a BPFA file: a path relative to this file, or the name of a BPFA next "
                                            "to it or shipped in assets/behaviors/bpfa", reference)

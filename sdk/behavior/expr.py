@@ -23,6 +23,12 @@ type-checked when parsed: numbers and conditions (true/false values) do not mix,
 condition. Any mistake raises :class:`~sdk.errors.DefinitionError` naming the file, the key and the
 column (1-based) where the text stops making sense.
 
+**Numbers stay finite.** A number literal may be at most :data:`MAX_MAGNITUDE` (1e9) in size, and so may
+a ``bb.KEY`` number (:mod:`sdk.behavior.library` keeps blackboard values within it); emotions and moods lie
+in (0, 1). From these bounds the parser works out how large each sum, difference and product can get and
+refuses, at the operator, arithmetic that could exceed the largest float (``1e9 * 1e9 * ...`` 35 times): an
+infinity could turn into NaN (``inf - inf``) and a comparison would then be false without a word.
+
 Evaluation works on one character or on many at once: emotion and mood hold the seven components along
 the first axis, so pass vectors of 7 for one character and 7×N matrices (``bank.T`` of an N×7 bank) for
 N characters, with blackboard values that are scalars or arrays of N. ``and``, ``or`` and ``not`` are
@@ -31,8 +37,10 @@ numpy's elementwise logical functions, so both cases share one code path.
 
 from __future__ import annotations
 
+import math
 import operator
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -44,6 +52,8 @@ from ..errors import DefinitionError
 #: How deeply parentheses, ``not`` and unary minus may nest; deeper text is surely a mistake, and the
 #: limit keeps the recursive-descent parser far from Python's recursion limit.
 MAX_DEPTH = 32
+#: The largest magnitude of a number literal or a blackboard number; see "Numbers stay finite" above.
+MAX_MAGNITUDE = 1e9
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
@@ -73,6 +83,7 @@ class Node:
     type: str  # NUMBER or CONDITION
     evaluate: Evaluator
     text: str  # the source text of this node, for error messages and display
+    bound: float = 0.0  # for a number, the largest magnitude its value can have
 
 
 @dataclass(frozen=True)
@@ -256,11 +267,18 @@ class _Parser:
 
     def _arithmetic(self, operand: Callable[[], Node], words: tuple[str, ...]) -> Node:
         first = operand()
-        steps = []
+        bound, steps = first.bound, []
         while (word := self.accept(*words)) is not None:
+            column = self.tokens[self.position - 1][2]
             if not steps:
                 self._require(first, NUMBER)
-            steps.append((_ARITHMETIC[word], self._require(operand(), NUMBER).evaluate))
+            other = self._require(operand(), NUMBER)
+            # Rounding is monotonic, so values within the operands' bounds give a result within this one.
+            bound = bound * other.bound if word == "*" else bound + other.bound
+            if math.isinf(bound):
+                raise self.error(f"arithmetic whose result stays finite (numbers up to {MAX_MAGNITUDE:g}, emotions "
+                                 f"below 1): this can exceed the largest float, {sys.float_info.max:g}", column)
+            steps.append((_ARITHMETIC[word], other.evaluate))
         if not steps:
             return first
         start = first.evaluate
@@ -271,22 +289,25 @@ class _Parser:
                 value = apply(value, other(e, m, b))
             return value
 
-        return Node(first.column, NUMBER, evaluate, self._span(first.column))
+        return Node(first.column, NUMBER, evaluate, self._span(first.column), bound)
 
     def unary(self) -> Node:
         column = self.peek()[2]
         if self.accept("-"):
             self._nest()
-            inner = self._require(self.unary(), NUMBER).evaluate
+            inner = self._require(self.unary(), NUMBER)
             self.depth -= 1
-            return Node(column, NUMBER, lambda e, m, b: -inner(e, m, b), self._span(column))
+            negate = inner.evaluate
+            return Node(column, NUMBER, lambda e, m, b: -negate(e, m, b), self._span(column), inner.bound)
         return self.atom()
 
     def atom(self) -> Node:
         kind, word, column = self.take()
         if kind == "number":
-            value = float(word)
-            return Node(column, NUMBER, lambda e, m, b: value, word)
+            value = float(word)  # inf for a literal of more than 308 digits
+            if value > MAX_MAGNITUDE:
+                raise self.error(f"a finite number no larger than {MAX_MAGNITUDE:g}", column)
+            return Node(column, NUMBER, lambda e, m, b: value, word, value)
         if kind == "keyword" and word in ("true", "false"):
             value = word == "true"
             return Node(column, CONDITION, lambda e, m, b: value, word)
@@ -298,7 +319,7 @@ class _Parser:
             self.depth -= 1
             if not self.accept(")"):
                 raise self.error(f"')' (the '(' at column {column} is not closed)", self.peek()[2])
-            return Node(column, inner.type, inner.evaluate, self._span(column))
+            return Node(column, inner.type, inner.evaluate, self._span(column), inner.bound)
         raise self.error(f"a number, true, false, {_NAMES_HELP} or '('", column)
 
     def _name(self, word: str, column: int) -> Node:
@@ -306,11 +327,11 @@ class _Parser:
         if not rest and word in EMOTION_INDEX:
             index = EMOTION_INDEX[word]
             self.names.add(word)
-            return Node(column, NUMBER, lambda e, m, b: e[index], word)
+            return Node(column, NUMBER, lambda e, m, b: e[index], word, 1.0)
         if head == "mood" and rest in EMOTION_INDEX:
             index = EMOTION_INDEX[rest]
             self.names.add(word)
-            return Node(column, NUMBER, lambda e, m, b: m[index], word)
+            return Node(column, NUMBER, lambda e, m, b: m[index], word, 1.0)
         if head == "shows" and rest in ORIENTATIONS:
             self.names.add(word)
             return Node(column, CONDITION, lambda e, m, b: shows_orientation(e, rest), word)
@@ -320,5 +341,5 @@ class _Parser:
                 raise self.error(f"a declared blackboard key (declared: {declared})", column)
             self.names.add(word)
             kind = CONDITION if isinstance(self.blackboard[rest], bool) else NUMBER
-            return Node(column, kind, lambda e, m, b: b[rest], word)
+            return Node(column, kind, lambda e, m, b: b[rest], word, MAX_MAGNITUDE if kind == NUMBER else 0.0)
         raise self.error(_NAMES_HELP, column)

@@ -20,7 +20,8 @@ Two parts, as in the paper:
   second while the condition holds (a lit campfire calms, a ringing bell startles).
 
 A library also declares the **blackboard**: the keys that triggers and conditions may read as
-``bb.<key>``, each with its starting value, whose type (true/false or number) the key keeps. Example::
+``bb.<key>``, each with its starting value, whose type (true/false or number) the key keeps; numbers stay
+within +-:data:`~sdk.behavior.expr.MAX_MAGNITUDE` (1e9), so that trigger arithmetic cannot overflow. Example::
 
     blackboard: {near_campfire: false}
     autonomous:
@@ -51,9 +52,11 @@ import numpy as np
 from ..character import NAME_PATTERN
 from ..emotion import EMOTIONS, ORIENTATIONS, emotion_vector
 from ..errors import DefinitionError, InvalidArgumentError
+from ..loading import load_yaml, referenced_file
 from ..resources import asset_path
-from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
-from .expr import Expression, parse
+from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Text, check
+from ..snapshot import check_part
+from .expr import MAX_MAGNITUDE, Expression, parse
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -66,6 +69,9 @@ MAX_RATE = 10.0
 
 _RATES = MapOf(Number(-MAX_RATE, MAX_RATE), key=Text(choices=EMOTIONS))
 _SECONDS = Number(0.0, 3600.0)
+_SECONDS_LEFT = AnyOf((Nothing(), Number()))  # a single action's run: seconds left, or null while it holds
+#: A blackboard number: bounded, so that the parser can rule out overflow in triggers (sdk.behavior.expr).
+_BLACKBOARD_NUMBER = Number(-MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 _AUTONOMOUS = Record({
     "sufferer": Field(Text(choices=SUFFERERS), default="self", doc="who the behavior is aimed at"),
@@ -87,16 +93,11 @@ _INTERACTIVE = Record({
 })
 
 LIBRARY_SCHEMA = Record({
-    "blackboard": Field(MapOf(AnyOf((Flag(), Number())), key=Text(pattern=KEY_PATTERN)), default=dict,
+    "blackboard": Field(MapOf(AnyOf((Flag(), _BLACKBOARD_NUMBER)), key=Text(pattern=KEY_PATTERN)), default=dict,
                         doc="keys triggers read as bb.<key>, with starting values"),
     "autonomous": Field(MapOf(_AUTONOMOUS, key=Text(pattern=NAME_PATTERN)), default=dict),
     "interactive": Field(MapOf(_INTERACTIVE, key=Text(pattern=NAME_PATTERN)), default=dict),
 })
-
-
-def beside(source: object, name: str) -> Path:
-    """The path ``name``, given relative to the file ``source`` (to the current directory without one)."""
-    return (Path(str(source)).parent if source is not None else Path.cwd()) / name
 
 
 # --- what a behavior runs ----------------------------------------------------------------------------
@@ -156,7 +157,8 @@ class SingleAction:
         return run.remaining
 
     def from_data(self, data: float | None) -> _ActionRun:
-        return _ActionRun(data)
+        """The run :meth:`to_data` gave ``data`` for; raises SnapshotError for anything but seconds or null."""
+        return _ActionRun(check_part(_SECONDS_LEFT, data, "run"))
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,9 @@ class CompositeBehavior:
 
     ``bpfa`` follows the BPFA's contract: ``start() -> run``, ``fire(run, event_kind, character) -> bool``,
     ``advance(run, dt, character)``, ``current_action(run)``, ``finished(run)``, ``check_run(run)``;
-    ``run_type`` is its run class, with ``to_data()`` and ``from_data(data)``.
+    ``run_type`` is its run class, with ``to_data()`` and ``from_data(data)``. ``finished`` must hold only
+    once the final state's action has ended, not as soon as a final state is entered: the tree ends the
+    leaf when it holds, and the final action would otherwise never be shown.
     """
 
     bpfa: Any
@@ -257,9 +261,15 @@ class Blackboard:
         """The values as plain data."""
         return dict(self.values)
 
+    def check_snapshot(self, data: Any, path: str) -> dict:
+        """``data`` as :meth:`restore` takes it (every declared key, of its declared type); raises
+        SnapshotError naming ``path`` and the key."""
+        return check_part(self._spec, data, path)
+
     def restore(self, data: Mapping[str, Any]) -> None:
-        """Put back the values of a :meth:`snapshot`."""
-        self.values = dict(data)
+        """Put back the values of a :meth:`snapshot`; raises SnapshotError (changing nothing) for values
+        :meth:`check_snapshot` refuses."""
+        self.values = self.check_snapshot(data, "blackboard")
         Blackboard.changes += 1
 
 
@@ -314,7 +324,7 @@ class BehaviorLibrary:
                        key: str = "blackboard") -> Blackboard:
         """A blackboard with the declared keys at their starting values, or at ``values`` (checked:
         unknown keys and wrong types raise DefinitionError naming ``source`` and ``key``)."""
-        spec = Record({name: Field(Flag() if isinstance(default, bool) else Number(), default=default)
+        spec = Record({name: Field(Flag() if isinstance(default, bool) else _BLACKBOARD_NUMBER, default=default)
                        for name, default in self.blackboard.items()})
         return Blackboard(spec, spec.check(dict(values or {}), source, key))
 
@@ -326,7 +336,7 @@ def _runner(run: Mapping[str, Any], source: object, key: str, composite_loader: 
         if run["duration"] is not None:
             raise DefinitionError(source, f"{key}.duration", "no duration with bpfa (the BPFA decides when it is done)",
                                   run["duration"])
-        return composite_loader(beside(source, f"bpfa/{run['bpfa']}.yaml"))
+        return composite_loader(referenced_file(source, f"bpfa/{run['bpfa']}.yaml", f"{key}.bpfa"))
     duration = run["duration"]
     if duration is None:
         return SingleAction(run["action"], None)

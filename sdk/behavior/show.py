@@ -21,7 +21,7 @@ def _load(path: Path):
     """The tree definition and the character definition of FILE (a plain one for a tree file)."""
     from ..character import CharacterDefinition
     from ..errors import DefinitionError
-    from ..schema import load_yaml
+    from ..loading import load_yaml
 
     data = load_yaml(path)
     if isinstance(data, dict) and "root" in data:

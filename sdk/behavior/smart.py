@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from ..character import NAME_PATTERN
 from ..errors import DefinitionError, InvalidArgumentError
-from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check, load_yaml
-from .library import BehaviorLibrary, InteractiveBehavior, beside, shipped_library
+from ..loading import load_yaml, referenced_file
+from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
+from .library import BehaviorLibrary, InteractiveBehavior, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -67,7 +68,7 @@ class SmartObjectDefinition:
         if checked["library"] is None:
             library = shipped_library()
         else:
-            library = BehaviorLibrary.load(beside(source, checked["library"]))
+            library = BehaviorLibrary.load(referenced_file(source, checked["library"], "library"))
         behaviors = []
         for i, name in enumerate(checked["behaviors"]):
             if name not in library.interactive:

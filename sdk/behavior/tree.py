@@ -55,11 +55,13 @@ import py_trees
 from py_trees.common import ParallelPolicy, Status
 
 from ..character import NAME_PATTERN
-from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
+from ..errors import AnisyncError, DefinitionError, SnapshotError
 from ..resources import asset_path
-from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Spec, Text, check, load_yaml
+from ..loading import load_yaml, referenced_file
+from ..schema import AnyOf, Anything, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Spec, Text, check
+from ..snapshot import SECONDS, check_part, part
 from .expr import Expression, parse
-from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, beside, shipped_library
+from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, shipped_library
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -297,7 +299,7 @@ class TreeDefinition:
             if checked["library"] is None:
                 library = shipped_library()
             else:
-                library = BehaviorLibrary.load(beside(source, checked["library"]))
+                library = BehaviorLibrary.load(referenced_file(source, checked["library"], "library"))
         name = checked["name"] or (Path(str(source)).stem if source is not None else "tree")
         blackboard = library.new_blackboard(checked["blackboard"], source).values
         root = _spec(checked["root"], "root", source, library)
@@ -357,7 +359,7 @@ def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinitio
     """
     tree = behavior["tree"]
     if tree.endswith((".yaml", ".yml")) or "/" in tree:
-        path = beside(source, tree)
+        path = referenced_file(source, tree, "behavior.tree")
     else:
         try:
             path = asset_path("behaviors", "trees", f"{tree}.yaml")
@@ -550,17 +552,53 @@ class TreeBehavior:
             "nodes": [_node_state(node) for node in self._nodes],
         }
 
+    def check_snapshot(self, data: Any) -> dict:
+        """``data`` checked as a :meth:`snapshot` of this tree: clock, target, blackboard, and per node its
+        status and state (child index, counters, the run of a leaf); raises SnapshotError naming the key
+        and changes nothing."""
+        checked = check_part(_TREE_SNAPSHOT, data, "")
+        checked["blackboard"] = self.blackboard.check_snapshot(checked["blackboard"], "blackboard")
+        nodes = checked["nodes"]
+        if len(nodes) != len(self._nodes):
+            raise SnapshotError("nodes", f"holds {len(nodes)} tree nodes, this tree has {len(self._nodes)}")
+        for index, (node, state) in enumerate(zip(self._nodes, nodes)):
+            nodes[index] = check_part(_node_state_spec(node), state, f"nodes[{index}]")
+            if isinstance(node, BehaviorLeaf) and state["running"]:
+                with part(f"nodes[{index}].run"):
+                    node.rule.runner.from_data(state["run"])
+        return checked
+
     def restore(self, data: Mapping) -> None:
-        """Continue from a :meth:`snapshot` of a behavior with the same tree."""
-        if len(data["nodes"]) != len(self._nodes):
-            raise InvalidArgumentError(f"snapshot: holds {len(data['nodes'])} tree nodes, this tree has {len(self._nodes)}")
-        self._context.clock = float(data["clock"])
+        """Continue from a :meth:`snapshot` of a behavior with the same tree; raises SnapshotError (an
+        InvalidArgumentError), changing nothing, for data :meth:`check_snapshot` refuses."""
+        data = self.check_snapshot(data)
+        self._context.clock = data["clock"]
         self.target = data["target"]
         self.blackboard.restore(data["blackboard"])
         for node, state in zip(self._nodes, data["nodes"]):
             _restore_node(node, state)
         self._settled = False
         self._find_running()
+
+
+_TREE_SNAPSHOT = Record({"clock": Field(SECONDS), "target": Field(AnyOf((Nothing(), Text()))),
+                         "blackboard": Field(Anything()), "nodes": Field(ListOf(Anything()))})
+_STATUS = Text(choices=tuple(status.value for status in Status))
+_COUNTER = Number(0, 2 ** 53, integer=True)
+_NODE_STATE_SPECS = {"success": _COUNTER, "failures": _COUNTER, "finish_time": SECONDS}
+
+
+def _node_state_spec(node: py_trees.behaviour.Behaviour) -> Record:
+    """What :func:`_node_state` writes for ``node``."""
+    fields = {"status": Field(_STATUS)}
+    if isinstance(node, py_trees.composites.Composite):
+        fields["current"] = Field(AnyOf((Nothing(), Number(0, len(node.children) - 1, integer=True))))
+    elif isinstance(node, BehaviorLeaf):
+        fields["running"], fields["run"] = Field(Flag()), Field(Anything(), doc="checked by the runner")
+    for kind, attribute in _NODE_STATE:
+        if isinstance(node, kind):
+            fields[attribute] = Field(_NODE_STATE_SPECS[attribute])
+    return Record(fields)
 
 
 def _node_state(node: py_trees.behaviour.Behaviour) -> dict:

@@ -1,0 +1,100 @@
+"""What a runtime snapshot holds, checked before :meth:`sdk.Runtime.restore` changes anything.
+
+A save file may be old, hand-edited or corrupt, and a restore is all or nothing. :func:`check_snapshot`
+reads the whole snapshot first: the type and finiteness of every value, the characters against those
+spawned, the queued events, each character's random generator state and its behavior's part (through the
+behavior's own ``check_snapshot(data, path)`` where it has one: a tree checks its node statuses, counters
+and runs, a BPFA its automaton states). Only then does the runtime restore. Every refusal is a
+:class:`~sdk.errors.SnapshotError` naming the path inside the snapshot (``characters.mira.emotion.vector[2]``).
+
+Snapshots are strict JSON (no NaN or Infinity): an event that never expires is stored with expiry null.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+from .emotion import EMOTIONS
+from .errors import DefinitionError, InvalidArgumentError, SnapshotError, excerpt
+from .events import MAX_TIME
+from .schema import AnyOf, Anything, Field, ListOf, MapOf, Nothing, Number, Record, Spec, Text
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+#: Seconds on a clock: any finite time within MAX_TIME of zero.
+SECONDS = Number(-MAX_TIME, MAX_TIME)
+#: A counter or id; 2^53 keeps it exact in JSON readers that use doubles.
+COUNT = Number(0, 2 ** 53, integer=True)
+_VECTOR = ListOf(Number(0.0, 1.0), len(EMOTIONS), len(EMOTIONS))
+
+EVENT_SNAPSHOT = Record({
+    "content": Field(Text(pattern=r".+")), "receiver": Field(Text(pattern=r".+")), "sender": Field(Text(pattern=r".+")),
+    "id": Field(COUNT), "timestamp": Field(SECONDS),
+    "expiry": Field(AnyOf((Nothing(), Number())), doc="null: never"), "payload": Field(MapOf(Anything())),
+})
+EMOTION_SNAPSHOT = Record({
+    "vector": Field(_VECTOR), "mood": Field(_VECTOR), "time": Field(SECONDS),
+    "aims": Field(MapOf(ListOf(Number(), len(EMOTIONS), len(EMOTIONS))), doc="per source, rates per second"),
+})
+CHARACTER_SNAPSHOT = Record({
+    "emotion": Field(EMOTION_SNAPSHOT), "behavior": Field(Anything(), doc="checked by the behavior"),
+    "rng": Field(MapOf(Anything()), doc="numpy's bit generator state"), "expression": Field(_VECTOR),
+})
+RUNTIME_SNAPSHOT = Record({
+    "time": Field(Number(0.0, MAX_TIME)), "steps": Field(COUNT), "dropped_steps": Field(COUNT),
+    "accumulator": Field(Number(0.0, MAX_TIME)), "next_event_id": Field(Number(1, 2 ** 53, integer=True)),
+    "queues": Field(MapOf(ListOf(EVENT_SNAPSHOT))), "characters": Field(MapOf(CHARACTER_SNAPSHOT)),
+})
+
+
+def check_part(spec: Spec, data: Any, path: str) -> Any:
+    """``data`` checked against ``spec`` (and normalised, as :func:`sdk.schema.check` does); raises
+    SnapshotError naming the path below ``path`` where it does not fit."""
+    try:
+        return spec.check(data, None, path)
+    except DefinitionError as error:
+        raise SnapshotError(error.key, f"expected {error.expected}, got {excerpt(error.got)}") from None
+
+
+@contextmanager
+def part(path: str) -> Iterator[None]:
+    """Run a part's own check of its data: what it refuses becomes a SnapshotError under ``path``."""
+    try:
+        yield
+    except SnapshotError as error:
+        raise SnapshotError(f"{path}.{error.path}" if error.path else path, error.problem) from None
+    except InvalidArgumentError as error:
+        raise SnapshotError(path, str(error)) from None
+
+
+def check_snapshot(runtime: "Runtime", data: Any) -> dict:
+    """The snapshot ``data`` checked against ``runtime`` (see the module docstring); raises SnapshotError
+    and changes nothing."""
+    checked = check_part(RUNTIME_SNAPSHOT, data, "")
+    spawned = runtime.characters
+    if set(checked["characters"]) != set(spawned):
+        raise SnapshotError("characters", f"holds characters {sorted(checked['characters'])}, "
+                                          f"but {sorted(spawned)} are spawned")
+    for receiver in checked["queues"]:
+        if receiver not in spawned:
+            raise SnapshotError(f"queues.{receiver}", "expected the queue of a spawned character")
+    for character_id, state in checked["characters"].items():
+        character = spawned[character_id]
+        path = f"characters.{character_id}"
+        _check_generator_state(character.rng.bit_generator, state["rng"], f"{path}.rng")
+        check = getattr(character.behavior, "check_snapshot", None)
+        if check is not None:
+            with part(f"{path}.behavior"):
+                check(state["behavior"])
+    return checked
+
+
+def _check_generator_state(generator, state: Mapping, path: str) -> None:
+    """numpy checks a bit generator state when it is set: set it on a scratch generator of the same kind."""
+    try:
+        type(generator)().state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as error:
+        raise SnapshotError(path, f"expected the state of a {type(generator).__name__} generator "
+                                  f"({error})") from None
