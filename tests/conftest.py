@@ -90,6 +90,15 @@ def run_cli(*args: str, cwd: Path, timeout: float = 180, module: str = "sdk.cli"
                           timeout=timeout, **options)
 
 
+def save_graph(nodes, inputs, outputs, path, constants=()):
+    """Save a small ONNX graph (opset 17, IR version 8, which the installed onnxruntime reads) to ``path``."""
+    from onnx import helper, save_model
+
+    graph = helper.make_graph(nodes, path.stem, inputs, outputs, list(constants))
+    save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
+    return path
+
+
 def in_parallel(calls):
     """Run each zero-argument callable in its own thread, all at once; their results, in order."""
     import threading

@@ -14,8 +14,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import in_parallel  # noqa: E402
-from onnx import TensorProto, helper, save_model  # noqa: E402
+from conftest import in_parallel, save_graph  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 from sdk import ModelInputError, ModelLoadError  # noqa: E402
 from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
 from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
@@ -385,9 +385,7 @@ def _typed_generator(path, attributes=TensorProto.FLOAT, z=TensorProto.FLOAT, im
     inputs = [helper.make_tensor_value_info("attributes", attributes, ["batch", CODE_SIZE]),
               helper.make_tensor_value_info("z", z, ["batch", 4])]
     outputs = [helper.make_tensor_value_info("image", image, ["batch", 4, 64, 64])]
-    graph = helper.make_graph(nodes, "typed", inputs, outputs, constants)
-    save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
-    return path
+    return save_graph(nodes, inputs, outputs, path, constants)
 
 
 @pytest.mark.parametrize("types, message", [

@@ -8,8 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import in_parallel  # noqa: E402
-from onnx import TensorProto, helper, save_model  # noqa: E402
+from conftest import in_parallel, save_graph  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
 from sdk import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path  # noqa: E402
 from sdk.expression.export import export_generator  # noqa: E402
@@ -184,9 +184,7 @@ def _typed_editor(path, image=TensorProto.FLOAT, condition=TensorProto.FLOAT, ma
               helper.make_tensor_value_info("condition", condition, ["batch", 13])]
     outputs = [helper.make_tensor_value_info("edited", image, ["batch", 4, SIZE, SIZE]),
                helper.make_tensor_value_info("mask", mask, ["batch", 1, SIZE, SIZE])]
-    graph = helper.make_graph(nodes, "typed", inputs, outputs)
-    save_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), path)
-    return path
+    return save_graph(nodes, inputs, outputs, path)
 
 
 @pytest.mark.parametrize("types, message", [
