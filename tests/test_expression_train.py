@@ -207,3 +207,41 @@ def test_a_resume_with_other_settings_is_refused(tiny, tmp_path, capsys):
     assert "other settings (expression_head True, now False)" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # the parser names --seed
         main(["train", "expression", "--data", str(tiny), "--out", str(out), "--steps", "2", "--seed", "-1"])
+
+
+# --- our U-Net, trained on exact pairs ------------------------------------------------------------------------
+def test_the_unet_keeps_the_generator_contract_and_starts_as_a_half_open_mask():
+    from sdk.expression.model import NetworkConfig, UNetGenerator, build_generator
+
+    config = NetworkConfig(64, 4, 3, arch="unet")
+    generator = build_generator(config)
+    assert isinstance(generator, UNetGenerator)
+    edited, intermediate, mask = generator(torch.zeros(2, 4, 64, 64), torch.zeros(2, 13))
+    assert edited.shape == intermediate.shape == (2, 4, 64, 64) and mask.shape == (2, 1, 64, 64)
+    with pytest.raises(ValueError, match="arch"):
+        NetworkConfig(64, 4, arch="gan")
+
+
+def test_paired_training_learns_where_faces_change(tiny):
+    from sdk.expression.model import NetworkConfig
+    from sdk.expression.paired import PAIRED_LOSS_KEYS, PairedTrainer
+
+    torch.set_num_threads(1)
+    trainer = PairedTrainer(Faces.load(tiny), NetworkConfig(64, 4, 3, arch="unet"), batch=4, seed=0, lr=2e-3)
+    for _ in range(30):
+        trainer.train_step()
+    history = trainer.history
+    assert set(history) == set(PAIRED_LOSS_KEYS) and all(len(v) == 30 for v in history.values())
+    for key in ("whole", "mask"):
+        assert np.mean(history[key][-5:]) < np.mean(history[key][:5]), key
+
+
+def test_the_command_trains_and_exports_a_unet_the_runtime_loads(tiny, tmp_path):
+    out = tmp_path / "unet.onnx"
+    assert main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--width", "4",
+                 "--downsampling", "3", "--batch", "4", "--steps", "3", "--lr", "1e-3"]) == 0
+    card = json.loads(card_path(out).read_text())
+    assert card["network"]["arch"] == "unet" and card["model"].startswith("U-Net")
+    assert set(card["metrics"]["final_losses"]) == {"whole", "change", "mask", "intermediate"}
+    faces = np.zeros((2, 64, 64, 4), np.uint8)
+    assert ExpressionEditor(out).edit(faces, np.eye(7, dtype=np.float32)[[3, 5]]).shape == (2, 64, 64, 4)

@@ -5,6 +5,7 @@ only what the expression moves (a foreground mask decides where the edit shows).
 
 * :mod:`sdk.expression.editor`: :class:`ExpressionEditor`, the runtime (numpy and onnxruntime only).
 * :mod:`sdk.expression.model`: the generator and discriminator networks (torch; training and export only).
+* :mod:`sdk.expression.paired`: training our U-Net generator on exact pairs (torch).
 * :mod:`sdk.expression.export`: ONNX export with the model card.
 * :mod:`sdk.expression.card`: model cards and their sha256 check.
 
@@ -14,4 +15,7 @@ Importing this package imports neither torch nor onnxruntime (the editor loads o
 from .card import card_path, sha256_of
 from .editor import SIGNATURE, ExpressionEditor
 
-__all__ = ["ExpressionEditor", "SIGNATURE", "card_path", "sha256_of"]
+#: Generator designs: seed 002's AMEE-GAN and our U-Net (:mod:`sdk.expression.model`).
+ARCHITECTURES = ("amee", "unet")
+
+__all__ = ["ARCHITECTURES", "ExpressionEditor", "SIGNATURE", "card_path", "sha256_of"]

@@ -31,7 +31,7 @@ def bench(model: str | Path, checkpoint: str | Path | None = None, batches: tupl
     """Latency of the ONNX model and of its torch generator at each batch size (module docstring)."""
     import torch
 
-    from .model import Generator, NetworkConfig
+    from .model import NetworkConfig, build_generator
 
     editor = ExpressionEditor(model, threads=threads, providers=("CPUExecutionProvider",))  # torch runs on the CPU too
     checkpoint = Path(checkpoint) if checkpoint else Path(model).with_suffix(".ckpt")
@@ -39,7 +39,7 @@ def bench(model: str | Path, checkpoint: str | Path | None = None, batches: tupl
         raise AnisyncError(f"--checkpoint: no training checkpoint at {checkpoint} (the torch baseline is built from it)")
     if not editor.card or "network" not in editor.card:
         raise AnisyncError(f"{model}: no model card with the network sizes; the torch baseline needs them")
-    generator = Generator(NetworkConfig(**editor.card["network"]))
+    generator = build_generator(NetworkConfig(**editor.card["network"]))
     try:
         generator.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["generator"])
     except (KeyError, RuntimeError, OSError) as error:

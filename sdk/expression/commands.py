@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from ..arguments import need_torch, non_negative, positive, positive_float, seed
+from . import ARCHITECTURES
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -66,6 +67,9 @@ def register(commands) -> None:
     parser.add_argument("--width", type=positive, default=16, help="base channel width of both networks (default 16)")
     parser.add_argument("--downsampling", type=int, choices=range(1, 6), default=2, metavar="{1..5}",
                         help="encoder convolutions that halve the image, 1 to 5 (default 2: a 32x32 latent at 128 px)")
+    parser.add_argument("--arch", choices=ARCHITECTURES, default="amee",
+                        help="amee: seed 002's AMEE-GAN with its GAN losses; unet: our U-Net with FiLM, trained on "
+                             "exact pairs (sdk/expression/paired.py) (default amee)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
     parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
     parser.add_argument("--checkpoint-every", type=positive, default=200, help="steps between checkpoints (default 200)")

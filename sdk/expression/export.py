@@ -28,7 +28,7 @@ OUTPUTS = ("edited", "mask")
 class _Exported(nn.Module):
     """The generator with the outputs the runtime needs."""
 
-    def __init__(self, generator: Generator):
+    def __init__(self, generator: nn.Module):
         super().__init__()
         self.generator = generator
 
@@ -49,7 +49,7 @@ def export_onnx(module: nn.Module, examples: tuple, path: Path, inputs: tuple[st
                           dynamo=False)
 
 
-def export_generator(generator: Generator, path: str | Path, card: dict | None = None) -> Path:
+def export_generator(generator: nn.Module, path: str | Path, card: dict | None = None) -> Path:
     """Write ``generator`` as ONNX to ``path`` and its model card (``card`` plus the network's sizes,
     opset and the file's sha256) beside it; returns the ONNX path."""
     path = Path(path)

@@ -24,6 +24,14 @@ discriminator sharing most weights): ``real`` (a 3x3 convolution, a realism scor
 
 Channel widths are ``width * (1, 2, 4, 8, 8)`` down the encoder and back up the decoder (the
 discriminator's trunk too), so that a training run can be sized for the machine it runs on.
+
+:class:`UNetGenerator` (``NetworkConfig(arch="unet")``) is our design beside the paper's, with the same
+inputs and outputs. AMEE-GAN squeezes the whole face through its bottleneck and redraws it, so its
+capacity goes on reproducing the identity and the edit comes out blurred or not at all. The U-Net's skip
+connections carry the identity's detail around the bottleneck at every scale, and the condition modulates
+the features at every scale (FiLM: ``features * (1 + gamma(c)) + beta(c)``, a learned linear map of the
+13 expression parameters per level), so a mouth or a tear at full resolution is as reachable as a brow
+at the bottleneck. Its output is composed through a mask as AMEE-GAN's is.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import torch
 from torch import nn
 
 from ..procedural.expression import EXPRESSION_PARAMS
+from . import ARCHITECTURES
 
 #: Channels of the images the networks see: RGBA.
 IMAGE_CHANNELS = 4
@@ -49,16 +58,19 @@ WIDTH_FACTORS = (1, 2, 4, 8, 8)
 @dataclass(frozen=True)
 class NetworkConfig:
     """Sizes of both networks: ``image_size`` (a multiple of 32, 64 to 512), the base channel ``width``,
-    how many of the encoder's convolutions halve the image (``downsampling``, 1 to 5) and whether the
-    generator composes its output through the mask (``use_mask``)."""
+    how many of the encoder's convolutions halve the image (``downsampling``, 1 to 5), whether the
+    generator composes its output through the mask (``use_mask``) and its design (``arch``)."""
 
     image_size: int = 128
     width: int = 32
     downsampling: int = 2
     #: False for the "no mask" ablation: the output is the decoder's image itself (the mask reads 1).
     use_mask: bool = True
+    arch: str = "amee"
 
     def __post_init__(self) -> None:
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"arch: expected one of {', '.join(ARCHITECTURES)}, got {self.arch!r}")
         if not (isinstance(self.downsampling, int) and 1 <= self.downsampling <= STEPS):
             raise ValueError(f"downsampling: expected an integer from 1 to {STEPS}, got {self.downsampling!r}")
         if not (isinstance(self.image_size, int) and 64 <= self.image_size <= 512 and self.image_size % 32 == 0):
@@ -134,6 +146,65 @@ class Generator(nn.Module):
             return intermediate, intermediate, torch.ones_like(intermediate[:, :1])
         mask = self.mask_head(features)
         return mask * intermediate + (1 - mask) * image, intermediate, mask
+
+
+class _Film(nn.Module):
+    """Feature-wise modulation by the condition: ``x * (1 + gamma(c)) + beta(c)``; starts as the identity."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.linear = nn.Linear(CONDITION_SIZE, 2 * channels)
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.linear(condition)[:, :, None, None].chunk(2, dim=1)
+        return x * (1 + gamma) + beta
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    kernel = 4 if stride == 2 else 3
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride=stride, padding=1), nn.LeakyReLU(0.2))
+
+
+class UNetGenerator(nn.Module):
+    """Our editor: a U-Net with FiLM conditioning at every level and a masked output (module docstring).
+
+    ``config.downsampling`` halvings (4 at 128 px: an 8x8 bottleneck); level k has ``config.channels[k]``
+    channels. ``forward(image, condition) -> (edited, intermediate, mask)``, as :class:`Generator`.
+    """
+
+    def __init__(self, config: NetworkConfig = NetworkConfig(arch="unet", downsampling=4)):
+        super().__init__()
+        self.config = config
+        channels = config.channels[: config.downsampling + 1]
+        self.stem = _conv(IMAGE_CHANNELS, channels[0])
+        self.down = nn.ModuleList(_conv(cin, cout, stride=2) for cin, cout in zip(channels[:-1], channels[1:]))
+        self.up = nn.ModuleList(_up(cin, cout, double=True) for cin, cout in zip(channels[:0:-1], channels[-2::-1]))
+        self.merge = nn.ModuleList(_conv(2 * c, c) for c in channels[-2::-1])
+        self.film_down = nn.ModuleList(_Film(c) for c in channels)
+        self.film_up = nn.ModuleList(_Film(c) for c in channels[-2::-1])
+        self.image_head = nn.Sequential(nn.Conv2d(channels[0], IMAGE_CHANNELS, 3, padding=1), nn.Tanh())
+        self.mask_head = nn.Sequential(nn.Conv2d(channels[0], 1, 3, padding=1), nn.Sigmoid()) if config.use_mask else None
+
+    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = self.film_down[0](self.stem(image), condition)
+        skips = [x]
+        for down, film in zip(self.down, self.film_down[1:]):
+            x = film(down(x), condition)
+            skips.append(x)
+        for up, merge, film, skip in zip(self.up, self.merge, self.film_up, reversed(skips[:-1])):
+            x = film(merge(torch.cat([nn.functional.leaky_relu(up(x), 0.2), skip], dim=1)), condition)
+        intermediate = self.image_head(x)
+        if self.mask_head is None:
+            return intermediate, intermediate, torch.ones_like(intermediate[:, :1])
+        mask = self.mask_head(x)
+        return mask * intermediate + (1 - mask) * image, intermediate, mask
+
+
+def build_generator(config: NetworkConfig) -> nn.Module:
+    """The generator of ``config.arch``: :class:`Generator` (AMEE-GAN) or :class:`UNetGenerator`."""
+    return UNetGenerator(config) if config.arch == "unet" else Generator(config)
 
 
 class Discriminator(nn.Module):

@@ -59,6 +59,7 @@ from ..progress import progress
 from ..training import TrainingRun
 from .export import export_generator
 from .model import Discriminator, Generator, NetworkConfig, parameter_count
+from .paired import PairedTrainer
 
 #: Loss-history keys, in the order the loss plot lists them.
 LOSS_KEYS = ("critic", "adversarial", "expression", "reconstruction", "cycle", "mask", "supervised")
@@ -253,6 +254,13 @@ def plot_losses(history: dict[str, list[float]], path: Path) -> None:
     line_plot(series, path, "training step; |loss| smoothed over 1 % of the steps", log_y=True)
 
 
+def _edit_loss(trainer: TrainingRun) -> str:
+    """The history key that measures the edit itself."""
+    if isinstance(trainer, PairedTrainer):
+        return "change"
+    return "supervised" if trainer.history["supervised"] else "cycle"
+
+
 def train(args: argparse.Namespace) -> dict:
     """Run ``anisync train expression`` (see the module docstring); returns the model card."""
     started = time.perf_counter()
@@ -260,30 +268,40 @@ def train(args: argparse.Namespace) -> dict:
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
     faces = Faces.load(args.data)
     warmup = args.steps // 4 if args.warmup is None else args.warmup
-    trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised, device=args.device,
-                      downsampling=args.downsampling, lr=args.lr, steps=args.steps, warmup=warmup,
-                      use_mask=not args.no_mask, expression_head=not args.no_expression_head)
+    if args.arch == "unet":
+        config = NetworkConfig(faces.size, args.width, args.downsampling, not args.no_mask, "unet")
+        trainer = PairedTrainer(faces, config, args.batch, args.seed, lr=args.lr, steps=args.steps, device=args.device)
+    else:
+        trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised,
+                          device=args.device, downsampling=args.downsampling, lr=args.lr, steps=args.steps,
+                          warmup=warmup, use_mask=not args.no_mask, expression_head=not args.no_expression_head)
     trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, "train expression")
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
     last = trainer.final_losses()
+    if args.arch == "unet":
+        recipe = {"losses": "paired L1 (whole face, changed pixels), mask BCE against the change map "
+                            "(sdk/expression/paired.py)", "loss_weights": asdict(trainer.weights),
+                  "optimizer": f"Adam lr {args.lr:g} betas (0.9, 0.999), linear decay to 0 over the second half"}
+    else:
+        recipe = {"loss_weights": asdict(trainer.weights), "adversarial": "WGAN-GP", "adversarial_warmup_steps": warmup,
+                  "optimizer": f"Adam lr {args.lr:g} betas (0.5, 0.999), linear decay to 0 over the second half",
+                  "expression_head": not args.no_expression_head}
     card = {
-        "model": "AMEE-GAN expression editor (seed 002), sdk/expression/model.py",
+        "model": ("U-Net expression editor with FiLM conditioning" if args.arch == "unet"
+                  else "AMEE-GAN expression editor (seed 002)") + ", sdk/expression/model.py",
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
                  "size": faces.size, "supervised": not args.no_supervised},
         "training": {"steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "wall_seconds_this_run":
-                     time.perf_counter() - started, "loss_weights": asdict(trainer.weights),
-                     "adversarial": "WGAN-GP", "adversarial_warmup_steps": warmup,
-                     "optimizer": f"Adam lr {args.lr:g} betas (0.5, 0.999), linear decay to 0 over the second half",
-                     "mask": not args.no_mask, "expression_head": not args.no_expression_head},
+                     time.perf_counter() - started, "mask": not args.no_mask, **recipe},
         "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
-        "parameters": {"generator": parameter_count(trainer.generator), "discriminator": parameter_count(trainer.critic)},
-        # The supervised term measures the edit itself; without it, the cycle term is the closest stand-in.
-        "metrics": {"final_losses": last, "convergence_step": convergence_step(
-            trainer.history["supervised" if trainer.history["supervised"] else "cycle"]),
-            "convergence_rule": "first step after which the supervised loss (the cycle loss without it), "
-                                "smoothed over 2 % of the run, stays within 5 % of its final level"},
+        "parameters": {"generator": parameter_count(trainer.generator),
+                       "discriminator": parameter_count(trainer.critic) if args.arch == "amee" else 0},
+        # The supervised (paired: change) term measures the edit itself; without it the cycle term stands in.
+        "metrics": {"final_losses": last, "convergence_step": convergence_step(trainer.history[_edit_loss(trainer)]),
+                    "convergence_rule": f"first step after which the {_edit_loss(trainer)} loss, smoothed over 2 % "
+                                        "of the run, stays within 5 % of its final level"},
     }
     export_generator(trainer.generator, out, card)
     return card
