@@ -245,3 +245,22 @@ def test_the_shipped_model_loads_and_edits_only_the_expression():
     changed = np.abs(edited.astype(int) - rgba.astype(int)).max(axis=-1)[0] > 8
     assert changed.any() and changed.mean() < 0.1  # something moved, and only a small part of the face
     assert mask.mean() < 0.2
+
+
+@pytest.mark.parametrize("element", [TensorProto.FLOAT, TensorProto.DOUBLE])
+def test_the_judge_checks_its_graph_at_load(tmp_path, element):
+    from sdk.expression.judge import Judge
+
+    nodes = [helper.make_node("ReduceMean", ["image"], ["pooled"], axes=[2, 3], keepdims=0),
+             helper.make_node("MatMul", ["pooled", "weights"], ["emotions"])]
+    weights = helper.make_tensor("weights", element, [4, 7], [1.0] * 28)
+    inputs = [helper.make_tensor_value_info("image", element, ["batch", 4, SIZE, SIZE])]
+    outputs = [helper.make_tensor_value_info("emotions", element, ["batch", 7])]
+    path = save_graph(nodes, inputs, outputs, tmp_path / "judge.onnx", [weights])
+    if element == TensorProto.FLOAT:
+        assert Judge(path).emotions(np.zeros((3, SIZE, SIZE, 4), np.uint8)).shape == (3, 7)
+    else:
+        with pytest.raises(ModelLoadError, match=r"input 'image' has type tensor\(double\)"):
+            Judge(path)
+    with pytest.raises(ModelLoadError, match="inputs"):
+        Judge(_typed_editor(tmp_path / "editor.onnx"))  # an editor is no judge

@@ -9,7 +9,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from sdk import EMOTIONS  # noqa: E402
+from sdk import EMOTIONS, AnisyncError  # noqa: E402
 from sdk.cli import main  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path, sha256_of  # noqa: E402
 from sdk.expression.train import LOSS_KEYS, Faces, Trainer  # noqa: E402
@@ -113,10 +113,13 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert 0 <= json.loads(card_path(judge).read_text())["test_dominant_accuracy"] <= 1
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
-                 "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png")]) == 0
+                 "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png"),
+                 "--emotion-sheet", str(tmp_path / "emotions.png")]) == 0
     result = json.loads(report.read_text())
     # Rows of test identities: the source, then (edit, truth, mask) for each of its 3 other expressions.
     assert Image.open(tmp_path / "sheet.png").size[0] == 64 * 10
+    # Its test identity's neutral face and 6 emotions (edits, then truths), and the 6 mouth shapes the same way.
+    assert Image.open(tmp_path / "emotions.png").size == (64 * 7, 64 * 4)
     assert {"fidelity", "preservation", "temporal", "speed", "parameters", "file_bytes", "not_measured"} <= set(result)
     assert 0 < result["fidelity"]["psnr_db"] < 100 and -1 <= result["fidelity"]["ssim"] <= 1
     assert 0 <= result["preservation"]["mask_iou"] <= 1 and 0 <= result["preservation"]["mask_mean"] <= 1
@@ -245,3 +248,50 @@ def test_the_command_trains_and_exports_a_unet_the_runtime_loads(tiny, tmp_path)
     assert set(card["metrics"]["final_losses"]) == {"whole", "change", "mask", "intermediate"}
     faces = np.zeros((2, 64, 64, 4), np.uint8)
     assert ExpressionEditor(out).edit(faces, np.eye(7, dtype=np.float32)[[3, 5]]).shape == (2, 64, 64, 4)
+
+
+def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, tmp_path):
+    """The do-nothing baseline stands beside every figure, so a copying editor cannot look good."""
+    from onnx import TensorProto, helper
+
+    from conftest import save_graph
+    from sdk.expression.evaluate import evaluate
+
+    nodes = [helper.make_node("Identity", ["image"], ["edited"]),
+             helper.make_node("ReduceMean", ["image"], ["mean"], axes=[1]),
+             helper.make_node("Mul", ["mean", "zero"], ["mask"])]
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 4, 64, 64]),
+              helper.make_tensor_value_info("condition", TensorProto.FLOAT, ["batch", 13])]
+    outputs = [helper.make_tensor_value_info("edited", TensorProto.FLOAT, ["batch", 4, 64, 64]),
+               helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", 1, 64, 64])]
+    copier = save_graph(nodes, inputs, outputs, tmp_path / "copy.onnx", [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
+    result = evaluate(copier, tiny, pairs=6, steps=2, repeats=2, sweep=1)
+    for name in ("whole", "inside_mask", "mouth"):
+        region = result["regions"][name]
+        assert region["edit_psnr_db"] == pytest.approx(region["copy_psnr_db"]) and region["copy_psnr_db"] < 60, name
+    assert result["regions"]["outside_mask"] == {"edit_psnr_db": None, "copy_psnr_db": None}  # identical there
+    moved = result["regions"]["mouth_moved_grey_levels"]
+    assert moved["edit"] == 0 and moved["truth"] > 1
+    for figures in result["from_neutral"]["per_emotion"].values():
+        assert figures["whole"]["edit_psnr_db"] == pytest.approx(figures["whole"]["copy_psnr_db"])
+    assert set(result["from_neutral"]["per_emotion"]) == set(EMOTIONS) - {"neutral"}
+    assert result["fidelity"]["psnr_db"] == pytest.approx(result["fidelity"]["copy_psnr_db"])
+
+
+def test_the_evaluation_refuses_test_identities_the_model_was_trained_on(tiny, tmp_path):
+    from sdk.expression.evaluate import evaluate
+
+    out = tmp_path / "e.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
+                 "--steps", "1"]) == 0
+    card = json.loads(card_path(out).read_text())
+    assert card["data"]["dataset_seed"] == 0 and len(card["data"]["train_identity_numbers"]) == 6
+    # A bigger dataset of the same seed: identity n is the same face, and its test split holds trained ones.
+    bigger = make_dataset(tmp_path / "bigger", identities=40, expressions=2, size=64, seed=0, show_progress=False)
+    trained = set(card["data"]["train_identity_numbers"])
+    test = set(json.loads((bigger / "manifest.json").read_text())["splits"]["test"])
+    assert trained & test, "the case this test is about: the larger split reuses trained identities"
+    with pytest.raises(AnisyncError, match="were in .*training data"):
+        evaluate(out, bigger, pairs=2, steps=1, repeats=1)
+    other = make_dataset(tmp_path / "other", identities=8, expressions=4, size=64, seed=1, show_progress=False)
+    assert evaluate(out, other, pairs=2, steps=1, repeats=1, sweep=1)["split_guard"].startswith("checked")

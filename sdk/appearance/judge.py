@@ -21,9 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelLoadError
-from ..expression.card import checked_card, open_session
+from ..expression.card import checked_card, checked_signature, open_session
 from .attributes import ATTRIBUTES, OFFSETS, vocabulary
 from .generator import to_network
+
+#: The judge's graph: input and output names with their ranks, all float32 (see checked_signature).
+SIGNATURE = {"inputs": {"image": 4}, "outputs": {"logits": 2, "embedding": 2}}
 
 
 class AttributeJudge:
@@ -37,9 +40,7 @@ class AttributeJudge:
         if self.card is not None and self.card.get("attributes", vocabulary()) != vocabulary():
             raise ModelLoadError(f"{self.path}: judges other attributes than this SDK's {vocabulary()}")
         self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
-        names = ([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()])
-        if names != (["image"], ["logits", "embedding"]):
-            raise ModelLoadError(f"{self.path}: inputs and outputs {names}, expected (['image'], ['logits', 'embedding'])")
+        checked_signature(self.session, self.path, SIGNATURE)
 
     def read(self, faces: np.ndarray, batch: int = 128) -> tuple[np.ndarray, np.ndarray]:
         """Value indices ``[n, 5]`` (ATTRIBUTES order) and embeddings ``[n, E]`` of uint8 RGBA faces."""

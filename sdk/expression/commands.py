@@ -21,7 +21,7 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _eval_command(args: argparse.Namespace) -> int:
-    from .evaluate import edit_sheet, evaluate, format_report, write_json
+    from .evaluate import edit_sheet, emotion_sheet, evaluate, format_report, write_json
 
     result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed,
                       judge=args.judge)
@@ -30,6 +30,8 @@ def _eval_command(args: argparse.Namespace) -> int:
         write_json(result, args.json)
     if args.sheet:
         print(f"wrote {edit_sheet(args.model, args.data, args.sheet)}")
+    if args.emotion_sheet:
+        print(f"wrote {emotion_sheet(args.model, args.data, args.emotion_sheet)}")
     return 0
 
 
@@ -92,6 +94,8 @@ def register(commands) -> None:
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PNG", help="also draw held-out sources, edits, true renders and masks")
+    evaluate.add_argument("--emotion-sheet", metavar="PNG", help="also draw 8 held-out neutral faces edited to each "
+                          "emotion at full intensity, the true renders below, and a row of mouth shapes")
     timing = commands.subcommand("bench", "expression", _bench_command,
                                  help="onnxruntime against torch eager latency of an exported expression editor")
     timing.add_argument("--model", required=True, help="the exported ONNX model (its card gives the network sizes)")

@@ -5,13 +5,25 @@ its exact render and expression mask, so every edit has a ground truth. Over ``p
 faces of the same identity, with ``E = edit(source, target expression)``:
 
 * fidelity: PSNR and SSIM of ``E`` against the target's render;
+* regions: PSNR against the target's render over the whole face, inside the ground-truth expression
+  mask of both faces, in the mouth area (the box round both faces' mouth landmarks, grown by 1/16 of the
+  image, inside that mask) and outside the mask (what the expression may not change), each beside the
+  score of **copying the source** (doing nothing), so that an editor that changes nothing cannot look
+  good; and how far the mouth area moves from the source in the edit and in the true render (mean
+  absolute grey levels, 0-255);
 * preservation: PSNR of the identity edit (target expression = source expression) against the source;
-  PSNR of ``E`` against the source outside the ground-truth expression mask of both faces (what the
-  expression may not change); the mean size of the model's mask and its IoU with the ground-truth
-  masks' union (the model's mask thresholded at 0.5);
+  the mean size of the model's mask and its IoU with the ground-truth masks' union (the model's mask
+  thresholded at 0.5);
+* from neutral (the game's case): each test identity's neutral face edited to each emotion but neutral
+  at full intensity, against the renderer's truth for that identity, yaw and emotion: PSNR beside the
+  copy baseline and, with a judge, how often the judge reads the emotion asked for in the edit and in the
+  true render, per emotion;
 * temporal stability: along a straight path from the source to the target expression in ``steps``
   equal steps, the mean absolute pixel change per step divided by the step's change of the expression
   parameters (mean absolute): small means no flicker when an emotion moves a little;
+* split guard: a model whose card records its training identities (``anisync train expression`` writes
+  them for procedural data) is refused on a dataset of the same seed whose test identities it was trained
+  on, whatever the identity counts of the two datasets;
 * speed: onnxruntime latency per call at batch 1 and batch 16 (median and 95th percentile, with the
   thread count), parameters (from the model card) and file size.
 
@@ -37,7 +49,10 @@ import numpy as np
 
 from ..emotion import EMOTIONS
 from ..errors import AnisyncError
+from ..procedural.expression import MOUTH_SHAPES, ExpressionParams
+from ..procedural.identity import FaceIdentity
 from ..procedural.loader import FaceDataset
+from ..procedural.render import LANDMARK_NAMES, render_face
 from ..timing import call_seconds
 from .editor import ExpressionEditor
 from .judge import Judge, spearman
@@ -50,6 +65,32 @@ def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float
         diff = diff[where]
     mse = float(np.mean(diff ** 2)) if diff.size else 0.0
     return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
+
+
+#: Rows of the mouth's landmarks in a render's landmarks.
+_MOUTH = [LANDMARK_NAMES.index(name) for name in ("mouth_left", "mouth_right", "lip_top", "lip_bottom")]
+
+
+def mouth_area(source: dict, target: dict, size: int) -> np.ndarray:
+    """The mouth area of a pair: the box round both faces' mouth landmarks grown by ``size / 16`` pixels,
+    inside the ground-truth expression mask of either face."""
+    points = np.concatenate([source["landmarks"][_MOUTH], target["landmarks"][_MOUTH]])
+    grow = size / 16
+    (left, top), (right, bottom) = points.min(0) - grow, points.max(0) + grow
+    ys, xs = np.mgrid[:size, :size]
+    return (xs >= left) & (xs <= right) & (ys >= top) & (ys <= bottom) & (source["mask"] | target["mask"])
+
+
+def _beside_copy(edited: np.ndarray, sources: np.ndarray, targets: np.ndarray, regions: np.ndarray) -> dict:
+    """PSNR against the targets of the squared error pooled over every face's region, for the edits and
+    for copying the sources; null when the images are identical there (outside the mask copying is, by
+    construction of the renders)."""
+
+    def pooled(images: np.ndarray) -> float | None:
+        value = psnr(images, targets, np.broadcast_to(regions[..., None], images.shape))
+        return value if np.isfinite(value) else None
+
+    return {"edit_psnr_db": pooled(edited), "copy_psnr_db": pooled(sources)}
 
 
 def _box(image: np.ndarray, k: int) -> np.ndarray:
@@ -91,6 +132,43 @@ def _latency(editor: ExpressionEditor, batch: int, repeats: int) -> dict:
     return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "calls": repeats}
 
 
+def _moved(images: np.ndarray, sources: np.ndarray, regions: np.ndarray) -> float:
+    """Mean absolute difference (grey levels, 0-255, all four channels) from the sources over the regions."""
+    return float(np.abs(images.astype(np.float64) - sources)[np.broadcast_to(regions[..., None], images.shape)].mean())
+
+
+def _from_neutral(editor: ExpressionEditor, dataset: FaceDataset, judge: Judge | None, faces: int) -> dict:
+    """Each of the first ``faces`` test identities' neutral face edited to each emotion but neutral at
+    full intensity, against the renderer's truth (module docstring); per emotion and overall."""
+    neutral_index = EMOTIONS.index("neutral")
+    neutral = [item for item in (dataset[i] for i in range(len(dataset))) if item["emotions"][neutral_index] == 1.0]
+    neutral = neutral[:faces]
+    if not neutral or neutral[0]["identity_params"] is None:
+        raise AnisyncError(f"{dataset.root}: no neutral procedural test faces to edit from")
+    sources = np.stack([item["image"] for item in neutral])
+    per_emotion = {}
+    for k, name in enumerate(EMOTIONS):
+        if k == neutral_index:
+            continue
+        asked = np.zeros((len(neutral), len(EMOTIONS)), np.float32)
+        asked[:, k] = 1.0
+        truth = np.stack([render_face(FaceIdentity.from_dict(item["identity_params"]),
+                                      ExpressionParams.from_emotions(asked[0]), item["yaw"], editor.size).rgba
+                          for item in neutral])
+        edited = editor.edit(sources, asked)
+        figures = {"whole": _beside_copy(edited, sources, truth, np.ones(truth.shape[:3], bool)),
+                   "changed_pixels": _beside_copy(edited, sources, truth, np.any(truth != sources, axis=-1))}
+        if judge is not None:
+            figures["judged_edit"] = float((judge.emotions(edited).argmax(1) == k).mean())
+            figures["judged_truth"] = float((judge.emotions(truth).argmax(1) == k).mean())
+        per_emotion[name] = figures
+    summary = {"faces": len(neutral), "per_emotion": per_emotion}
+    if judge is not None:
+        summary["judged_edit"] = float(np.mean([f["judged_edit"] for f in per_emotion.values()]))
+        summary["judged_truth"] = float(np.mean([f["judged_truth"] for f in per_emotion.values()]))
+    return summary
+
+
 def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited: np.ndarray, targets: np.ndarray,
             target_emotions: np.ndarray, sweep: int) -> dict:
     read_edit, read_real = judge.emotions(edited), judge.emotions(targets)
@@ -115,13 +193,31 @@ def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited:
     }
 
 
+def split_guard(editor: ExpressionEditor, dataset: FaceDataset) -> str:
+    """Raise AnisyncError if ``dataset``'s test identities were among the model's training identities;
+    otherwise say what was checked (module docstring)."""
+    trained = (editor.card or {}).get("data", {})
+    if "train_identity_numbers" not in trained:
+        return "unchecked: the model card does not record its training identities"
+    if trained["dataset_seed"] != dataset.manifest["seed"]:
+        return "checked: the model was trained on faces of another dataset seed"
+    shared = sorted(set(trained["train_identity_numbers"]) & set(dataset.manifest["splits"]["test"]))
+    if shared:
+        raise AnisyncError(f"{dataset.root}: {len(shared)} test identities ({', '.join(map(str, shared[:5]))}...) "
+                           f"were in {editor.path}'s training data (dataset seed {trained['dataset_seed']}); "
+                           "evaluate on a dataset made with another --seed")
+    return "checked: no test identity was trained on"
+
+
 def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int = 10, threads: int = 1,
-             seed: int = 0, repeats: int = 50, judge: str | Path | None = None, sweep: int = 16) -> dict:
+             seed: int = 0, repeats: int = 50, judge: str | Path | None = None, sweep: int = 16,
+             neutral_faces: int = 50) -> dict:
     """All the measures of the module docstring, as plain data."""
     editor = ExpressionEditor(model, threads=threads)
     dataset = FaceDataset(data, split="test")
     if dataset.manifest["size"] != editor.size:
         raise AnisyncError(f"{data}: faces of {dataset.manifest['size']} px, the model edits {editor.size} px")
+    guard = split_guard(editor, dataset)
     rng = np.random.default_rng(seed)
     chosen = _pairs(dataset, pairs, rng)
     sources = np.stack([s["image"] for s, _ in chosen])
@@ -137,6 +233,10 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
     identity = np.concatenate([editor.edit(sources[s:s + 16], source_params[s:s + 16]) for s in range(0, pairs, 16)])
     truth_mask = np.stack([s["mask"] | t["mask"] for s, t in chosen])
     outside = ~truth_mask
+    mouths = np.stack([mouth_area(s, t, editor.size) for s, t in chosen])
+    regions = {name: _beside_copy(edited, sources, targets, where) for name, where in (
+        ("whole", np.ones_like(truth_mask)), ("inside_mask", truth_mask), ("mouth", mouths), ("outside_mask", outside))}
+    regions["mouth_moved_grey_levels"] = {"edit": _moved(edited, sources, mouths), "truth": _moved(targets, sources, mouths)}
     predicted = mask >= 0.5
     iou = [(p & t).sum() / max((p | t).sum(), 1) for p, t in zip(predicted, truth_mask)]
     # Temporal stability along straight expression paths (the first pairs, to bound the cost).
@@ -151,17 +251,22 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
             change.append(float(np.abs(np.diff(frames, axis=0)).mean()) / moved)
     card = editor.card or {}
     control = None
+    judge = None if judge is None else Judge(judge, threads)
     if judge is not None:
         target_emotions = np.stack([t["emotions"] for _, t in chosen]).astype(np.float32)
-        control = _judged(editor, Judge(judge, threads), sources, edited, targets, target_emotions, sweep)
+        control = _judged(editor, judge, sources, edited, targets, target_emotions, sweep)
     return {
         "model": str(model), "data": str(data), "pairs": pairs, "test_identities": len(dataset.identities),
+        "split_guard": guard,
         "size": editor.size, "provider": editor.provider, "threads": threads, "seed": seed,
         "fidelity": {"psnr_db": float(np.mean([psnr(e, t) for e, t in zip(edited, targets)])),
-                     "ssim": float(np.mean([ssim(e, t) for e, t in zip(edited, targets)]))},
+                     "ssim": float(np.mean([ssim(e, t) for e, t in zip(edited, targets)])),
+                     "copy_psnr_db": float(np.mean([psnr(s, t) for s, t in zip(sources, targets)])),
+                     "copy_ssim": float(np.mean([ssim(s, t) for s, t in zip(sources, targets)]))},
+        "regions": regions,
+        "from_neutral": _from_neutral(editor, dataset, judge, neutral_faces),
         "preservation": {
             "identity_edit_psnr_db": float(np.mean([psnr(i, s) for i, s in zip(identity, sources)])),
-            "outside_mask_psnr_db": float(np.mean([psnr(e, s, o) for e, s, o in zip(edited, sources, outside)])),
             "mask_mean": float(mask.mean()),
             "mask_iou": float(np.mean(iou)),
         },
@@ -176,13 +281,29 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
     }
 
 
+def _db(value: float | None) -> str:
+    return "identical" if value is None else f"{value:.2f} dB"
+
+
 def format_report(result: dict) -> str:
     """The figures as a few lines of text."""
     f, p, t, s = result["fidelity"], result["preservation"], result["temporal"], result["speed"]
+    regions = "; ".join(f"{name} {_db(r['edit_psnr_db'])} (copy {_db(r['copy_psnr_db'])})"
+                        for name, r in result["regions"].items() if "edit_psnr_db" in r)
+    moved, neutral = result["regions"]["mouth_moved_grey_levels"], result["from_neutral"]
+    judged = "" if "judged_edit" not in neutral else (
+        f", judged {100 * neutral['judged_edit']:.1f} % (true renders {100 * neutral['judged_truth']:.1f} %): "
+        + ", ".join(f"{k} {100 * v['judged_edit']:.0f} %" for k, v in neutral["per_emotion"].items()))
     return (f"{result['pairs']} held-out pairs at {result['size']} px ({result['test_identities']} test identities)\n"
-            f"  fidelity: PSNR {f['psnr_db']:.2f} dB, SSIM {f['ssim']:.4f}\n"
-            f"  preservation: identity edit PSNR {p['identity_edit_psnr_db']:.2f} dB, outside the mask "
-            f"{p['outside_mask_psnr_db']:.2f} dB, mask mean {p['mask_mean']:.3f}, IoU {p['mask_iou']:.3f}\n"
+            f"  fidelity: PSNR {f['psnr_db']:.2f} dB, SSIM {f['ssim']:.4f} (copying the source: "
+            f"{f['copy_psnr_db']:.2f} dB, {f['copy_ssim']:.4f})\n"
+            f"  regions, PSNR against the true render: {regions}\n"
+            f"  mouth area moved {moved['edit']:.2f} grey levels from the source (true renders {moved['truth']:.2f})\n"
+            f"  from neutral at full intensity ({neutral['faces']} faces): whole-face PSNR "
+            + ", ".join(f"{k} {_db(v['whole']['edit_psnr_db'])}" for k, v in neutral["per_emotion"].items())
+            + f"{judged}\n"
+            f"  preservation: identity edit PSNR {p['identity_edit_psnr_db']:.2f} dB, "
+            f"mask mean {p['mask_mean']:.3f}, IoU {p['mask_iou']:.3f}\n"
             f"  temporal: {t['pixel_change_per_unit_expression']:.4f} mean pixel change per unit of expression\n"
             f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
             f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
@@ -197,8 +318,6 @@ def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities
     """A picture of the editor at work on held-out faces: one row per test identity, its first face, then
     for up to ``edits`` other expressions of it the edit, the true render and the model's mask (white = edited),
     on white. Returns the PNG's path."""
-    from PIL import Image
-
     editor = ExpressionEditor(model)
     dataset = FaceDataset(data, split="test")
     by_identity: dict[str, list[dict]] = {}
@@ -220,6 +339,40 @@ def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities
         rows.append(np.concatenate(tiles, axis=1))
     if not rows:
         raise AnisyncError(f"{data}: no test identity with two faces for the sheet")
+    return _save_on_white(rows, path)
+
+
+def emotion_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 8) -> Path:
+    """The game's case as a picture: for each of ``identities`` held-out identities, a row of its neutral
+    face and its edits to each emotion but neutral at full intensity (EMOTIONS order), and below it the
+    renderer's truth for each; last, the first identity's six mouth shapes (lip-sync visemes, asked by the
+    expression parameters) the same way, edits above truths. Returns the PNG's path."""
+    editor = ExpressionEditor(model)
+    dataset = FaceDataset(data, split="test")
+    neutral_index = EMOTIONS.index("neutral")
+    faces = [item for item in (dataset[i] for i in range(len(dataset))) if item["emotions"][neutral_index] == 1.0]
+    if not faces:
+        raise AnisyncError(f"{data}: no neutral procedural test faces for the sheet")
+    emotions = [np.eye(len(EMOTIONS), dtype=np.float32)[k] for k in range(len(EMOTIONS)) if k != neutral_index]
+    rows = []
+    for item in faces[:identities]:
+        identity = FaceIdentity.from_dict(item["identity_params"])
+        edits = editor.edit(np.repeat(item["image"][None], len(emotions), axis=0), np.stack(emotions))
+        truths = [render_face(identity, ExpressionParams.from_emotions(e), item["yaw"], editor.size).rgba for e in emotions]
+        rows += [np.concatenate([item["image"], *edits], axis=1), np.concatenate([item["image"], *truths], axis=1)]
+    first = faces[0]
+    shapes = [ExpressionParams().with_mouth_shape(shape) for shape in MOUTH_SHAPES]
+    mouths = editor.edit(np.repeat(first["image"][None], len(shapes), axis=0), np.stack([s.to_vector() for s in shapes]))
+    identity = FaceIdentity.from_dict(first["identity_params"])
+    truths = [render_face(identity, shape, first["yaw"], editor.size).rgba for shape in shapes]
+    rows += [np.concatenate([first["image"], *mouths], axis=1), np.concatenate([first["image"], *truths], axis=1)]
+    return _save_on_white(rows, path)
+
+
+def _save_on_white(rows: list[np.ndarray], path: str | Path) -> Path:
+    """RGBA rows of tiles stacked and composed on white, as a PNG; returns its path."""
+    from PIL import Image
+
     grid = np.concatenate(rows, axis=0).astype(np.float64)
     alpha = grid[..., 3:4] / 255.0
     out = Path(path)

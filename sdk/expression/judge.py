@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import EMOTIONS
-from ..errors import ModelLoadError
 from ..progress import progress
-from .card import open_session
+from .card import checked_signature, open_session
+
+#: The judge's graph: input and output names with their ranks, all float32 (see checked_signature).
+SIGNATURE = {"inputs": {"image": 4}, "outputs": {"emotions": 2}}
 
 
 class Judge:
@@ -30,9 +32,7 @@ class Judge:
     def __init__(self, path: str | Path, threads: int = 1):
         self.path = Path(path)
         self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
-        names = ([i.name for i in self.session.get_inputs()], [o.name for o in self.session.get_outputs()])
-        if names != (["image"], ["emotions"]):
-            raise ModelLoadError(f"{self.path}: inputs and outputs {names}, expected (['image'], ['emotions'])")
+        checked_signature(self.session, self.path, SIGNATURE)
 
     def emotions(self, faces: np.ndarray, batch: int = 64) -> np.ndarray:
         """The seven intensities the judge reads off each uint8 RGBA face ``[n, size, size, 4]``."""

@@ -42,6 +42,7 @@ continues the run exactly.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import time
@@ -254,6 +255,16 @@ def plot_losses(history: dict[str, list[float]], path: Path) -> None:
     line_plot(series, path, "training step; |loss| smoothed over 1 % of the steps", log_y=True)
 
 
+def trained_on(data: str | Path) -> dict:
+    """What the evaluation's split guard reads from a card: a procedural dataset's seed and the numbers of
+    the identities trained on (identity n is drawn from the seed and n, so these name the faces exactly)."""
+    manifest = Path(data) / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    settings = json.loads(manifest.read_text(encoding="utf-8"))
+    return {"dataset_seed": settings["seed"], "train_identity_numbers": settings["splits"]["train"]}
+
+
 def _edit_loss(trainer: TrainingRun) -> str:
     """The history key that measures the edit itself."""
     if isinstance(trainer, PairedTrainer):
@@ -291,7 +302,7 @@ def train(args: argparse.Namespace) -> dict:
                   else "AMEE-GAN expression editor (seed 002)") + ", sdk/expression/model.py",
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
-                 "size": faces.size, "supervised": not args.no_supervised},
+                 "size": faces.size, "supervised": not args.no_supervised, **trained_on(args.data)},
         "training": {"steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "wall_seconds_this_run":
                      time.perf_counter() - started, "mask": not args.no_mask, **recipe},
         "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
