@@ -26,7 +26,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from .errors import DefinitionError, InvalidArgumentError
+from .errors import DefinitionError, InvalidArgumentError, excerpt
+from .schema import finite_number
 
 #: The seven emotion labels (MELD's), in the order every emotion vector in anisync uses.
 EMOTIONS: tuple[str, ...] = ("anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise")
@@ -209,7 +210,7 @@ class EmotionBank:
         half_life = _check_time_constant(half_life, "half_life")
         mood_time_constant = _check_time_constant(mood_time_constant, "mood_time_constant")
         if not math.isfinite(time):
-            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {time!r}")
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {excerpt(time)}")
         baseline = np.clip(baseline, EPSILON, 1 - EPSILON)
         if self._free:
             row = self._free.pop()
@@ -349,8 +350,8 @@ class EmotionState:
 
     @time.setter
     def time(self, value: float) -> None:
-        if not math.isfinite(value):
-            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {value!r}")
+        if not finite_number(value):
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {excerpt(value)}")
         self.bank.time[self.row] = value
 
     @property
@@ -399,16 +400,16 @@ class EmotionState:
 
         ``dt <= 0`` does nothing; a non-finite ``dt``, or one that takes the time past the largest float,
         raises InvalidArgumentError."""
-        if not math.isfinite(dt) or not math.isfinite(self.time + max(dt, 0.0)):
-            raise InvalidArgumentError(f"dt: expected a finite number of seconds, got {dt!r}")
+        if not finite_number(dt) or not math.isfinite(self.time + max(dt, 0.0)):
+            raise InvalidArgumentError(f"dt: expected a finite number of seconds, got {excerpt(dt)}")
         if dt > 0:
             self.advance_to(self.time + dt)
 
     def advance_to(self, time: float) -> None:
         """Advance to the absolute ``time`` (no-op if already there); a non-finite time raises
         InvalidArgumentError."""
-        if not math.isfinite(time):
-            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {time!r}")
+        if not finite_number(time):
+            raise InvalidArgumentError(f"time: expected a finite number of seconds, got {excerpt(time)}")
         self.bank.advance_to(time, slice(self.row, self.row + 1))
 
     def apply_impulse(self, impulse: np.ndarray | Mapping[str, float]) -> None:

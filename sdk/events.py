@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from .errors import EventError, InvalidArgumentError, excerpt
+from .schema import finite_number
 
 BROADCAST = "*"
 GROUP_PREFIX = "group:"
@@ -33,10 +34,6 @@ GROUP_PREFIX = "group:"
 MAX_TIME = 1e12
 #: Longest event kind, sender or receiver name, in characters (traces and queues stay small).
 MAX_NAME_LENGTH = 256
-
-
-def _real(value: object) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -66,10 +63,10 @@ class Event:
         if self.id is not None and not (isinstance(self.id, numbers.Integral) and not isinstance(self.id, bool)
                                         and self.id >= 0):
             raise EventError(f"event id: expected an integer >= 0 or None, got {excerpt(self.id)}")
-        if self.timestamp is not None and not (_real(self.timestamp) and abs(self.timestamp) <= MAX_TIME):
+        if self.timestamp is not None and not (finite_number(self.timestamp) and abs(self.timestamp) <= MAX_TIME):
             raise EventError(f"event timestamp: expected seconds within {MAX_TIME:g} of zero or None, "
                              f"got {excerpt(self.timestamp)}")
-        if not (_real(self.expiry) and not math.isnan(self.expiry)):
+        if not (finite_number(self.expiry) or self.expiry in (math.inf, -math.inf)):
             raise EventError(f"event expiry: expected a time in seconds or inf, got {excerpt(self.expiry)}")
         if not isinstance(self.payload, Mapping):
             raise EventError(f"event payload: expected a mapping, got {type(self.payload).__name__}")

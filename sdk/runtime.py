@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import numbers
+import math
 import zlib
 from collections import deque
 from pathlib import Path
@@ -38,7 +38,7 @@ import numpy as np
 
 from .character import Behavior, Character, CharacterDefinition
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
-from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError
+from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError, excerpt
 from .events import MAX_TIME, Event, EventBus
 from .behavior.scheduler import BehaviorScheduler
 from .behavior.tree import TreeBehavior
@@ -233,8 +233,8 @@ class Runtime:
         timestamp = self.time if event.timestamp is None else float(event.timestamp)
         expiry = event.expiry
         if ttl is not None:
-            if not (isinstance(ttl, numbers.Real) and not isinstance(ttl, bool) and ttl >= 0):
-                raise EventError(f"ttl: expected a number of seconds >= 0 or None, got {ttl!r}")
+            if not ((finite_number(ttl) or ttl == math.inf) and ttl >= 0):
+                raise EventError(f"ttl: expected a number of seconds >= 0 (or inf) or None, got {excerpt(ttl)}")
             expiry = timestamp + ttl
         event_id = self._next_event_id if event.id is None else event.id
         stamped = dataclasses.replace(event, id=event_id, timestamp=timestamp, expiry=expiry)
@@ -253,14 +253,15 @@ class Runtime:
         the update when ``raise_callback_errors`` is set and a subscriber raised.
         """
         if not (finite_number(dt) and dt >= 0):
-            raise InvalidArgumentError(f"dt: expected a finite number of seconds >= 0, got {dt!r}")
-        if self.fixed_step is None and self.max_dt is not None and dt > self.max_dt:
+            raise InvalidArgumentError(f"dt: expected a finite number of seconds >= 0, got {excerpt(dt)}")
+        stall = self.fixed_step is None and self.max_dt is not None and dt > self.max_dt
+        if self.time + (self.max_dt if stall else dt) > MAX_TIME:
+            raise InvalidArgumentError(f"dt: {excerpt(dt)} s would take the clock past {MAX_TIME:g} s (now {self.time:g})")
+        if stall:
             self.clamped_updates += 1
             log.warning("update(dt=%g) clamped to max_dt=%g s (%d clamped so far)", dt, self.max_dt,
                         self.clamped_updates)
             dt = self.max_dt
-        if self.time + dt > MAX_TIME:
-            raise InvalidArgumentError(f"dt: {dt!r} s would take the clock past {MAX_TIME:g} s (now {self.time:g})")
         errors: list[Exception] = []
         if self.fixed_step is None:
             self._step(float(dt), errors)
