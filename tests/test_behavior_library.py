@@ -181,3 +181,19 @@ def test_show_errors(write_yaml, capsys):
     assert "behavior: expected a behavior tree" in capsys.readouterr().err
     assert main(["behavior", "show", str(asset_path("characters", "mira.yaml")), "--trace"]) == 2
     assert "--trace: needs --run" in capsys.readouterr().err
+
+
+def test_a_malformed_campfire_snapshot_is_refused_and_changes_nothing():
+    from sdk import SnapshotError
+
+    campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
+    saved = campfire.snapshot()
+    key = next(iter(saved["blackboard"]), None)
+    broken = [({**saved, "acting": "warm"}, "acting"), ({"blackboard": saved["blackboard"]}, "acting")]
+    if key is not None:
+        broken.append(({**saved, "blackboard": {**saved["blackboard"], key: "hot"}}, f"blackboard.{key}"))
+    for data, path in broken:
+        before = campfire.snapshot()
+        with pytest.raises(SnapshotError) as caught:
+            campfire.restore(data)
+        assert caught.value.path == path and campfire.snapshot() == before

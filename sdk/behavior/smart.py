@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping
 from ..character import NAME_PATTERN
 from ..errors import DefinitionError, InvalidArgumentError
 from ..loading import load_yaml, referenced_file
-from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
+from ..schema import AnyOf, Anything, Field, Flag, ListOf, MapOf, Number, Record, Text, check
+from ..snapshot import check_part
 from .library import BehaviorLibrary, InteractiveBehavior, shipped_library
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ SMART_OBJECT_SCHEMA = Record({
     "blackboard": Field(MapOf(AnyOf((Flag(), Number()))), default=dict, doc="starting values of blackboard keys"),
     "library": Field(Text(), default=None, doc="library file relative to this one; default: the shipped library"),
 })
+#: What SmartObject.snapshot writes; snapshots from before reach was saved have no "reached".
+_SNAPSHOT = Record({"blackboard": Field(Anything(), doc="checked by the blackboard"), "acting": Field(ListOf(Text())),
+                    "reached": Field(ListOf(Text()), default=list)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,15 +136,18 @@ class SmartObject:
                 release on the next :meth:`update`.
 
         Raises:
-            InvalidArgumentError: a reached id is not among ``characters``.
+            InvalidArgumentError: a reached id is not among ``characters``; SnapshotError (an
+                InvalidArgumentError too) naming the key of a malformed snapshot. Nothing changes then.
         """
+        data = check_part(_SNAPSHOT, data, "")
+        blackboard = self.blackboard.check_snapshot(data["blackboard"], "blackboard")
         by_id = dict(characters) if isinstance(characters, Mapping) else {c.id: c for c in characters}
-        reached_ids = list(data.get("reached", ()))  # snapshots from before reach was saved have none
+        reached_ids = data["reached"]
         missing = [character_id for character_id in reached_ids if character_id not in by_id]
         if missing:
             raise InvalidArgumentError(
                 f"characters: the snapshot of {self.id} reached {missing}, which are not among the characters "
                 f"given ({sorted(by_id) or 'none'}); pass the runtime or the characters")
-        self.blackboard.restore(data["blackboard"])
+        self.blackboard.restore(blackboard)
         self.acting = tuple(data["acting"])
         self._reached = {character_id: by_id[character_id] for character_id in reached_ids}
