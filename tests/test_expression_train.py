@@ -110,7 +110,9 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
                  "--steps", "2"]) == 0
     judge = tmp_path / "judge.onnx"
     assert main(["train", "judge", "--data", str(tiny), "--out", str(judge), "--steps", "30"]) == 0
-    assert 0 <= json.loads(card_path(judge).read_text())["test_dominant_accuracy"] <= 1
+    judge_card = json.loads(card_path(judge).read_text())
+    assert 0 <= judge_card["test_dominant_accuracy"] <= 1 and "blur" in judge_card["augmentation"]
+    assert judge_card["test_clear"]["faces"] + judge_card["test_mixtures"]["faces"] == judge_card["test_faces"]
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
                  "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png"),
@@ -295,3 +297,14 @@ def test_the_evaluation_refuses_test_identities_the_model_was_trained_on(tiny, t
         evaluate(out, bigger, pairs=2, steps=1, repeats=1)
     other = make_dataset(tmp_path / "other", identities=8, expressions=4, size=64, seed=1, show_progress=False)
     assert evaluate(out, other, pairs=2, steps=1, repeats=1, sweep=1)["split_guard"].startswith("checked")
+
+
+def test_clear_targets_are_one_emotion_at_0_6_or_more():
+    from sdk.expression.judge import clear_targets
+
+    rows = np.zeros((4, 7), np.float32)
+    rows[0, EMOTIONS.index("joy")] = 0.6
+    rows[1, EMOTIONS.index("fear")] = 0.59
+    rows[2, EMOTIONS.index("neutral")] = 1.0
+    rows[3, [0, 5]] = 0.5
+    assert clear_targets(rows).tolist() == [True, False, False, False]

@@ -53,7 +53,9 @@ def _judge_command(args: argparse.Namespace) -> int:
 
     card = train_judge(args.data, args.out, steps=args.steps, seed=args.seed)
     print(f"wrote {args.out}: dominant emotion {100 * card['test_dominant_accuracy']:.1f} % and intensity MAE "
-          f"{card['test_intensity_mae']:.3f} on {card['test_faces']} real test renders")
+          f"{card['test_intensity_mae']:.3f} on {card['test_faces']} real test renders; clear targets "
+          f"{100 * card['test_clear']['dominant_accuracy']:.1f} %, mixtures "
+          f"{100 * card['test_mixtures']['dominant_accuracy']:.1f} % (intensity MAE {card['test_mixtures']['intensity_mae']:.3f})")
     return 0
 
 
