@@ -128,7 +128,8 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert result["speed"]["batch_1"]["p50_ms"] > 0 and result["pairs"] == 6
     control = result["control"]
     assert 0 <= control["dominant_accuracy"] <= 1 and set(control["intensity_mae"]) == set(EMOTIONS)
-    assert set(control["monotonicity_spearman"]) == set(EMOTIONS) - {"neutral"}
+    assert set(control["monotonicity_spearman"]) == set(control["sweep_intensity_mae"]) == set(EMOTIONS) - {"neutral"}
+    assert control["clear_targets"]["pairs"] + control["mixtures"]["pairs"] == 6
     assert "fidelity: PSNR" in capsys.readouterr().out
 
 

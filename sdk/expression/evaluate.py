@@ -32,9 +32,12 @@ With a judge (:mod:`sdk.expression.judge`, trained only on real renders) also:
 * control: the judge's dominant emotion of ``E`` against the target's labelled dominant emotion
   (accuracy), and the mean absolute error of the judged intensities per emotion; beside them, the same
   two figures of the judge on the real target renders;
+* control on clear targets (one emotion at intensity >= 0.6) and on mixtures, apart, each beside the
+  judge's figure on the real target renders;
 * monotonicity: for ``sweep`` source faces and each emotion but neutral (neutral adds nothing to the
   face, so it has no sweep), edits asking for that emotion alone at 0, 0.2, ..., 1; Spearman's
-  correlation between the intensity asked for and the one the judge reads, per emotion.
+  correlation between the intensity asked for and the one the judge reads, per emotion, and the mean
+  absolute difference between them (a faint change in the right direction ranks well but reads low).
 
 Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform window (constants
 0.01 and 0.03, as usual) averaged over channels and pixels.
@@ -55,7 +58,7 @@ from ..procedural.loader import FaceDataset
 from ..procedural.render import LANDMARK_NAMES, render_face
 from ..timing import call_seconds
 from .editor import ExpressionEditor
-from .judge import Judge, spearman
+from .judge import Judge, clear_targets, spearman
 
 
 def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -174,7 +177,7 @@ def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited:
     read_edit, read_real = judge.emotions(edited), judge.emotions(targets)
     wanted = target_emotions.argmax(1)
     levels = np.linspace(0.0, 1.0, 6, dtype=np.float32)
-    monotonic = {}
+    monotonic, sweep_error = {}, {}
     for k, name in enumerate(EMOTIONS):
         if name == "neutral":
             continue
@@ -182,13 +185,25 @@ def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited:
         asked[:, k] = levels
         faces = np.concatenate([editor.edit(np.repeat(sources[i:i + 1], len(levels), axis=0), asked)
                                 for i in range(min(sweep, len(sources)))])
-        monotonic[name] = spearman(np.tile(levels, len(faces) // len(levels)), judge.emotions(faces)[:, k])
+        judged, wanted_levels = judge.emotions(faces)[:, k], np.tile(levels, len(faces) // len(levels))
+        monotonic[name] = spearman(wanted_levels, judged)
+        sweep_error[name] = float(np.abs(judged - wanted_levels).mean())
+    clear = clear_targets(target_emotions)
+
+    def accuracy(read: np.ndarray, rows: np.ndarray) -> float | None:
+        return float((read[rows].argmax(1) == wanted[rows]).mean()) if rows.any() else None
+
     return {
+        "clear_targets": {"pairs": int(clear.sum()), "dominant_accuracy": accuracy(read_edit, clear),
+                          "judge_on_real_dominant_accuracy": accuracy(read_real, clear)},
+        "mixtures": {"pairs": int((~clear).sum()), "dominant_accuracy": accuracy(read_edit, ~clear),
+                     "judge_on_real_dominant_accuracy": accuracy(read_real, ~clear)},
         "dominant_accuracy": float((read_edit.argmax(1) == wanted).mean()),
         "intensity_mae": dict(zip(EMOTIONS, np.abs(read_edit - target_emotions).mean(0).astype(float).tolist())),
         "judge_on_real_dominant_accuracy": float((read_real.argmax(1) == wanted).mean()),
         "judge_on_real_intensity_mae": float(np.abs(read_real - target_emotions).mean()),
         "monotonicity_spearman": monotonic,
+        "sweep_intensity_mae": sweep_error,
         "sweep_faces": min(sweep, len(sources)),
     }
 
@@ -308,10 +323,22 @@ def format_report(result: dict) -> str:
             f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
             f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
             f"p95 {s['batch_16']['p95_ms']:.2f} ms"
-            + ("" if result["control"] is None else
-               f"\n  control (judge): dominant emotion {100 * result['control']['dominant_accuracy']:.1f} % "
-               f"(judge on real renders {100 * result['control']['judge_on_real_dominant_accuracy']:.1f} %); Spearman "
-               + ", ".join(f"{k} {v:.2f}" for k, v in result["control"]["monotonicity_spearman"].items())))
+            + ("" if result["control"] is None else _control_report(result["control"])))
+
+
+def _percent(value: float | None) -> str:
+    return "none" if value is None else f"{100 * value:.1f} %"
+
+
+def _control_report(control: dict) -> str:
+    clear, mixed = control["clear_targets"], control["mixtures"]
+    return (f"\n  control (judge): dominant emotion {_percent(control['dominant_accuracy'])} (judge on real renders "
+            f"{_percent(control['judge_on_real_dominant_accuracy'])}); clear targets {_percent(clear['dominant_accuracy'])} "
+            f"(real {_percent(clear['judge_on_real_dominant_accuracy'])}, {clear['pairs']} pairs), mixtures "
+            f"{_percent(mixed['dominant_accuracy'])} (real {_percent(mixed['judge_on_real_dominant_accuracy'])})\n"
+            "  intensity sweeps, Spearman / mean |judged - asked|: "
+            + ", ".join(f"{k} {v:.2f} / {control['sweep_intensity_mae'][k]:.2f}"
+                        for k, v in control["monotonicity_spearman"].items()))
 
 
 def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 4, edits: int = 4) -> Path:
