@@ -9,7 +9,7 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from sdk import EMOTIONS, AnisyncError  # noqa: E402
+from sdk import EMOTIONS, AnisyncError, asset_path  # noqa: E402
 from sdk.cli import main  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path, sha256_of  # noqa: E402
 from sdk.expression.train import LOSS_KEYS, Faces, Trainer  # noqa: E402
@@ -116,7 +116,7 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
                  "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png"),
-                 "--emotion-sheet", str(tmp_path / "emotions.png")]) == 0
+                 "--emotion-sheet", str(tmp_path / "emotions.png"), "--appearance", str(asset_path("models", "appearance.onnx"))]) == 0
     result = json.loads(report.read_text())
     # Rows of test identities: the source, then (edit, truth, mask) for each of its 3 other expressions.
     assert Image.open(tmp_path / "sheet.png").size[0] == 64 * 10
@@ -130,6 +130,9 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert 0 <= control["dominant_accuracy"] <= 1 and set(control["intensity_mae"]) == set(EMOTIONS)
     assert set(control["monotonicity_spearman"]) == set(control["sweep_intensity_mae"]) == set(EMOTIONS) - {"neutral"}
     assert control["clear_targets"]["pairs"] + control["mixtures"]["pairs"] == 6
+    generated = result["generated_faces"]
+    assert generated["faces"] == 50 and set(generated["per_emotion"]) == set(EMOTIONS) - {"neutral"}
+    assert 0 <= generated["judged_edit"] <= 1 and 0 <= generated["judged_unedited"] <= 1
     assert "fidelity: PSNR" in capsys.readouterr().out
 
 

@@ -24,7 +24,7 @@ def _eval_command(args: argparse.Namespace) -> int:
     from .evaluate import edit_sheet, emotion_sheet, evaluate, format_report, write_json
 
     result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed,
-                      judge=args.judge)
+                      judge=args.judge, appearance=args.appearance)
     print(format_report(result))
     if args.json:
         write_json(result, args.json)
@@ -94,6 +94,8 @@ def register(commands) -> None:
     evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
     evaluate.add_argument("--seed", type=seed, default=0, help="seed of the pair choice (default 0)")
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
+    evaluate.add_argument("--appearance", help="with --judge: also edit 50 faces of this appearance generator model "
+                          "(e.g. assets/models/appearance.onnx) and judge them")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PNG", help="also draw held-out sources, edits, true renders and masks")
     evaluate.add_argument("--emotion-sheet", metavar="PNG", help="also draw 8 held-out neutral faces edited to each "

@@ -21,6 +21,11 @@ faces of the same identity, with ``E = edit(source, target expression)``:
 * temporal stability: along a straight path from the source to the target expression in ``steps``
   equal steps, the mean absolute pixel change per step divided by the step's change of the expression
   parameters (mean absolute): small means no flicker when an emotion moves a little;
+* generated faces (with ``appearance``, the appearance generator's ONNX model, and a judge): faces it
+  draws for seeds 0, 1, ... (attributes drawn from each seed), scaled to the editor's size (Lanczos),
+  edited to each emotion but neutral at full intensity; how often the judge reads the emotion asked for,
+  beside the same figure for the unedited faces (the do-nothing baseline). No true render exists for
+  these faces, so there is no PSNR;
 * split guard: a model whose card records its training identities (``anisync train expression`` writes
   them for procedural data) is refused on a dataset of the same seed whose test identities it was trained
   on, whatever the identity counts of the two datasets;
@@ -172,6 +177,29 @@ def _from_neutral(editor: ExpressionEditor, dataset: FaceDataset, judge: Judge |
     return summary
 
 
+def _on_generated_faces(editor: ExpressionEditor, judge: Judge, appearance: str | Path, faces: int) -> dict:
+    """The generated-faces figures of the module docstring."""
+    from PIL import Image
+
+    from ..appearance.generator import AppearanceGenerator
+
+    drawn = AppearanceGenerator(appearance).generate_many({}, list(range(faces)))
+    sources = np.stack([np.asarray(Image.fromarray(face).resize((editor.size, editor.size), Image.Resampling.LANCZOS))
+                        for face in drawn])
+    read_sources = judge.emotions(sources).argmax(1)
+    per_emotion = {}
+    for k, name in enumerate(EMOTIONS):
+        if name == "neutral":
+            continue
+        asked = np.zeros((faces, len(EMOTIONS)), np.float32)
+        asked[:, k] = 1.0
+        per_emotion[name] = {"judged_edit": float((judge.emotions(editor.edit(sources, asked)).argmax(1) == k).mean()),
+                             "judged_unedited": float((read_sources == k).mean())}
+    return {"appearance_model": str(appearance), "faces": faces, "per_emotion": per_emotion,
+            "judged_edit": float(np.mean([f["judged_edit"] for f in per_emotion.values()])),
+            "judged_unedited": float(np.mean([f["judged_unedited"] for f in per_emotion.values()]))}
+
+
 def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited: np.ndarray, targets: np.ndarray,
             target_emotions: np.ndarray, sweep: int) -> dict:
     read_edit, read_real = judge.emotions(edited), judge.emotions(targets)
@@ -226,7 +254,7 @@ def split_guard(editor: ExpressionEditor, dataset: FaceDataset) -> str:
 
 def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int = 10, threads: int = 1,
              seed: int = 0, repeats: int = 50, judge: str | Path | None = None, sweep: int = 16,
-             neutral_faces: int = 50) -> dict:
+             neutral_faces: int = 50, appearance: str | Path | None = None, generated_faces: int = 50) -> dict:
     """All the measures of the module docstring, as plain data."""
     editor = ExpressionEditor(model, threads=threads)
     dataset = FaceDataset(data, split="test")
@@ -280,6 +308,8 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
                      "copy_ssim": float(np.mean([ssim(s, t) for s, t in zip(sources, targets)]))},
         "regions": regions,
         "from_neutral": _from_neutral(editor, dataset, judge, neutral_faces),
+        "generated_faces": None if appearance is None or judge is None else
+        _on_generated_faces(editor, judge, appearance, generated_faces),
         "preservation": {
             "identity_edit_psnr_db": float(np.mean([psnr(i, s) for i, s in zip(identity, sources)])),
             "mask_mean": float(mask.mean()),
@@ -323,7 +353,10 @@ def format_report(result: dict) -> str:
             f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
             f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
             f"p95 {s['batch_16']['p95_ms']:.2f} ms"
-            + ("" if result["control"] is None else _control_report(result["control"])))
+            + ("" if result["control"] is None else _control_report(result["control"]))
+            + ("" if result["generated_faces"] is None else
+               f"\n  appearance-generator faces ({result['generated_faces']['faces']}): judged "
+               f"{_percent(result['generated_faces']['judged_edit'])} (unedited {_percent(result['generated_faces']['judged_unedited'])})"))
 
 
 def _percent(value: float | None) -> str:
