@@ -80,7 +80,24 @@ def test_onnx_matches_torch_within_1e4(exported):
     assert np.abs(onnx_edited - edited.numpy()).max() <= 1e-4
     assert np.abs(onnx_mask - mask.numpy()).max() <= 1e-4
     card = json.loads(card_path(path).read_text())
-    assert card["network"] == {"image_size": SIZE, "width": 4, "downsampling": 2, "use_mask": True} and card["opset"] == 17 and card["data"] == "none: untrained"
+    assert card["network"] == {"image_size": SIZE, "width": 4, "downsampling": 2, "use_mask": True, "arch": "amee"}
+    assert card["opset"] == 17 and card["data"] == "none: untrained"
+
+
+def test_the_unet_exports_to_onnx_that_matches_torch_within_1e4(tmp_path):
+    from sdk.expression.model import UNetGenerator
+
+    torch.manual_seed(1)
+    generator = UNetGenerator(NetworkConfig(SIZE, 4, 3, arch="unet")).eval()
+    for film in [*generator.film_down, *generator.film_up]:  # FiLM starts as the identity: give it some work
+        torch.nn.init.normal_(film.linear.weight, std=0.1)
+    path = export_generator(generator, tmp_path / "unet.onnx")
+    image = np.random.default_rng(4).uniform(-1, 1, (3, 4, SIZE, SIZE)).astype(np.float32)
+    condition = np.stack([ExpressionParams.from_emotions(e).to_vector() for e in _emotions(3).astype(np.float64)])
+    onnx_edited, onnx_mask = ExpressionEditor(path).session.run(["edited", "mask"], {"image": image, "condition": condition})
+    with torch.no_grad():
+        edited, _, mask = generator(torch.from_numpy(image), torch.from_numpy(condition))
+    assert np.abs(onnx_edited - edited.numpy()).max() <= 1e-4 and np.abs(onnx_mask - mask.numpy()).max() <= 1e-4
 
 
 def test_a_zero_mask_returns_the_input_exactly(tmp_path):
