@@ -58,9 +58,10 @@ class _DefinitionLoader(yaml.SafeLoader):
         self._keys: dict[int, dict[tuple[str, str], int]] = {}
 
     def compose_node(self, parent, index):
-        # A mapping composes each key with index None, then its value with the key's node as index.
-        self._path.append(f"[{index}]" if isinstance(index, int) else
-                          getattr(index, "value", "") if index is not None else "")
+        # A mapping composes each key with index None, then its value with the key's node as index (a
+        # scalar, or a list or mapping for YAML's complex keys, which the schemas refuse later).
+        self._path.append(f"[{index}]" if isinstance(index, int) else index.value
+                          if isinstance(index, yaml.ScalarNode) else "?" if index is not None else "")
         try:
             if self.check_event(yaml.AliasEvent):
                 event = self.peek_event()

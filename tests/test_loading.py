@@ -155,3 +155,8 @@ def test_any_bytes_load_or_raise_a_definition_error(tmp_path_factory, raw):
         CharacterDefinition.load(path)
     except DefinitionError as error:
         assert error.source == str(path) and len(str(error)) < 600
+
+
+def test_a_refusal_under_a_complex_key_is_still_a_definition_error(write_yaml):
+    error = refused(write_yaml("id: &x tester\n? [a, b]\n: [*x]\n"))  # YAML's complex key, then an alias below it
+    assert error.got == "*x" and error.key == "?[0]"
