@@ -9,12 +9,11 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from .behavior.tree import character_tree
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .events import Event
 from .loading import load_yaml
-from .schema import AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
-
-NAME_PATTERN = r"[a-z][a-z0-9_\-]*"
+from .schema import NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
 _UNIT_OPEN = Number(0.0, 1.0, open_min=True, open_max=True)
@@ -74,11 +73,7 @@ class CharacterDefinition:
     def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
         """Check ``data`` against :data:`CHARACTER_SCHEMA`; raises DefinitionError naming source and key."""
         checked = check(CHARACTER_SCHEMA, data, source)
-        tree = None
-        if checked["behavior"] is not None:
-            from .behavior.tree import character_tree  # imports py_trees, which only tree characters need
-
-            tree = character_tree(checked["behavior"], source)
+        tree = None if checked["behavior"] is None else character_tree(checked["behavior"], source)
         return cls(
             id=checked["id"],
             name=checked["name"] or checked["id"].capitalize(),

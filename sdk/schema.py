@@ -17,6 +17,11 @@ from typing import Any, Mapping
 
 from .errors import DefinitionError
 
+#: Names of characters, behaviors, states, groups and event kinds in definition files: lower case, digits,
+#: ``_`` and ``-``, starting with a letter. Here, at the bottom of the import graph, so every definition
+#: module can use it without importing another.
+NAME_PATTERN = r"[a-z][a-z0-9_\-]*"
+
 _REQUIRED = object()
 
 

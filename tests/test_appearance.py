@@ -293,7 +293,7 @@ def test_sessions_take_cuda_first_where_onnxruntime_has_it(monkeypatch, tmp_path
     # No GPU here: onnxruntime is told it has CUDA and the session it would open is recorded, not run.
     import onnxruntime
 
-    from sdk.expression.card import open_session
+    from sdk.sessions import open_session
 
     opened = []
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])

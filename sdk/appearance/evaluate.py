@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnisyncError, ModelLoadError
-from ..expression.card import checked_signature, open_session, sha256_of
+from ..expression.card import sha256_of
+from ..sessions import checked_signature, open_session
 from ..procedural.identity import STYLES
 from ..procedural.render import render_face
 from ..timing import call_seconds

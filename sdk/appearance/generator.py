@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
-from ..expression.card import checked_card, checked_signature, open_session, run_in_chunks
+from ..expression.card import checked_card
+from ..sessions import PROVIDER_ORDER, checked_signature, open_session, run_in_chunks
 from .attributes import ATTRIBUTES, CODE_SIZE, check_attributes, indices, one_hot, vocabulary
 
 log = logging.getLogger("anisync.appearance")
@@ -34,7 +35,6 @@ log = logging.getLogger("anisync.appearance")
 #: The graph the generator expects: input and output names with their ranks.
 SIGNATURE = {"inputs": {"attributes": 2, "z": 2}, "outputs": {"image": 4}}
 #: Execution providers tried in order, as the expression editor does.
-PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
 SIZE = 64
 MAX_SEED = 2**63 - 1
 #: Faces per onnxruntime run, so that a big batch does not hold all its activations at once.

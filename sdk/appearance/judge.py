@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelLoadError
-from ..expression.card import checked_card, checked_signature, open_session
+from ..expression.card import checked_card
+from ..sessions import checked_signature, open_session
 from .attributes import ATTRIBUTES, OFFSETS, vocabulary
 from .generator import to_network
 

@@ -77,12 +77,12 @@ from typing import Any, Mapping, Sequence
 
 from transitions import Machine
 
-from ..character import NAME_PATTERN
 from ..emotion import EMOTION_INDEX, EMOTIONS
 from ..errors import AnisyncError, DefinitionError, InvalidArgumentError
 from ..loading import load_yaml, referenced_file
 from ..resources import asset_path
-from ..schema import AnyOf, Anything, Field, ListOf, MapOf, Nothing, Number, Record, Shorthand, Text, check
+from ..schema import (NAME_PATTERN, AnyOf, Anything, Field, ListOf, MapOf, Nothing, Number, Record, Shorthand,
+                      Text, check)
 
 
 #: The internal event an action (or a composite behavior) raises when it is over.

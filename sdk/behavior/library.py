@@ -49,12 +49,11 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
 import numpy as np
 
-from ..character import NAME_PATTERN
 from ..emotion import EMOTIONS, ORIENTATIONS, emotion_vector
 from ..errors import DefinitionError, InvalidArgumentError
 from ..loading import load_yaml, referenced_file
 from ..resources import asset_path
-from ..schema import AnyOf, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Text, check
+from ..schema import NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Text, check
 from ..snapshot import check_part
 from .expr import MAX_MAGNITUDE, Expression, parse
 

@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from ..character import NAME_PATTERN
 from ..errors import DefinitionError, InvalidArgumentError
 from ..loading import load_yaml, referenced_file
-from ..schema import AnyOf, Anything, Field, Flag, ListOf, MapOf, Number, Record, Text, check
+from ..schema import NAME_PATTERN, AnyOf, Anything, Field, Flag, ListOf, MapOf, Number, Record, Text, check
 from ..snapshot import check_part
 from .library import BehaviorLibrary, InteractiveBehavior, shipped_library
 

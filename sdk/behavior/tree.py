@@ -54,11 +54,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 import py_trees
 from py_trees.common import ParallelPolicy, Status
 
-from ..character import NAME_PATTERN
 from ..errors import AnisyncError, DefinitionError, SnapshotError
-from ..resources import asset_path
 from ..loading import load_yaml, referenced_file
-from ..schema import AnyOf, Anything, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Spec, Text, check
+from ..resources import asset_path
+from ..schema import (NAME_PATTERN, AnyOf, Anything, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Spec, Text,
+                      check)
 from ..snapshot import SECONDS, check_part, part
 from .expr import Expression, parse
 from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, shipped_library

@@ -1,7 +1,6 @@
-"""Model cards (the JSON beside a shipped ONNX model, ``NAME.json`` for ``NAME.onnx``, that records how
-it was made and the sha256 of its bytes), the checks every runtime makes at load (the card's sha256, the
-session's provider, the graph's input and output names, ranks and element types) and :func:`run_in_chunks`,
-which runs a big batch a chunk at a time."""
+"""Model cards: the JSON beside a shipped ONNX model (``NAME.json`` for ``NAME.onnx``) that records how it
+was made and the sha256 of its bytes, which every runtime checks at load. The onnxruntime sessions
+themselves are :mod:`sdk.sessions`."""
 
 from __future__ import annotations
 
@@ -9,13 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import ModelLoadError
-
-#: The element type of every input and output of anisync's graphs (float32), as onnxruntime names it.
-ELEMENT_TYPE = "tensor(float)"
-
 
 def sha256_of(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes."""
@@ -24,24 +17,6 @@ def sha256_of(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def open_session(path: Path, threads: int, providers: list[str]):
-    """An onnxruntime session on ``path`` with ``threads`` intra-op threads and the first of ``providers``
-    that this onnxruntime has (else the CPU); raises ModelLoadError naming the path if it is missing or
-    not a loadable model."""
-    import onnxruntime as ort
-
-    if not path.is_file():
-        raise ModelLoadError(f"{path}: no such model file")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    available = set(ort.get_available_providers())
-    chosen = [p for p in providers if p in available] or ["CPUExecutionProvider"]
-    try:
-        return ort.InferenceSession(str(path), options, providers=chosen)
-    except Exception as error:  # onnxruntime raises its own exception types for unreadable graphs
-        raise ModelLoadError(f"{path}: not a loadable ONNX model ({error})") from None
 
 
 def card_path(model_path: str | Path) -> Path:
@@ -65,34 +40,3 @@ def checked_card(model_path: str | Path) -> dict | None:
     if expected != actual:
         raise ModelLoadError(f"{model_path}: sha256 {actual} does not match its model card {card_file} ({expected})")
     return card
-
-
-def checked_signature(session, path: Path, signature: dict[str, dict[str, int]]) -> dict[str, dict[str, list]]:
-    """The shapes of ``session``'s inputs and outputs (``{"inputs": {name: shape}, "outputs": ...}``) after
-    checking them against ``signature`` (the same layout, with ranks) and checking that each is float32
-    (:data:`ELEMENT_TYPE`); raises ModelLoadError naming ``path`` and the first name, rank or element type
-    that differs. A graph of other element types would load and then fail at every call."""
-    nodes = {"inputs": session.get_inputs(), "outputs": session.get_outputs()}
-    found = {kind: {node.name: node.shape for node in listed} for kind, listed in nodes.items()}
-    types = {kind: {node.name: node.type for node in listed} for kind, listed in nodes.items()}
-    for kind, expected in signature.items():
-        if set(found[kind]) != set(expected):
-            raise ModelLoadError(f"{path}: {kind} {sorted(found[kind])}, expected {sorted(expected)}")
-        for name, rank in expected.items():
-            if len(found[kind][name]) != rank:
-                raise ModelLoadError(f"{path}: {kind[:-1]} {name!r} has rank {len(found[kind][name])}, expected {rank}")
-            if types[kind][name] != ELEMENT_TYPE:
-                raise ModelLoadError(f"{path}: {kind[:-1]} {name!r} has type {types[kind][name]}, "
-                                     f"expected {ELEMENT_TYPE}")
-    return found
-
-
-def run_in_chunks(session, outputs: list[str], feed: dict[str, np.ndarray], chunk: int) -> list[np.ndarray]:
-    """``session.run(outputs, feed)`` on at most ``chunk`` rows of the batch at a time, each output
-    concatenated along the batch axis. A session holds the activations of the whole batch it runs, so
-    one run of a big batch takes gigabytes (the 128 px editor: about 1.8 MB a face). ``feed`` holds at
-    least one row."""
-    rows = len(next(iter(feed.values())))
-    parts = [session.run(outputs, {name: value[start:start + chunk] for name, value in feed.items()})
-             for start in range(0, rows, chunk)]
-    return [np.concatenate(part) for part in zip(*parts)]

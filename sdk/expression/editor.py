@@ -24,13 +24,13 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from .card import checked_card, checked_signature, open_session, run_in_chunks
+from ..sessions import PROVIDER_ORDER, checked_signature, open_session, run_in_chunks
+from .card import checked_card
 
 log = logging.getLogger("anisync.expression")
 
 #: The graph the editor expects: input and output names with their ranks (see sdk.expression.export).
 SIGNATURE = {"inputs": {"image": 4, "condition": 2}, "outputs": {"edited": 4, "mask": 4}}
-PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
 _LOW = np.array([s.lo for s in PARAM_SPECS], np.float32)
 _HIGH = np.array([s.hi for s in PARAM_SPECS], np.float32)
 #: Faces per onnxruntime run: about 130 MB at 128 px (1,000 faces in one run took 1.8 GB), and bigger

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..emotion import EMOTIONS
 from ..progress import progress
-from .card import checked_signature, open_session
+from ..sessions import checked_signature, open_session
 
 #: A face is a clear target when one emotion but neutral has at least this intensity.
 CLEAR = 0.6
