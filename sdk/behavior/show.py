@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..headless import _positive_int
+from ..arguments import positive
 
 
 def _load(path: Path):
@@ -149,10 +149,10 @@ def register(commands) -> None:
     parser = commands.subcommand("behavior", "show", _command, help="print a behavior tree; run it with --run, trace it with --trace")
     parser.add_argument("file", help="a tree file (assets/behaviors/trees/*.yaml) or a character file with a tree")
     parser.add_argument("--ascii", action="store_true", help="draw with ascii instead of unicode")
-    parser.add_argument("--run", type=_positive_int, default=0, metavar="SECONDS",
+    parser.add_argument("--run", type=positive, default=0, metavar="SECONDS",
                         help="run it for this many seconds in the scripted world of `anisync run`")
     parser.add_argument("--trace", action="store_true", help="with --run: print every tick's node statuses and times")
-    parser.add_argument("--rate", type=_positive_int, default=10, help="updates per second of the run (default 10)")
+    parser.add_argument("--rate", type=positive, default=10, help="updates per second of the run (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the character and the script (default 0)")
     parser.add_argument("--tick-every-update", action="store_true",
                         help="with --run: tick the tree every update instead of only when something changed")
