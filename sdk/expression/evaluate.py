@@ -145,24 +145,35 @@ def _moved(images: np.ndarray, sources: np.ndarray, regions: np.ndarray) -> floa
     return float(np.abs(images.astype(np.float64) - sources)[np.broadcast_to(regions[..., None], images.shape)].mean())
 
 
+_NEUTRAL = EMOTIONS.index("neutral")
+
+
+def _neutral_faces(dataset: FaceDataset, limit: int) -> list[dict]:
+    """The first ``limit`` neutral procedural faces of ``dataset`` (one per identity: its first face)."""
+    faces = [item for item in (dataset[i] for i in range(len(dataset))) if item["emotions"][_NEUTRAL] == 1.0][:limit]
+    if not faces or faces[0]["identity_params"] is None:
+        raise AnisyncError(f"{dataset.root}: no neutral procedural test faces to edit from")
+    return faces
+
+
+def _true_render(item: dict, expression: ExpressionParams, size: int) -> np.ndarray:
+    """The renderer's truth: ``item``'s identity and yaw wearing ``expression``, uint8 RGBA."""
+    return render_face(FaceIdentity.from_dict(item["identity_params"]), expression, item["yaw"], size).rgba
+
+
 def _from_neutral(editor: ExpressionEditor, dataset: FaceDataset, judge: Judge | None, faces: int) -> dict:
     """Each of the first ``faces`` test identities' neutral face edited to each emotion but neutral at
     full intensity, against the renderer's truth (module docstring); per emotion and overall."""
-    neutral_index = EMOTIONS.index("neutral")
-    neutral = [item for item in (dataset[i] for i in range(len(dataset))) if item["emotions"][neutral_index] == 1.0]
-    neutral = neutral[:faces]
-    if not neutral or neutral[0]["identity_params"] is None:
-        raise AnisyncError(f"{dataset.root}: no neutral procedural test faces to edit from")
+    neutral = _neutral_faces(dataset, faces)
     sources = np.stack([item["image"] for item in neutral])
     per_emotion = {}
     for k, name in enumerate(EMOTIONS):
-        if k == neutral_index:
+        if k == _NEUTRAL:
             continue
         asked = np.zeros((len(neutral), len(EMOTIONS)), np.float32)
         asked[:, k] = 1.0
-        truth = np.stack([render_face(FaceIdentity.from_dict(item["identity_params"]),
-                                      ExpressionParams.from_emotions(asked[0]), item["yaw"], editor.size).rgba
-                          for item in neutral])
+        expression = ExpressionParams.from_emotions(asked[0])
+        truth = np.stack([_true_render(item, expression, editor.size) for item in neutral])
         edited = editor.edit(sources, asked)
         figures = {"whole": _beside_copy(edited, sources, truth, np.ones(truth.shape[:3], bool)),
                    "changed_pixels": _beside_copy(edited, sources, truth, np.any(truth != sources, axis=-1))}
@@ -408,24 +419,16 @@ def emotion_sheet(model: str | Path, data: str | Path, path: str | Path, identit
     renderer's truth for each; last, the first identity's six mouth shapes (lip-sync visemes, asked by the
     expression parameters) the same way, edits above truths. Returns the PNG's path."""
     editor = ExpressionEditor(model)
-    dataset = FaceDataset(data, split="test")
-    neutral_index = EMOTIONS.index("neutral")
-    faces = [item for item in (dataset[i] for i in range(len(dataset))) if item["emotions"][neutral_index] == 1.0]
-    if not faces:
-        raise AnisyncError(f"{data}: no neutral procedural test faces for the sheet")
-    emotions = [np.eye(len(EMOTIONS), dtype=np.float32)[k] for k in range(len(EMOTIONS)) if k != neutral_index]
+    faces = _neutral_faces(FaceDataset(data, split="test"), identities)
+    emotions = np.stack([np.eye(len(EMOTIONS), dtype=np.float32)[k] for k in range(len(EMOTIONS)) if k != _NEUTRAL])
+    mouths = [ExpressionParams().with_mouth_shape(shape) for shape in MOUTH_SHAPES]
+    asked = [(face, emotions, [ExpressionParams.from_emotions(e) for e in emotions]) for face in faces]
+    asked.append((faces[0], np.stack([m.to_vector() for m in mouths]), mouths))  # the last row pair: mouth shapes
     rows = []
-    for item in faces[:identities]:
-        identity = FaceIdentity.from_dict(item["identity_params"])
-        edits = editor.edit(np.repeat(item["image"][None], len(emotions), axis=0), np.stack(emotions))
-        truths = [render_face(identity, ExpressionParams.from_emotions(e), item["yaw"], editor.size).rgba for e in emotions]
-        rows += [np.concatenate([item["image"], *edits], axis=1), np.concatenate([item["image"], *truths], axis=1)]
-    first = faces[0]
-    shapes = [ExpressionParams().with_mouth_shape(shape) for shape in MOUTH_SHAPES]
-    mouths = editor.edit(np.repeat(first["image"][None], len(shapes), axis=0), np.stack([s.to_vector() for s in shapes]))
-    identity = FaceIdentity.from_dict(first["identity_params"])
-    truths = [render_face(identity, shape, first["yaw"], editor.size).rgba for shape in shapes]
-    rows += [np.concatenate([first["image"], *mouths], axis=1), np.concatenate([first["image"], *truths], axis=1)]
+    for face, conditions, expressions in asked:
+        edits = editor.edit(np.repeat(face["image"][None], len(conditions), axis=0), conditions)
+        truths = [_true_render(face, expression, editor.size) for expression in expressions]
+        rows += [np.concatenate([face["image"], *edits], axis=1), np.concatenate([face["image"], *truths], axis=1)]
     return _save_on_white(rows, path)
 
 

@@ -88,9 +88,9 @@ class PairedTrainer(TrainingRun):
         changed = ((x - y).abs().amax(dim=1, keepdim=True) > CHANGE_THRESHOLD).float()
         losses = {
             "whole": (edited - y).abs().mean(),
-            "change": _masked_l1(edited, y, changed),
+            "change": region_l1(edited, y, changed).mean(),
             "mask": F.binary_cross_entropy(mask.clamp(1e-6, 1 - 1e-6), changed),
-            "intermediate": _masked_l1(intermediate, y, changed),
+            "intermediate": region_l1(intermediate, y, changed).mean(),
         }
         total = sum(getattr(self.weights, key) * value for key, value in losses.items())
         self.optimizer.zero_grad(set_to_none=True)
@@ -102,7 +102,7 @@ class PairedTrainer(TrainingRun):
         return values
 
 
-def _masked_l1(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
-    """L1 over the pixels of ``region``, each face averaged over its own region (0 for a face without one)."""
-    per_face = ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)
-    return per_face.mean()
+def region_l1(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) -> torch.Tensor:
+    """Per face, the L1 over the pixels of its ``region`` (``[n, 1, S, S]``), averaged over them (0 for a
+    face whose region is empty)."""
+    return ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)

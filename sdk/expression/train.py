@@ -60,7 +60,7 @@ from ..progress import progress
 from ..training import TrainingRun
 from .export import export_generator
 from .model import Discriminator, Generator, NetworkConfig, parameter_count
-from .paired import PairedTrainer
+from .paired import PairedTrainer, region_l1
 
 #: Loss-history keys, in the order the loss plot lists them.
 LOSS_KEYS = ("critic", "adversarial", "expression", "reconstruction", "cycle", "mask", "supervised")
@@ -225,8 +225,7 @@ class Trainer(TrainingRun):
     @staticmethod
     def _supervised(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
         """L1 to the ground truth over ``region``, averaged over the paired faces of the batch."""
-        per_face = ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)
-        return (per_face * paired).sum() / paired.sum().clamp(min=1)
+        return (region_l1(image, truth, region) * paired).sum() / paired.sum().clamp(min=1)
 
 
 def convergence_step(values: list[float], tolerance: float = 0.05) -> int | None:
