@@ -62,7 +62,7 @@ def villager_definitions(count: int) -> list[CharacterDefinition]:
         role, styles = ROLES[i % len(ROLES)]
         path, data = archetypes[role]
         name = NAMES[i % len(NAMES)] + ("" if i < len(NAMES) else f" {i // len(NAMES) + 1}")
-        appearance = {"style": styles[(i // len(ROLES)) % len(styles)], "appearance_seed": i}
+        appearance = {"style": styles[(i // len(ROLES)) % len(styles)], "seed": i}
         definitions.append(CharacterDefinition.from_dict(
             {**data, "id": f"villager_{i:03d}", "name": name, "appearance": appearance}, source=path))
     return definitions

@@ -1,58 +1,35 @@
 """The procedural face source: :mod:`sdk.procedural`'s parametric anime faces behind :class:`FaceSource`.
 
-A character's face identity is drawn from a generator seeded by its appearance parameters (so copies of
-one definition look alike), with the style class taken from ``appearance["style"]``; appearance keys that
-are :class:`~sdk.procedural.identity.FaceIdentity` parameters override the draw when valid. Colours may
-also be given by name (``pink``, ``silver``: any name Pillow's ``ImageColor`` knows), and a hair style
-such as ``short_spiky`` falls back on its last word that names a style (``spiky``); anything else keeps
-the drawn value. Identities are kept per appearance, in whichever process draws.
+A character's face identity comes from its appearance in the shared vocabulary
+(:data:`sdk.character.APPEARANCE_SCHEMA`): the attributes it names, the others drawn from its seed exactly
+as the appearance generator draws them (:func:`sdk.appearance.attributes.character_attributes`), then the
+rest of the identity (face shape, skin, accent colour) drawn from the seed for those attributes
+(:func:`sdk.appearance.attributes.sample_appearance`). Copies of one definition therefore look alike, and
+the procedural and neural sources agree on who a character is. Identities are kept per appearance, in
+whichever process draws.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import zlib
 from typing import Any, Mapping
 
 import numpy as np
-from PIL import ImageColor
 
-from sdk.errors import DefinitionError, InvalidArgumentError
+from sdk.appearance.attributes import character_attributes, sample_appearance
+from sdk.errors import InvalidArgumentError
 from sdk.procedural.expression import ExpressionParams
-from sdk.procedural.identity import HAIR_STYLES, STYLES, FaceIdentity, sample_identity
+from sdk.procedural.identity import FaceIdentity
 from sdk.procedural.palette import Palette
 from sdk.procedural.render import MAX_SIZE, MIN_SIZE, render_face
 
 from .faces import BodyPalette, FaceSource
 
-_IDENTITY_KEYS = frozenset(f.name for f in dataclasses.fields(FaceIdentity))
-
-
-def _readable(key: str, value: Any) -> Any:
-    """An appearance value in the identity's own terms, where a name can be read as one."""
-    if key.endswith("_color") and isinstance(value, str) and not value.startswith("#"):
-        try:
-            return "#{:02x}{:02x}{:02x}".format(*ImageColor.getrgb(value)[:3])
-        except ValueError:
-            return value
-    if key == "hair_style" and isinstance(value, str) and value not in HAIR_STYLES:
-        return next((word for word in reversed(value.split("_")) if word in HAIR_STYLES), value)
-    return value
-
 
 def identity_for(appearance: Mapping[str, Any]) -> FaceIdentity:
-    """The face identity of a character with these appearance parameters (see the module docstring)."""
-    seed = zlib.crc32(json.dumps(dict(appearance), sort_keys=True, default=str).encode())
-    style = appearance.get("style")
-    identity = sample_identity(np.random.default_rng(seed), style if style in STYLES else None)
-    for key, value in appearance.items():
-        if key in _IDENTITY_KEYS:
-            try:
-                identity = dataclasses.replace(identity, **{key: _readable(key, value)})
-            except DefinitionError:
-                continue  # not something the renderer can draw: keep the drawn value
-    return identity
+    """The face identity of a character with this (checked) appearance; see the module docstring."""
+    attributes, seed = character_attributes(appearance)
+    return sample_appearance(np.random.default_rng(seed), attributes)
 
 
 class ProceduralFaceSource:

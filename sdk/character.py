@@ -9,24 +9,33 @@ from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
+from .appearance.attributes import ATTRIBUTES, MAX_SEED
 from .behavior.tree import character_tree
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .events import Event
 from .loading import load_yaml
-from .schema import NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
+from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
 _UNIT_OPEN = Number(0.0, 1.0, open_min=True, open_max=True)
+
+#: A character's look, in the one vocabulary the procedural renderer and the appearance generator share
+#: (:data:`sdk.appearance.ATTRIBUTES`). Attributes left out are drawn from the seed
+#: (:func:`sdk.appearance.attributes.character_attributes`), so a definition always names one face.
+APPEARANCE_SCHEMA = Record({
+    **{name: Field(Text(choices=values), default=None, doc=f"one of {', '.join(values)} (default: drawn from the seed)")
+       for name, values in ATTRIBUTES.items()},
+    "seed": Field(Number(0, MAX_SEED, integer=True), default=None,
+                  doc="face seed, an integer >= 0 (default: a hash of the attributes, so copies look alike)"),
+})
 
 #: The schema of a character definition file. See ``assets/characters/*.yaml`` for annotated examples.
 CHARACTER_SCHEMA = Record({
     "id": Field(Text(pattern=NAME_PATTERN), doc="unique name; spawned copies get a numeric suffix"),
     "name": Field(Text(), default=None, doc="display name (default: the id, capitalised)"),
     "groups": Field(ListOf(Text(pattern=NAME_PATTERN)), default=list, doc="event groups, addressed as group:NAME"),
-    "appearance": Field(
-        MapOf(AnyOf((Text(), Number(), Flag()))), default=dict,
-        doc="identity parameters for the face renderer or appearance model",
-    ),
+    "appearance": Field(APPEARANCE_SCHEMA, default=dict,
+                        doc="the face's attributes and seed, for the procedural renderer and the appearance model"),
     "personality": Field(Record({
         "baseline": Field(MapOf(_UNIT_OPEN, key=_EMOTION_KEY), default=dict,
                           doc="resting emotion per label, in (0,1)"),
@@ -78,7 +87,7 @@ class CharacterDefinition:
             id=checked["id"],
             name=checked["name"] or checked["id"].capitalize(),
             groups=tuple(checked["groups"]),
-            appearance=checked["appearance"],
+            appearance={key: value for key, value in checked["appearance"].items() if value is not None},
             personality=checked["personality"],
             emotion=checked["emotion"],
             appraisal=checked["appraisal"],

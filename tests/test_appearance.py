@@ -19,7 +19,8 @@ from onnx import TensorProto, helper  # noqa: E402
 from sdk import ModelInputError, ModelLoadError  # noqa: E402
 from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
 from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
-from sdk.appearance.data import GENERATOR, load_faces, make_appearance_dataset, sample_appearance  # noqa: E402
+from sdk.appearance.attributes import sample_appearance  # noqa: E402
+from sdk.appearance.data import GENERATOR, load_faces, make_appearance_dataset  # noqa: E402
 from sdk.appearance.export import encoder_path, export_models  # noqa: E402
 from sdk.appearance.generator import PROVIDER_ORDER  # noqa: E402
 from sdk.appearance.model import ARCHS, AppearanceConfig, ChannelAttention, Encoder, TemporalAttention, decoder  # noqa: E402
@@ -28,7 +29,7 @@ from sdk.cli import main  # noqa: E402
 from sdk.errors import AnisyncError  # noqa: E402
 from sdk.expression.card import card_path, sha256_of  # noqa: E402
 from sdk.expression.export import export_onnx  # noqa: E402
-from sdk.procedural.identity import STYLE_PALETTES, _jittered, hex_to_rgb, sample_identity  # noqa: E402
+from sdk.procedural.identity import STYLE_PALETTES, jittered_color, hex_to_rgb, sample_identity  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -73,7 +74,7 @@ def test_every_palette_colour_has_a_name_and_jittered_draws_keep_it():
     for kind, table in (("hair_color", HAIR_COLORS), ("eye_color", EYE_COLORS)):
         for name, bases in table.items():
             for base in bases:
-                draws = [_jittered(rng, (base,)) for _ in range(300)]
+                draws = [jittered_color(rng, (base,)) for _ in range(300)]
                 # ... and the corners of the jitter box, the hardest draws to tell apart.
                 h, s, v = colorsys.rgb_to_hsv(*(c / 255 for c in hex_to_rgb(base)))
                 for dh, ds, dv in itertools.product((-1, 1), repeat=3):

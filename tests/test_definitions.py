@@ -33,7 +33,11 @@ def test_defaults_fill_in(write_yaml):
         ({"appraisal": {"greet": {"joy": True}}}, "appraisal.greet.joy", "a number"),
         ({"appraisal": {"Greet Loudly": {"joy": 0.1}}}, "appraisal.Greet Loudly", "a key that is"),
         ({"reflexes": {"joy": []}}, "reflexes.joy", "at least 1"),
-        ({"appearance": {"hair": ["red"]}}, "appearance.hair", "a string or a number or true or false"),
+        ({"appearance": {"hair": ["red"]}}, "appearance.hair", "one of the keys style, hair_style"),
+        ({"appearance": {"hair_style": "short_spiky"}}, "appearance.hair_style", "one of bob, long, twin_tails"),
+        ({"appearance": {"eye_color": "violet"}}, "appearance.eye_color", "one of blue, dark_blue"),
+        ({"appearance": {"seed": -1}}, "appearance.seed", "an integer in [0,"),
+        ({"appearance": {"seed": 1.5}}, "appearance.seed", "an integer"),
     ],
 )
 def test_bad_definitions_name_file_key_and_expectation(write_yaml, change, key, expected):

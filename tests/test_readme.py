@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sdk
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,12 +29,17 @@ value and lists the allowed ones.
 from __future__ import annotations
 
 import colorsys
+import dataclasses
+import json
+import zlib
 from collections.abc import Mapping
+from numbers import Integral
 
 import numpy as np
 
 from ..errors import ModelInputError
-from ..procedural.identity import ACCESSORIES, HAIR_STYLES, STYLES, FaceIdentity, hex_to_rgb
+from ..procedural.identity import (ACCESSORIES, HAIR_STYLES, STYLES, FaceIdentity, hex_to_rgb, jittered_color,
+                                   sample_identity)
 
 #: Hair colour names and the palette base colours each stands for.
 HAIR_COLORS: dict[str, tuple[str, ...]] = {
@@ -91,6 +96,11 @@ JITTER = (0.02, 0.08, 0.08)
 _GREY = 0.15
 
 
+#: The largest seed of a face (numpy's generators take any non-negative integer; ONNX and JSON readers
+#: want it to fit a signed 64-bit integer).
+MAX_SEED = 2**63 - 1
+
+
 def vocabulary() -> dict[str, list[str]]:
     """The attributes and their values as plain data (what model cards record)."""
     return {name: list(values) for name, values in ATTRIBUTES.items()}
@@ -112,6 +122,43 @@ def check_attributes(attributes: object, argument: str = "attributes", complete:
     if complete and missing:
         raise ModelInputError(f"{argument}: missing {', '.join(missing)} (every one of {', '.join(ATTRIBUTES)} is needed)")
     return dict(attributes)
+
+
+def check_seed(seed: object, argument: str = "seed") -> int:
+    """``seed`` as an int if it is an integer from 0 to :data:`MAX_SEED`; else ModelInputError naming
+    ``argument``."""
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= int(seed) <= MAX_SEED:
+        raise ModelInputError(f"{argument}: expected an integer from 0 to 2**63 - 1, got {seed!r}")
+    return int(seed)
+
+
+def complete(attributes: Mapping[str, str], seed: int) -> dict[str, str]:
+    """``attributes`` with the missing ones drawn from ``seed``: every attribute is drawn uniformly, in
+    :data:`ATTRIBUTES` order, from ``numpy.random.default_rng([seed, 1])``, and the given ones replace their
+    draws (so fixing one attribute leaves the seed's draws of the others as they were). Raises
+    ModelInputError naming an unknown attribute or value and listing the allowed ones."""
+    given = check_attributes(attributes, complete=False)
+    rng = np.random.default_rng([check_seed(seed), 1])
+    drawn = {name: values[int(rng.integers(len(values)))] for name, values in ATTRIBUTES.items()}
+    return {**drawn, **given}
+
+
+def appearance_seed(appearance: Mapping) -> int:
+    """The face seed of a character's ``appearance`` (see :data:`sdk.character.CHARACTER_SCHEMA`): its
+    ``seed`` when given, else a hash of its attributes, so that copies of one definition look alike."""
+    if appearance.get("seed") is not None:
+        return check_seed(appearance["seed"], "appearance.seed")
+    given = {name: appearance[name] for name in ATTRIBUTES if appearance.get(name) is not None}
+    return zlib.crc32(json.dumps(given, sort_keys=True).encode())
+
+
+def character_attributes(appearance: Mapping) -> tuple[dict[str, str], int]:
+    """Every attribute of a character's ``appearance`` (the missing ones drawn by :func:`complete`) and its
+    seed (:func:`appearance_seed`): what both face sources draw, so that they agree on who it is. Raises
+    ModelInputError naming an unknown key or value."""
+    seed = appearance_seed(appearance)
+    given = {name: value for name, value in appearance.items() if name != "seed" and value is not None}
+    return complete(given, seed), seed
 
 
 def indices(attributes: Mapping[str, str]) -> np.ndarray:
@@ -164,3 +211,18 @@ def attributes_of(identity: FaceIdentity | Mapping) -> dict[str, str]:
     return {"style": data["style"], "hair_style": data["hair_style"],
             "hair_color": color_name(data["hair_color"], "hair_color"),
             "eye_color": color_name(data["eye_color"], "eye_color"), "accessory": data["accessory"]}
+
+
+def sample_appearance(rng: np.random.Generator, attributes: dict[str, str] | None = None) -> FaceIdentity:
+    """A procedural identity with ``attributes`` (the missing ones drawn uniformly from
+    ``rng``); everything else of the identity is ``sample_identity``'s for the style, and the hair (eye) colour is
+    one of its name's base colours, uniform, jittered as ``sample_identity`` jitters palette colours."""
+    given = check_attributes(attributes or {}, complete=False)
+    chosen = {name: given[name] if name in given else values[int(rng.integers(len(values)))]
+              for name, values in ATTRIBUTES.items()}
+    identity = sample_identity(rng, style=chosen["style"])
+    hair = HAIR_COLORS[chosen["hair_color"]]
+    eye = EYE_COLORS[chosen["eye_color"]]
+    return dataclasses.replace(identity, hair_style=chosen["hair_style"], accessory=chosen["accessory"],
+                               hair_color=jittered_color(rng, (hair[int(rng.integers(len(hair)))],)),
+                               eye_color=jittered_color(rng, (eye[int(rng.integers(len(eye)))],)))

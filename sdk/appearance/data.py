@@ -36,29 +36,15 @@ from ..errors import AnisyncError, DefinitionError, ModelLoadError
 from ..expression.card import sha256_of
 from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_shard,
                                   split_identities, write_manifest)
-from ..procedural.identity import FaceIdentity, _jittered, sample_identity
 from ..procedural.loader import FaceDataset
 from ..procedural.render import MAX_SIZE, MIN_SIZE
 from ..procedural.sheet import grid
 from ..progress import progress as progress_bar
-from .attributes import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, attributes_of, check_attributes, vocabulary
+from .attributes import attributes_of, indices, sample_appearance, vocabulary
 
 #: The ``generator`` key of the manifest of an appearance dataset.
 GENERATOR = "anisync data appearance"
 _NEUTRAL = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]
-
-
-def sample_appearance(rng: np.random.Generator, attributes: dict[str, str] | None = None) -> FaceIdentity:
-    """A procedural identity with ``attributes`` (the missing ones drawn uniformly; module docstring)."""
-    given = check_attributes(attributes or {}, complete=False)
-    chosen = {name: given[name] if name in given else values[int(rng.integers(len(values)))]
-              for name, values in ATTRIBUTES.items()}
-    identity = sample_identity(rng, style=chosen["style"])
-    hair = HAIR_COLORS[chosen["hair_color"]]
-    eye = EYE_COLORS[chosen["eye_color"]]
-    return dataclasses.replace(identity, hair_style=chosen["hair_style"], accessory=chosen["accessory"],
-                               hair_color=_jittered(rng, (hair[int(rng.integers(len(hair)))],)),
-                               eye_color=_jittered(rng, (eye[int(rng.integers(len(eye)))],)))
 
 
 def make_appearance_dataset(out: str | os.PathLike, identities: int, size: int = 64, seed: int = 0,
@@ -154,7 +140,7 @@ def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit
             continue
         attributes = attributes_of(item["identity_params"])
         images.append(item["image"])
-        labels.append([ATTRIBUTES[name].index(attributes[name]) for name in ATTRIBUTES])
+        labels.append(indices(attributes))
         identities.append(item["identity"])
         if limit is not None and len(images) >= limit:
             break

@@ -47,8 +47,8 @@ from ..sessions import checked_signature, open_session
 from ..procedural.identity import STYLES
 from ..procedural.render import render_face
 from ..timing import call_seconds
-from .attributes import ATTRIBUTES, from_indices, one_hot
-from .data import LabelledFaces, check_fingerprint, dataset_fingerprint, load_faces, sample_appearance
+from .attributes import ATTRIBUTES, from_indices, one_hot, sample_appearance
+from .data import LabelledFaces, check_fingerprint, dataset_fingerprint, load_faces
 from .generator import AppearanceGenerator, to_network
 from .judge import AttributeJudge, scores
 

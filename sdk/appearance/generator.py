@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -28,24 +27,16 @@ import numpy as np
 from ..errors import ModelInputError, ModelLoadError
 from ..expression.card import checked_card
 from ..sessions import PROVIDER_ORDER, checked_signature, open_session, run_in_chunks
-from .attributes import ATTRIBUTES, CODE_SIZE, check_attributes, indices, one_hot, vocabulary
+from .attributes import CODE_SIZE, check_seed, complete, indices, one_hot, vocabulary
 
 log = logging.getLogger("anisync.appearance")
 
 #: The graph the generator expects: input and output names with their ranks.
 SIGNATURE = {"inputs": {"attributes": 2, "z": 2}, "outputs": {"image": 4}}
-#: Execution providers tried in order, as the expression editor does.
+#: Side in pixels of the faces the generator draws.
 SIZE = 64
-MAX_SEED = 2**63 - 1
 #: Faces per onnxruntime run, so that a big batch does not hold all its activations at once.
 _CHUNK = 256
-
-
-def check_seed(seed: object, argument: str = "seed") -> int:
-    """``seed`` as an int if it is an integer from 0 to 2**63 - 1; else ModelInputError naming ``argument``."""
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or not 0 <= int(seed) <= MAX_SEED:
-        raise ModelInputError(f"{argument}: expected an integer from 0 to 2**63 - 1, got {seed!r}")
-    return int(seed)
 
 
 class AppearanceGenerator:
@@ -98,16 +89,8 @@ class AppearanceGenerator:
         """The seed's ``z`` (float32 ``[z_dim]``; module docstring)."""
         return np.random.default_rng(check_seed(seed)).standard_normal(self.z_dim).astype(np.float32)
 
-    @staticmethod
-    def resolve(attributes: Mapping[str, str], seed: int) -> dict[str, str]:
-        """``attributes`` with the missing ones drawn from the seed (module docstring); raises
-        ModelInputError naming an unknown attribute or value and listing the allowed ones."""
-        given = check_attributes(attributes, complete=False)
-        rng = np.random.default_rng([check_seed(seed), 1])
-        # Every attribute is drawn, then the given ones replace theirs: fixing one attribute leaves the
-        # seed's draws of the others as they were.
-        drawn = {name: values[int(rng.integers(len(values)))] for name, values in ATTRIBUTES.items()}
-        return {**drawn, **given}
+    #: ``attributes`` with the missing ones drawn from the seed (:func:`sdk.appearance.attributes.complete`).
+    resolve = staticmethod(complete)
 
     # --- generation ----------------------------------------------------------------------------------------
     def generate(self, attributes: Mapping[str, str], seed: int) -> np.ndarray:

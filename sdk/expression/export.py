@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .card import card_path, sha256_of
-from .model import CONDITION_SIZE, IMAGE_CHANNELS, Generator
+from .model import CONDITION_SIZE, IMAGE_CHANNELS
 
 #: ONNX opset of exported models (onnxruntime 1.17 and later run it).
 OPSET = 17

@@ -163,11 +163,11 @@ def sample_identity(rng: np.random.Generator, style: str | None = None) -> FaceI
         style=style,
         skin_tone=float(rng.beta(2, 5)),
         hair_style=_weighted_choice(rng, STYLE_HAIR[style]),
-        hair_color=_jittered(rng, palette["hair"]),
-        eye_color=_jittered(rng, palette["eye"]),
+        hair_color=jittered_color(rng, palette["hair"]),
+        eye_color=jittered_color(rng, palette["eye"]),
         eye_spacing=float(rng.beta(3, 3)),
         accessory=_weighted_choice(rng, STYLE_ACCESSORIES[style]),
-        accent_color=_jittered(rng, palette["accent"]),
+        accent_color=jittered_color(rng, palette["accent"]),
         **shape,
     )
 
@@ -178,7 +178,8 @@ def _weighted_choice(rng: np.random.Generator, weights: dict[str, float]) -> str
     return names[int(rng.choice(len(names), p=p / p.sum()))]
 
 
-def _jittered(rng: np.random.Generator, palette: tuple[str, ...]) -> str:
+def jittered_color(rng: np.random.Generator, palette: tuple[str, ...]) -> str:
+    """One of ``palette``'s ``#rrggbb`` colours, uniform, jittered in HSV as the module docstring says."""
     base = hex_to_rgb(palette[int(rng.integers(len(palette)))])
     h, s, v = colorsys.rgb_to_hsv(*(c / 255 for c in base))
     dh, ds, dv = rng.uniform(-1, 1, 3) * (0.02, 0.08, 0.08)
