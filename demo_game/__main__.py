@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from engine_plugin.bench import parse_counts, parse_window
+from engine_plugin.bench import parse_counts, parse_sources, parse_window
 
 
 def has_display() -> bool:
@@ -28,12 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="villagers (default 12); with --benchmark, comma-separated crowd sizes (default 12,50,100)")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the scripted scene, or of each measured run (default 20)")
     parser.add_argument("--size", type=parse_window, default=(1280, 720), help="window WIDTHxHEIGHT (default 1280x720)")
-    parser.add_argument("--face-size", type=int, default=256, help="face texture side in pixels, 64 to 512 (default 256)")
+    parser.add_argument("--faces", type=parse_sources, default=None,
+                        help="who draws the faces: neural (the ONNX models, default) or procedural; with --benchmark, "
+                             "comma-separated sources measured in turn (default neural,procedural)")
+    parser.add_argument("--face-size", type=int, default=256, help="procedural face texture side in pixels, 64 to 512 (default 256)")
     parser.add_argument("--seed", type=int, default=0, help="seed of villagers, script and scenery (default 0)")
     parser.add_argument("--offscreen", action="store_true", help="run the scripted scene offscreen even with a display")
     parser.add_argument("--screenshot", default="village.png", help="where the scripted scene saves its screenshot (default village.png)")
     parser.add_argument("--benchmark", action="store_true", help="measure frame rate and texture load per crowd size, anisync on and off")
     parser.add_argument("--warmup", type=float, default=3.0, help="benchmark: seconds run before measuring each crowd (default 3)")
+    parser.add_argument("--judge", metavar="ONNX", help="benchmark: an emotion judge (anisync train judge) to measure in-game legibility")
     parser.add_argument("--report", default="bench.json", help="benchmark: JSON report; plot and screenshots go beside it (default bench.json)")
     return parser
 
@@ -53,17 +57,21 @@ def main(argv=None) -> int:
     if args.benchmark:
         command = "python -m demo_game " + " ".join(sys.argv[1:] if argv is None else argv)
         scene.run_benchmark(args.npcs or [12, 50, 100], args.seconds, args.seed, args.size, args.face_size,
-                            args.report, args.warmup, command)
+                            args.report, args.warmup, command, tuple(args.faces or ("neural", "procedural")), args.judge)
         return 0
     if args.npcs and len(args.npcs) > 1:
         build_parser().error(f"--npcs: one count without --benchmark, got {len(args.npcs)}")
-    npcs = (args.npcs or [12])[0]
+    if args.faces and len(args.faces) > 1:
+        build_parser().error(f"--faces: one source without --benchmark, got {len(args.faces)}")
+    if args.judge:
+        build_parser().error("--judge: only with --benchmark")
+    npcs, faces = (args.npcs or [12])[0], (args.faces or ["neural"])[0]
     if args.offscreen or not has_display():
-        scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot)
+        scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot, faces=faces)
         return 0
     from .game import GameOptions, VillageGame
 
-    VillageGame(GameOptions(npcs=npcs, seed=args.seed, face_size=args.face_size, window=args.size,
+    VillageGame(GameOptions(npcs=npcs, seed=args.seed, faces=faces, face_size=args.face_size, window=args.size,
                             offscreen=False, interactive=True)).run()
     return 0
 

@@ -31,7 +31,7 @@ from direct.showbase.ShowBase import ShowBase
 from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, TransparencyAttrib, Vec3, WindowProperties,
                           loadPrcFileData)
 
-from engine_plugin import AnisyncPlugin, AttachedCharacter, ProceduralFaceSource
+from engine_plugin import AnisyncPlugin, AttachedCharacter, FaceSource, load_face_source
 from sdk import BROADCAST, Event, Runtime, asset_path
 from sdk.behavior.smart import SmartObject, SmartObjectDefinition
 
@@ -65,20 +65,23 @@ class GameOptions:
     Attributes:
         npcs: villagers (at least 1).
         seed: seeds the runtime, the villagers' strolls and the scenery.
-        face_size: face texture side in pixels (64 to 512).
+        faces: who draws the faces, ``neural`` (the ONNX models; the procedural renderer if they will not
+            load) or ``procedural``.
+        face_size: procedural face texture side in pixels (64 to 512; neural faces are the editor's size).
         window: window or offscreen buffer size.
         offscreen: render into an offscreen buffer (no display needed) instead of a window.
         interactive: take keyboard and mouse input (a window only).
-        worker: the face worker kind (``process`` or ``thread``).
+        worker: the face worker kind (``process`` or ``thread``; default: the face source's own).
     """
 
     npcs: int = 12
     seed: int = 0
+    faces: str = "neural"
     face_size: int = 256
     window: tuple[int, int] = (1280, 720)
     offscreen: bool = True
     interactive: bool = False
-    worker: str = "process"
+    worker: str | None = None
 
 
 @dataclass(eq=False)
@@ -128,6 +131,8 @@ class VillageGame(ShowBase):
         self.task_seconds: deque[float] = deque(maxlen=100_000)
         self._hud_next = 0.0
         self.plugin: AnisyncPlugin | None = None
+        #: Face sources by name, each made once and kept for every crowd (neutral faces are made once).
+        self.face_sources: dict[str, FaceSource] = {}
         self.setup_scenery()
         self.setup_player()
         self.setup_hud()
@@ -141,16 +146,23 @@ class VillageGame(ShowBase):
     def setup_scenery(self) -> None:
         self.scenery = Scenery(self, self.options.seed)
 
-    def populate(self, count: int) -> None:
+    def face_source(self, faces: str | None = None) -> FaceSource:
+        """The face source named ``faces`` (default: the options'), made on first use."""
+        faces = faces or self.options.faces
+        if faces not in self.face_sources:
+            self.face_sources[faces] = load_face_source(faces, self.options.face_size)
+        return self.face_sources[faces]
+
+    def populate(self, count: int, faces: str | None = None) -> None:
         """(Re)fill the village with ``count`` villagers in a fresh runtime, with fresh smart objects and a
-        reseeded stroll generator (same seed, same villagers, same start)."""
+        reseeded stroll generator (same seed, same villagers, same start), their faces drawn by the source
+        named ``faces`` (default: the options')."""
         if self.plugin is not None:
             self.plugin.destroy()  # removes the bodies, and the overlays with them
         self.rng = np.random.default_rng(self.options.seed)
         self.setup_smart_objects()
         self.runtime = Runtime(seed=self.options.seed)
-        self.plugin = AnisyncPlugin(self, self.runtime, face_source=ProceduralFaceSource(self.options.face_size),
-                                    worker=self.options.worker)
+        self.plugin = AnisyncPlugin(self, self.runtime, face_source=self.face_source(faces), worker=self.options.worker)
         self.villagers = []
         for definition, spot in zip(villager_definitions(count), villager_spots(count)):
             view = self.plugin.attach(self.runtime.spawn(definition))

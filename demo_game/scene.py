@@ -21,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine_plugin.bench import CrowdScript
+from engine_plugin.bench import CrowdScript, percentiles
+from engine_plugin.legibility import LegibilitySampler
+from engine_plugin.neural import FACE_SOURCES
 from engine_plugin.sync import sync_summary
+from sdk.expression.judge import Judge
 
 from .game import GameOptions, VillageGame
 from .measure import frame_statistics, overhead_ratio, plot_frame_times, texture_memory
@@ -110,18 +113,20 @@ def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
         game.taskMgr.step()
 
 
-def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int) -> VillageGame:
+def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int, faces: str = "neural") -> VillageGame:
     """The village offscreen, with a real-time clock (frame rates are real)."""
-    return VillageGame(GameOptions(npcs=npcs, seed=seed, face_size=face_size, window=size, offscreen=True))
+    return VillageGame(GameOptions(npcs=npcs, seed=seed, faces=faces, face_size=face_size, window=size, offscreen=True))
 
 
 def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(1280, 720), face_size: int = 256,
-                 screenshot: str | Path = "village.png", out=sys.stdout) -> dict:
+                 screenshot: str | Path = "village.png", out=sys.stdout, faces: str = "neural") -> dict:
     """The offscreen scripted scene: prints what happens and what the villagers feel and do, the frame
     rate and texture memory; saves a screenshot; returns the figures."""
-    game = open_game(npcs, seed, size, face_size)
+    game = open_game(npcs, seed, size, face_size, faces)
     tour = Tour(game, npcs, seed)
-    print(f"anisync village: {npcs} villagers, {seconds:g} s scripted scene offscreen at {size[0]}x{size[1]}", file=out)
+    source = game.plugin.face_source
+    print(f"anisync village: {npcs} villagers, {seconds:g} s scripted scene offscreen at {size[0]}x{size[1]}, "
+          f"{type(source).__name__} faces at {source.size} px", file=out)
     _wait_for_faces(game, tour)
     game.plugin.reset_stats()
     game.toggle_overlay()  # the screenshot shows each villager's emotion bar and behavior
@@ -154,29 +159,40 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
     return figures
 
 
-def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmup: float) -> tuple[dict, dict]:
-    """One crowd size: ``seconds`` with anisync on, then the same path with it switched off (the plugin
-    paused: villagers keep their faces and poses, textures stay resident). Returns the figures and the
-    raw frame times."""
-    game.populate(npcs)
+def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmup: float, faces: str = "neural",
+                  judge: Judge | None = None) -> tuple[dict, dict]:
+    """One crowd size with one face source: ``seconds`` with anisync on, then the same path with it
+    switched off (the plugin paused: villagers keep their faces and poses, textures stay resident).
+    With a ``judge``, the faces on screen are sampled and read (:mod:`engine_plugin.legibility`).
+    Returns the figures and the raw frame times."""
+    game.populate(npcs, faces)
     tour = Tour(game, npcs, seed)
     _wait_for_faces(game, tour)
     _frames(game, tour, warmup, act=False)
     tour = Tour(game, npcs, seed)
     game.plugin.reset_stats()
     game.task_seconds.clear()
+    sampler = LegibilitySampler(game.plugin) if judge is not None else None
     started = time.perf_counter()
     on = _frames(game, tour, seconds)
     wall = time.perf_counter() - started
+    if sampler is not None:
+        sampler.stop()
     plugin = game.plugin
+    source = plugin.face_source
     memory = texture_memory(game.win.getGsg())
     sync = sync_summary(plugin.sync_report())
     phases = np.array(plugin.task_seconds) if plugin.task_seconds else np.zeros((1, 5))
     village_ms = float(np.mean(game.task_seconds) * 1e3) if game.task_seconds else 0.0
     uploads = plugin.uploads
-    face_bytes = game.options.face_size ** 2 * 4
+    face_bytes = source.size ** 2 * 4
+    latencies = [seconds for seconds, _ in plugin.face_latencies]
     with_sdk = {
         **frame_statistics(on),
+        "face_latency_ms": percentiles(latencies),
+        "faces_phase_ms_p99": float(np.percentile(phases[:, 2], 99) * 1e3),
+        "cache": plugin.cache.stats(),
+        "worker": plugin.worker.stats(),
         "sdk_update_ms": float(phases[:, 1].mean() * 1e3),
         "texture_upload_ms": float(np.mean(plugin.upload_seconds) * 1e3) if plugin.upload_seconds else 0.0,
         "plugin_ms": float(phases[:, 0].mean() * 1e3),
@@ -185,45 +201,60 @@ def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmu
         "uploaded_mb_per_second": uploads * face_bytes / 1e6 / wall,
         "texture_memory": memory,
         "sync": sync,
+        "legibility": sampler.report(judge, source.size) if sampler is not None else None,
     }
     plugin.pause()
     off = _frames(game, Tour(game, npcs, seed), seconds, act=False)
     plugin.resume()
     without_sdk = frame_statistics(off)
-    result = {"npcs": npcs, "seconds": seconds, "anisync": with_sdk, "anisync_off": without_sdk,
+    result = {"npcs": npcs, "faces": faces, "face_source": type(source).__name__, "face_size": source.size,
+              "seconds": seconds, "anisync": with_sdk, "anisync_off": without_sdk,
               "overhead_ratio": overhead_ratio(with_sdk["mean_ms"], without_sdk["mean_ms"]),
               "p99_over_p50": with_sdk["p99_ms"] / with_sdk["p50_ms"]}
     return result, {"on": on, "off": off}
 
 
 def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int, int], face_size: int,
-                  report: str | Path, warmup: float = 3.0, command: str = "") -> dict:
-    """The demo's benchmark: every crowd size in ``counts``, anisync on and off; writes the JSON report,
-    a frame-time plot and a screenshot per crowd size beside it."""
+                  report: str | Path, warmup: float = 3.0, command: str = "", faces: tuple[str, ...] = FACE_SOURCES,
+                  judge: str | Path | None = None) -> dict:
+    """The demo's benchmark: every crowd size in ``counts`` with every face source in ``faces``, in turn
+    in one run, anisync on and off; writes the JSON report, a frame-time plot and a screenshot per crowd
+    size and source beside it. With a ``judge`` (an emotion judge's ``.onnx``) it also measures in-game
+    legibility."""
     report = Path(report)
     report.parent.mkdir(parents=True, exist_ok=True)
+    reader = Judge(judge) if judge is not None else None
     game = open_game(0, seed, size, face_size)  # each crowd is populated in turn
-    results, series = [], {}
+    results, series, comparison = [], {}, []
     for npcs in counts:
-        result, frames = measure_crowd(game, npcs, seconds, seed, warmup)
-        shot = report.with_name(f"{report.stem}-{npcs}npcs.png")
-        game.graphicsEngine.renderFrame()
-        game.win.saveScreenshot(str(shot))
-        result["screenshot"] = shot.name
-        results.append(result)
-        series[f"{npcs} NPCs"] = frames["on"]
-        series[f"{npcs} NPCs, anisync off"] = frames["off"]
-        _print(result)
+        by_source = {}
+        for kind in faces:
+            result, frames = measure_crowd(game, npcs, seconds, seed, warmup, kind, reader)
+            shot = report.with_name(f"{report.stem}-{npcs}npcs-{kind}.png")
+            game.graphicsEngine.renderFrame()
+            game.win.saveScreenshot(str(shot))
+            result["screenshot"] = shot.name
+            results.append(result)
+            by_source[kind] = result
+            series[f"{npcs} NPCs, {kind} faces"] = frames["on"]
+            series[f"{npcs} NPCs, {kind}, anisync off"] = frames["off"]
+            _print(result)
+        if {"neural", "procedural"} <= set(by_source):
+            neural, procedural = by_source["neural"]["anisync"], by_source["procedural"]["anisync"]
+            comparison.append({"npcs": npcs, "fps_neural_over_procedural": neural["mean_fps"] / procedural["mean_fps"],
+                               "p50_ms": {"neural": neural["p50_ms"], "procedural": procedural["p50_ms"]},
+                               "p99_ms": {"neural": neural["p99_ms"], "procedural": procedural["p99_ms"]}})
     plot = report.with_name(f"{report.stem}-frametimes.png")
     plot_frame_times(series, plot)
     data = {
         "command": command,
-        "settings": {"npcs": counts, "seconds": seconds, "seed": seed, "size": list(size), "face_size": face_size,
-                     "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS},
+        "settings": {"npcs": counts, "faces": list(faces), "seconds": seconds, "seed": seed, "size": list(size),
+                     "face_size": face_size, "judge": None if judge is None else str(judge), "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS},
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
                     "renderer": game.win.getGsg().getDriverRenderer(), "vendor": game.win.getGsg().getDriverVendor()},
         "targets": TARGETS,
         "results": results,
+        "neural_vs_procedural": comparison,
         "plot": plot.name,
     }
     report.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -234,7 +265,10 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
 
 def _print(result: dict) -> None:
     on, off = result["anisync"], result["anisync_off"]
-    print(f"{result['npcs']:>4d} NPCs  {on['mean_fps']:5.1f} fps (1% low {on['low_1pct_fps']:5.1f})  "
+    legible = (on["legibility"] or {}).get("legibility")
+    print(f"{result['npcs']:>4d} NPCs {result['faces']:>10s}  face p95 {on['face_latency_ms']['p95'] or 0:6.1f} ms  "
+          f"legible {'-' if legible is None else f'{100 * legible:5.1f}%'}  hits {100 * on['cache']['hit_rate']:5.1f}%\n"
+          f"     {on['mean_fps']:5.1f} fps (1% low {on['low_1pct_fps']:5.1f})  "
           f"p50 {on['p50_ms']:6.1f} ms p99 {on['p99_ms']:6.1f} ms  sdk {on['sdk_update_ms']:5.2f} ms "
           f"uploads {on['texture_upload_ms']:5.3f} ms  textures {on['texture_memory']['resident_mb']:6.1f} MB "
           f"({on['texture_memory']['character_mb']:5.1f} MB faces)  {on['uploaded_mb_per_second']:5.2f} MB/s  "

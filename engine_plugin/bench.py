@@ -1,12 +1,14 @@
 """``anisync bench plugin``: the Panda3D plugin's cost per frame with N characters, offscreen.
 
-For each N in ``--npcs``: spawn N sample characters, attach each to a built humanoid in a grid that the
+For each N in ``--npcs`` and each face source in ``--faces`` (the neural and procedural ones, in turn in
+one run): spawn N sample characters, attach each to a built humanoid in a grid that the
 camera sees whole, and run real frames (offscreen window, real-time clock) while a seeded
 :class:`CrowdScript` makes them react, so that every character lives through the same density of events
 whatever the crowd size. After ``--warmup`` seconds, and once every character shows its first face, every counter is reset and
 ``--seconds`` seconds are measured. Reported (and written to ``--json``; the keys are documented in
 ``docs/benchmarks.md``): the plugin task's ms per frame and its phases, frame time, uploads per second,
-cache hit rate, request-to-screen latency of worker faces, and the synchronisation rate.
+cache hit rate, request-to-screen latency of worker faces, the synchronisation rate, and with
+``--judge`` the in-game legibility (:mod:`engine_plugin.legibility`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,16 @@ def parse_counts(text: str) -> list[int]:
     return counts
 
 
+def parse_sources(text: str) -> list[str]:
+    """Comma-separated face source names (``neural``, ``procedural``)."""
+    from .neural import FACE_SOURCES
+
+    sources = text.split(",")
+    if not sources or any(source not in FACE_SOURCES for source in sources):
+        raise argparse.ArgumentTypeError(f"expected comma-separated names out of {', '.join(FACE_SOURCES)}, got {text!r}")
+    return sources
+
+
 def parse_window(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
@@ -41,7 +53,8 @@ def parse_window(text: str) -> tuple[int, int]:
     return width, height
 
 
-def _percentiles(values, scale: float = 1e3) -> dict:
+def percentiles(values, scale: float = 1e3) -> dict:
+    """p50, p95 and count of ``values`` (seconds) in milliseconds; None without values."""
     values = np.asarray(values, dtype=np.float64) * scale
     if not len(values):
         return {"p50": None, "p95": None, "count": 0}
@@ -97,21 +110,23 @@ def _open_base(width: int, height: int):
     return base
 
 
-def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
-    """Measure one crowd size; returns the figures as plain data."""
+def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural", judge=None) -> dict:
+    """Measure one crowd size with the face source named ``faces``; returns the figures as plain data."""
     from panda3d.core import ClockObject
 
     from sdk import Runtime
     from sdk.headless import spawn_samples
 
+    from .legibility import LegibilitySampler
+    from .neural import load_face_source
     from .plugin import AnisyncPlugin
-    from .procedural import ProceduralFaceSource
     from .sync import sync_summary
 
     runtime = Runtime(seed=args.seed)
     spawn_samples(runtime, npcs)
-    plugin = AnisyncPlugin(base, runtime, face_source=ProceduralFaceSource(args.size), worker=args.worker,
-                           workers=args.workers, cache_bytes=int(args.cache_mib * 2**20))
+    source = load_face_source(faces, args.size)
+    plugin = AnisyncPlugin(base, runtime, face_source=source, worker=args.worker, workers=args.workers,
+                           cache_bytes=int(args.cache_mib * 2**20))
     columns = math.ceil(math.sqrt(npcs))
     for i, character in enumerate(runtime):
         view = plugin.attach(character)
@@ -139,30 +154,37 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
     frames_for(args.warmup, until=lambda: all(view.face_emotion for view in plugin.views.values()))
     plugin.reset_stats()
     frame_seconds.clear()
+    sampler = LegibilitySampler(plugin) if judge is not None else None
     measured = time.perf_counter()
     frames_for(args.seconds)
     wall = time.perf_counter() - measured
+    if sampler is not None:
+        sampler.stop()
 
     phases = np.array(plugin.task_seconds)
     latencies = list(plugin.face_latencies)
     stats = plugin.stats()
     result = {
         "npcs": npcs,
+        "faces": faces,
+        "face_source": type(source).__name__,
+        "face_size": source.size,
         "seconds": wall,
         "frames": len(frame_seconds),
         "fps": len(frame_seconds) / wall,
-        "frame_ms": _percentiles(frame_seconds),
-        "plugin_ms": _percentiles(phases[:, 0]),
+        "frame_ms": percentiles(frame_seconds),
+        "plugin_ms": percentiles(phases[:, 0]),
         "plugin_phase_ms_p50": {name: float(np.percentile(phases[:, k], 50) * 1e3)
                                 for k, name in enumerate(("total", "runtime_update", "faces", "bodies", "sync"))},
         "uploads": stats["uploads"],
         "uploads_per_second": stats["uploads"] / wall,
         "cache": stats["cache"],
         "worker": stats["worker"],
-        "face_latency_ms": _percentiles([s for s, _ in latencies]),
-        "urgent_face_latency_ms": _percentiles([s for s, urgent in latencies if urgent]),
+        "face_latency_ms": percentiles([s for s, _ in latencies]),
+        "urgent_face_latency_ms": percentiles([s for s, urgent in latencies if urgent]),
         "sync": sync_summary(plugin.sync_report()),
-        "face_texture_mib": npcs * args.size * args.size * 4 / 2**20,
+        "face_texture_mib": npcs * source.size * source.size * 4 / 2**20,
+        "legibility": sampler.report(judge, source.size) if sampler is not None else None,
     }
     plugin.destroy()
     return result
@@ -170,19 +192,25 @@ def run_one(base, npcs: int, args: argparse.Namespace) -> dict:
 
 def _print(result: dict) -> None:
     sync = result["sync"]["rate"]
-    print(f"{result['npcs']:>4d} NPCs  plugin {result['plugin_ms']['p50']:6.2f} ms p50 {result['plugin_ms']['p95']:6.2f} p95"
+    legible = (result["legibility"] or {}).get("legibility")
+    print(f"{result['npcs']:>4d} NPCs {result['faces']:>10s}  plugin {result['plugin_ms']['p50']:6.2f} ms p50 {result['plugin_ms']['p95']:6.2f} p95"
           f"  frame {result['frame_ms']['p50']:7.1f} ms ({result['fps']:5.1f} fps)  uploads/s {result['uploads_per_second']:6.1f}"
           f"  cache hits {100 * result['cache']['hit_rate']:5.1f}%  latency {result['face_latency_ms']['p50'] or 0:6.1f}/"
-          f"{result['face_latency_ms']['p95'] or 0:6.1f} ms  sync {100 * (sync or 0):5.1f}%")
+          f"{result['face_latency_ms']['p95'] or 0:6.1f} ms  sync {100 * (sync or 0):5.1f}%  legible "
+          + ("-" if legible is None else f"{100 * legible:5.1f}%"))
 
 
 def _bench_plugin(args: argparse.Namespace) -> int:
+    from sdk.expression.judge import Judge
+
     base = _open_base(*args.window)
+    judge = Judge(args.judge) if args.judge else None
     results = []
     for npcs in args.npcs:
-        result = run_one(base, npcs, args)
-        _print(result)
-        results.append(result)
+        for faces in args.faces:
+            result = run_one(base, npcs, args, faces, judge)
+            _print(result)
+            results.append(result)
     report = {"command": "anisync " + " ".join(sys.argv[1:]),
               "settings": {k: v for k, v in vars(args).items() if k not in ("handler", "json")}, "results": results}
     if args.json:
@@ -202,9 +230,13 @@ def register(commands) -> None:
                         help="events aimed at each character per second (default 0.1)")
     parser.add_argument("--broadcasts", type=float, default=0.1,
                         help="events to everyone (bell, thunder) per second (default 0.1)")
-    parser.add_argument("--size", type=int, default=256, help="face texture side in pixels (default 256)")
+    parser.add_argument("--faces", type=parse_sources, default=["neural", "procedural"],
+                        help="face sources measured in turn, comma-separated (default neural,procedural)")
+    parser.add_argument("--judge", metavar="ONNX", help="an emotion judge (anisync train judge): measure in-game legibility")
+    parser.add_argument("--size", type=int, default=256, help="procedural face texture side in pixels (default 256)")
     parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB (default 64)")
-    parser.add_argument("--worker", choices=("process", "thread"), default="process", help="face worker kind (default process)")
+    parser.add_argument("--worker", choices=("process", "thread"), default=None,
+                        help="face worker kind (default: the face source's own, thread for neural, process for procedural)")
     parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")
     parser.add_argument("--window", type=parse_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
     parser.add_argument("--seed", type=int, default=0, help="seed of characters and script (default 0)")

@@ -2,9 +2,11 @@
 
 Nothing here imports Panda3D, so face sources run in worker threads or processes without it.
 
-* A **face source** draws one character's face for an expression vector. The procedural renderer
-  (:class:`~engine_plugin.procedural.ProceduralFaceSource`) implements it now; the ONNX expression editor
-  and appearance generator plug into the same protocol.
+* A **face source** draws one character's face for an expression vector: the ONNX appearance generator
+  and expression editor (:class:`~engine_plugin.neural.NeuralFaceSource`, the default) or the procedural
+  renderer (:class:`~engine_plugin.procedural.ProceduralFaceSource`). A source may also offer
+  ``render_many(pairs)``, the faces of several ``(appearance, expression)`` pairs in one call, and
+  ``worker_kind``, the worker it suits (:mod:`engine_plugin.worker`).
 * Expression vectors are **quantised** (:func:`quantise`) before a face is requested: the quantised vector
   (two strongest emotions, in coarse steps) is both what gets drawn and the cache key, so a cached face is
   exactly the face for its key, and a decaying emotion asks for a new face only when it crosses a step.
@@ -108,6 +110,13 @@ def panda_layout(rgba: np.ndarray, size: int) -> bytes:
     pixels = np.ascontiguousarray(rgba).view("<u4")[::-1, :, 0]  # little-endian: R in the low byte
     swapped = (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
     return swapped.tobytes()
+
+
+def from_panda_layout(data: bytes, size: int) -> np.ndarray:
+    """The inverse of :func:`panda_layout`: a ``(size, size, 4)`` uint8 RGBA image, top row first."""
+    pixels = np.frombuffer(data, "<u4").reshape(size, size)[::-1]
+    swapped = (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
+    return np.ascontiguousarray(swapped).view(np.uint8).reshape(size, size, 4)
 
 
 class FaceCache:

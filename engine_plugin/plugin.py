@@ -86,6 +86,7 @@ class AttachedCharacter:
         activity: the activity its body plays (the behavior's name; unknown names play ``idle``).
         face_emotion: the dominant emotion of the face on screen, None before the first face.
         face_second: the second emotion of the face on screen, if it shows one.
+        shown_face: the face on screen, the bytes uploaded into ``texture`` (Panda's layout).
         sync: its synchronisation tracker.
     """
 
@@ -101,6 +102,7 @@ class AttachedCharacter:
     unsubscribe: Callable[[], None]
     face_emotion: str | None = None
     face_second: str | None = None
+    shown_face: bytes | None = None
     # Faces: the key last wanted, the face on screen, the newest face waiting for its upload.
     wanted_key: bytes | None = None
     shown_seq: int = 0
@@ -121,9 +123,12 @@ class AnisyncPlugin:
     Args:
         base: the ShowBase.
         runtime: the runtime to advance and show.
-        face_source: draws faces (default: :func:`engine_plugin.default_face_source`).
-        worker: ``"process"`` or ``"thread"`` pool for the face source (see :mod:`engine_plugin.worker`).
+        face_source: draws faces (default: ``load_face_source("neural")``, the ONNX models, or the
+            procedural renderer where a model will not load; :mod:`engine_plugin.neural`).
+        worker: ``"process"`` or ``"thread"`` pool for the face source (see :mod:`engine_plugin.worker`);
+            default: the source's ``worker_kind``, else ``"process"``.
         workers: size of that pool.
+        batch: most faces one worker draws in one call, for sources with ``render_many``.
         quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one).
         upload_budget: most face textures written per frame.
         cache_bytes: face cache capacity.
@@ -132,16 +137,16 @@ class AnisyncPlugin:
         update_runtime: call ``runtime.update(dt)`` each frame (False if the game advances it itself).
     """
 
-    def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str = "process",
-                 workers: int = 1, quantum: float = 0.125, upload_budget: int = 8, cache_bytes: int = 64 << 20,
+    def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str | None = None,
+                 workers: int = 1, batch: int = 8, quantum: float = 0.125, upload_budget: int = 8, cache_bytes: int = 64 << 20,
                  emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
         if not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime: expected an sdk.Runtime, got {type(runtime).__name__}")
         if not (isinstance(upload_budget, int) and upload_budget >= 1):
             raise InvalidArgumentError(f"upload_budget: expected a positive integer, got {upload_budget!r}")
         if face_source is None:
-            from .procedural import default_face_source
-            face_source = default_face_source()
+            from .neural import load_face_source
+            face_source = load_face_source("neural")
         if not isinstance(face_source, FaceSource):
             raise InvalidArgumentError(f"face_source: expected a FaceSource (size, render, palette), got {type(face_source).__name__}")
         self.base = base
@@ -153,7 +158,7 @@ class AnisyncPlugin:
         self.settle = settle
         self.update_runtime = update_runtime
         self.cache = FaceCache(cache_bytes)
-        self.worker = FaceWorker(face_source, worker, workers)
+        self.worker = FaceWorker(face_source, worker or getattr(face_source, "worker_kind", "process"), workers, batch)
         self.actions = ActionTable()
         self.views: dict[str, AttachedCharacter] = {}
         self.frames = 0
@@ -360,6 +365,7 @@ class AnisyncPlugin:
             face, view.ready = view.ready, None
             memoryview(view.texture.modifyRamImage())[:] = face.data
             view.shown_seq = face.seq
+            view.shown_face = face.data
             view.face_emotion, view.face_second = shown_emotions(face.levels)
             self.uploads += 1
             if face.from_worker:

@@ -23,7 +23,7 @@ from sdk.procedural.identity import FaceIdentity
 from sdk.procedural.palette import Palette
 from sdk.procedural.render import MAX_SIZE, MIN_SIZE, render_face
 
-from .faces import BodyPalette, FaceSource
+from .faces import BodyPalette
 
 
 def identity_for(appearance: Mapping[str, Any]) -> FaceIdentity:
@@ -60,8 +60,3 @@ class ProceduralFaceSource:
                            line=colors.hair_line, outfit="skirt" if identity.style == "cute" else "pants",
                            hair_style=identity.hair_style)
 
-
-def default_face_source(size: int = 256) -> FaceSource:
-    """The face source the plugin uses when given none: the procedural renderer for now; the ONNX
-    expression editor and appearance generator take over through the same protocol."""
-    return ProceduralFaceSource(size)

@@ -6,7 +6,9 @@ threads hold for a dictionary operation). Each character has at most one request
 replaces it (counted in ``coalesced``), so a burst of expression changes costs one or two renders, and
 what gets drawn is always the newest expression. ``workers`` threads take waiting requests as soon as
 they are free, urgent ones first (the face must change its dominant emotion), then the longest waiting,
-never two at once for one character. Each thread draws either itself or in a worker process:
+never two at once for one character, up to ``batch`` at a time for a face source that draws several faces
+in one call (``render_many``, as the neural source's one onnxruntime run). Each thread draws either itself
+or in a worker process:
 
 * ``"thread"`` suits face sources that release the GIL while they work (ONNX Runtime, sleeps);
 * ``"process"`` suits pure-Python renderers such as the procedural one, whose GIL hold would otherwise
@@ -19,6 +21,7 @@ never two at once for one character. Each thread draws either itself or in a wor
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import subprocess
@@ -26,6 +29,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -37,6 +41,11 @@ from sdk.errors import InvalidArgumentError, ModelLoadError
 from .faces import FaceSource, panda_layout
 
 WORKER_KINDS = ("thread", "process")
+#: Seconds :meth:`FaceWorker.close` waits for each thread to finish the faces it is drawing.
+JOIN_SECONDS = 10.0
+#: Workers not yet closed, closed at interpreter exit: a native library (onnxruntime) still running in a
+#: worker thread while Python shuts down aborts the process.
+_OPEN_WORKERS: weakref.WeakSet = weakref.WeakSet()
 
 
 @dataclass
@@ -66,9 +75,14 @@ class FinishedFace:
     data: bytes
 
 
-def _draw(source: FaceSource, request: FaceRequest) -> bytes:
-    rgba = source.render(request.character_id, request.appearance, request.expression)
-    return panda_layout(rgba, source.size)
+def _draw(source: FaceSource, requests: list[FaceRequest]) -> list[bytes]:
+    """The faces of ``requests`` in Panda's layout: in one call where the source has ``render_many``."""
+    render_many = getattr(source, "render_many", None)
+    if render_many is not None and len(requests) > 1:
+        faces = render_many([(request.appearance, request.expression) for request in requests])
+    else:
+        faces = [source.render(r.character_id, r.appearance, r.expression) for r in requests]
+    return [panda_layout(face, source.size) for face in faces]
 
 
 class _FaceProcess:
@@ -85,9 +99,9 @@ class _FaceProcess:
         pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         self.process.stdin.flush()
 
-    def draw(self, request: FaceRequest) -> bytes:
+    def draw(self, requests: list[FaceRequest]) -> list[bytes]:
         try:
-            self._send(request)
+            self._send(requests)
             status, payload = pickle.load(self.process.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):
             raise ModelLoadError(f"face worker process exited with status {self.process.poll()}") from None
@@ -107,17 +121,17 @@ class _FaceProcess:
 
 
 def serve() -> None:
-    """The worker interpreter's loop: read the face source, then draw each request until end of input."""
+    """The worker interpreter's loop: read the face source, then draw each batch of requests until end of input."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints of a face source must not corrupt the answers
     source = pickle.load(requests)
     while True:
         try:
-            request = pickle.load(requests)
+            batch = pickle.load(requests)
         except EOFError:
             return
         try:
-            answer = ("ok", _draw(source, request))
+            answer = ("ok", _draw(source, batch))
         except Exception as error:  # reported to the game as a failed face, not a dead worker
             answer = ("error", f"{type(error).__name__}: {error}")
         pickle.dump(answer, answers, protocol=pickle.HIGHEST_PROTOCOL)
@@ -127,14 +141,17 @@ def serve() -> None:
 class FaceWorker:
     """Coalescing face requests onto worker threads or processes (see the module docstring)."""
 
-    def __init__(self, source: FaceSource, kind: str = "thread", workers: int = 1):
+    def __init__(self, source: FaceSource, kind: str = "thread", workers: int = 1, batch: int = 8):
         if kind not in WORKER_KINDS:
             raise InvalidArgumentError(f"worker: expected one of {', '.join(WORKER_KINDS)}, got {kind!r}")
-        if not (isinstance(workers, int) and workers >= 1):
-            raise InvalidArgumentError(f"workers: expected a positive integer, got {workers!r}")
+        for name, value in (("workers", workers), ("batch", batch)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(f"{name}: expected a positive integer, got {value!r}")
         self.source = source
         self.kind = kind
         self.workers = workers
+        self.batch = batch
+        self.batches = 0
         self.submitted = self.coalesced = self.completed = self.failed = 0
         self._lock = threading.Condition()
         self._waiting: dict[str, FaceRequest] = {}
@@ -146,6 +163,7 @@ class FaceWorker:
                          for i in range(workers)]
         for thread in self._threads:
             thread.start()
+        _OPEN_WORKERS.add(self)
 
     def request(self, request: FaceRequest) -> None:
         """Ask for a face; replaces this character's waiting request, if any. Never waits for a face."""
@@ -171,38 +189,40 @@ class FaceWorker:
                 warnings.warn(f"anisync: face source failed for {request.character_id!r}: {error}", stacklevel=2)
         return finished
 
-    def _next(self) -> FaceRequest | None:
-        """Under the lock: the request to draw next (urgent first, then the longest waiting), or None."""
+    def _next(self) -> list[FaceRequest]:
+        """Under the lock: up to ``batch`` requests to draw next (urgent first, then the longest waiting)."""
         # Dicts keep insertion order: sorting on urgency alone keeps the longest waiting first.
-        for request in sorted(self._waiting.values(), key=lambda r: not r.urgent):
-            if request.character_id not in self._in_flight:
-                return request
-        return None
+        ready = (r for r in sorted(self._waiting.values(), key=lambda r: not r.urgent)
+                 if r.character_id not in self._in_flight)
+        return [request for request, _ in zip(ready, range(self.batch))]
 
     def _loop(self, index: int) -> None:
-        draw = self._processes[index].draw if self._processes else lambda request: _draw(self.source, request)
+        draw = self._processes[index].draw if self._processes else lambda requests: _draw(self.source, requests)
         while True:
             with self._lock:
-                while not self._closed and (request := self._next()) is None:
+                while not self._closed and not (requests := self._next()):
                     self._lock.wait()
                 if self._closed:
                     return
-                del self._waiting[request.character_id]
-                self._in_flight[request.character_id] = request
-                self.submitted += 1
-            data, error = None, None
+                for request in requests:
+                    del self._waiting[request.character_id]
+                    self._in_flight[request.character_id] = request
+                self.submitted += len(requests)
+                self.batches += 1
+            faces, error = [None] * len(requests), None
             try:
-                data = draw(request)
+                faces = draw(requests)
             except Exception as failure:  # reported on the main thread by poll()
                 error = failure
             with self._lock:
-                if self._in_flight.get(request.character_id) is request:  # not forgotten meanwhile
-                    del self._in_flight[request.character_id]
-                    self._finished.append((request, data, error))
-                    if error is None:
-                        self.completed += 1
-                    else:
-                        self.failed += 1
+                for request, data in zip(requests, faces):
+                    if self._in_flight.get(request.character_id) is request:  # not forgotten meanwhile
+                        del self._in_flight[request.character_id]
+                        self._finished.append((request, data, error))
+                        if error is None:
+                            self.completed += 1
+                        else:
+                            self.failed += 1
                 self._lock.notify_all()
 
     def forget(self, character_id: str) -> None:
@@ -221,12 +241,14 @@ class FaceWorker:
     def stats(self) -> dict:
         """Counters as plain data."""
         with self._lock:
-            return {"kind": self.kind, "workers": self.workers, "submitted": self.submitted,
+            return {"kind": self.kind, "workers": self.workers, "batch": self.batch, "batches": self.batches,
+                    "submitted": self.submitted,
                     "coalesced": self.coalesced, "completed": self.completed, "failed": self.failed,
                     "waiting": len(self._waiting), "in_flight": len(self._in_flight)}
 
     def close(self) -> None:
-        """Stop the workers without waiting for faces in flight."""
+        """Stop the workers: waiting requests are dropped, faces being drawn are finished and dropped (each
+        thread is given :data:`JOIN_SECONDS`). Called at interpreter exit for workers still open."""
         with self._lock:
             self._closed = True
             self._waiting.clear()
@@ -234,3 +256,13 @@ class FaceWorker:
             self._lock.notify_all()
         for process in self._processes:
             process.close()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(JOIN_SECONDS)
+        _OPEN_WORKERS.discard(self)
+
+
+@atexit.register
+def _close_open_workers() -> None:
+    for worker in list(_OPEN_WORKERS):
+        worker.close()

@@ -14,6 +14,7 @@ from .behavior.tree import character_tree
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .events import Event
 from .loading import load_yaml
+from .portrait import check_portrait
 from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
@@ -27,6 +28,9 @@ APPEARANCE_SCHEMA = Record({
        for name, values in ATTRIBUTES.items()},
     "seed": Field(Number(0, MAX_SEED, integer=True), default=None,
                   doc="face seed, an integer >= 0 (default: a hash of the attributes, so copies look alike)"),
+    "portrait": Field(Text(), default=None,
+                      doc="the character's own face, an image file relative to this file, animated by the "
+                          "expression editor (see sdk.portrait); the procedural renderer draws the attributes"),
 })
 
 #: The schema of a character definition file. See ``assets/characters/*.yaml`` for annotated examples.
@@ -82,12 +86,15 @@ class CharacterDefinition:
     def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
         """Check ``data`` against :data:`CHARACTER_SCHEMA`; raises DefinitionError naming source and key."""
         checked = check(CHARACTER_SCHEMA, data, source)
+        appearance = {key: value for key, value in checked["appearance"].items() if value is not None}
+        if "portrait" in appearance:
+            appearance["portrait"] = check_portrait(source, appearance["portrait"])
         tree = None if checked["behavior"] is None else character_tree(checked["behavior"], source)
         return cls(
             id=checked["id"],
             name=checked["name"] or checked["id"].capitalize(),
             groups=tuple(checked["groups"]),
-            appearance={key: value for key, value in checked["appearance"].items() if value is not None},
+            appearance=appearance,
             personality=checked["personality"],
             emotion=checked["emotion"],
             appraisal=checked["appraisal"],

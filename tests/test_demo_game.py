@@ -77,27 +77,35 @@ def test_key_bindings_send_the_right_events(tmp_path):
     assert sent["walked"] > 0.1  # two frames with W held: the player walked forward (+Y)
 
 
-def test_benchmark_writes_its_documented_report(tmp_path):
+def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(tmp_path):
     result = _demo("--benchmark", "--npcs", "2,3", "--seconds", "1", "--warmup", "0.3", "--size", "160x90",
                    "--report", "out/bench.json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out" / "bench.json").read_text())
-    assert set(report) == {"command", "settings", "machine", "targets", "results", "plot"}
-    assert [r["npcs"] for r in report["results"]] == [2, 3]
+    assert set(report) == {"command", "settings", "machine", "targets", "results", "neural_vs_procedural", "plot"}
+    assert [(r["npcs"], r["faces"]) for r in report["results"]] == [
+        (2, "neural"), (2, "procedural"), (3, "neural"), (3, "procedural")]
     frame_keys = {"frames", "mean_fps", "low_1pct_fps", "p50_ms", "p99_ms", "mean_ms"}
     for row in report["results"]:
-        assert set(row) == {"npcs", "seconds", "anisync", "anisync_off", "overhead_ratio", "p99_over_p50", "screenshot"}
+        assert set(row) == {"npcs", "faces", "face_source", "face_size", "seconds", "anisync", "anisync_off",
+                            "overhead_ratio", "p99_over_p50", "screenshot"}
+        assert (row["face_source"], row["face_size"]) == (("NeuralFaceSource", 128) if row["faces"] == "neural"
+                                                          else ("ProceduralFaceSource", 256))
         assert set(row["anisync"]) == frame_keys | {"sdk_update_ms", "texture_upload_ms", "plugin_ms", "village_task_ms",
-                                                    "uploads_per_second",
-                                                    "uploaded_mb_per_second", "texture_memory", "sync"}
+                                                    "uploads_per_second", "uploaded_mb_per_second", "texture_memory",
+                                                    "sync", "face_latency_ms", "faces_phase_ms_p99", "cache", "worker",
+                                                    "legibility"}
         assert set(row["anisync_off"]) == frame_keys
         assert row["anisync"]["frames"] > 0 and row["anisync_off"]["frames"] > 0
+        assert row["anisync"]["legibility"] is None  # no --judge
         memory = row["anisync"]["texture_memory"]
-        assert memory["character_mb"] == pytest.approx(row["npcs"] * 256 * 256 * 4 / 1e6)  # every face resident
+        assert memory["character_mb"] == pytest.approx(row["npcs"] * row["face_size"] ** 2 * 4 / 1e6)  # every face resident
         assert memory["resident_mb"] >= memory["character_mb"]
         assert set(row["anisync"]["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted",
                                                "frames_excluded"}
         assert (tmp_path / "out" / row["screenshot"]).is_file()
+    assert [c["npcs"] for c in report["neural_vs_procedural"]] == [2, 3]
+    assert all(c["fps_neural_over_procedural"] > 0 for c in report["neural_vs_procedural"])
     assert Image.open(tmp_path / "out" / report["plot"]).size == (960, 420)
 
 
@@ -106,6 +114,10 @@ def test_benchmark_names_a_bad_argument(tmp_path):
     assert result.returncode == 2 and "--npcs" in result.stderr
     result = _demo("--face-size", "20", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--face-size" in result.stderr
+    result = _demo("--faces", "onnx", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--faces: expected comma-separated names out of neural, procedural" in result.stderr
+    result = _demo("--faces", "neural,procedural", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--faces: one source without --benchmark" in result.stderr
 
 
 def test_overhead_ratio_is_the_share_of_the_frame_anisync_costs():

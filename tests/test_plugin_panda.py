@@ -458,3 +458,42 @@ def test_sync_report_and_messenger_events_in_a_scripted_run(panda_base, make_plu
     assert seen["anisync-emotion-changed"][0] == "mira" and seen["anisync-face-shown"][0] == "mira"
     report = plugin.sync_report()["mira"]
     assert report["frames_counted"] > 0 and report["rate"] == 1.0
+
+
+class ColourJudge:
+    """Reads FlatFaces' discs: the emotion whose colour is nearest the centre pixel."""
+
+    size = 32
+
+    def emotions(self, faces):
+        centre = faces[:, self.size // 2, self.size // 2, :3].astype(int)
+        colours = np.array([FlatFaces.colors[i] for i in range(len(EMOTIONS))])
+        nearest = np.abs(centre[:, None] - colours[None]).sum(axis=2).argmin(axis=1)
+        return np.eye(len(EMOTIONS), dtype=np.float32)[nearest]
+
+
+class SadFaces(FlatFaces):
+    """Draws every face sad, whatever is asked: an illegible source."""
+
+    def render(self, character_id, appearance, expression):
+        return super().render(character_id, appearance, _vector(sadness=0.9))
+
+
+@pytest.mark.parametrize("faces, legible", [(FlatFaces, 1.0), (SadFaces, 0.0)])
+def test_legibility_reads_the_faces_on_screen_once_the_emotion_has_settled(panda_base, make_plugin, faces, legible):
+    from engine_plugin.legibility import LegibilitySampler
+
+    plugin = make_plugin(face_source=faces())
+    mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
+    bram = plugin.runtime.spawn(asset_path("characters", "bram.yaml"))
+    for character in (mira, bram):
+        plugin.attach(character)
+    mira.emotion.vector, bram.emotion.vector = _vector(joy=0.95), _vector(anger=0.95)
+    sampler = LegibilitySampler(plugin, interval=0.1, settle=0.5)
+    start = plugin.runtime.time
+    _frames_until(panda_base, plugin, lambda: plugin.runtime.time - start > 2.0)
+    sampler.stop()
+    report = sampler.report(ColourJudge(), FlatFaces.size)
+    assert report["legibility"] == legible and set(report["per_emotion"]) == {"joy", "anger"}
+    # Nothing in the first half second after the emotions changed; two characters every 0.1 s after it.
+    assert 2 * 12 <= report["samples"] <= 2 * 16 and 2 <= report["faces_read"] < report["samples"]

@@ -13,13 +13,14 @@ import pytest
 import yaml
 
 from engine_plugin.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
-from engine_plugin.faces import BodyPalette, FaceCache, panda_layout, quantise
+from engine_plugin.faces import BodyPalette, FaceCache, from_panda_layout, panda_layout, quantise
 from engine_plugin.sync import SyncFrame, SyncTracker, sync_rate
 from engine_plugin.worker import FaceRequest, FaceWorker
 from sdk import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
 from sdk.reflex import DEFAULT_REFLEXES
 
-from conftest import run_cli
+from conftest import run_cli, save_graph
+from onnx import TensorProto, helper
 
 # The actions issue 7 names; the rest of the activities come from the shipped assets (see _shipped_activities).
 ISSUE_ACTIONS = ("idle", "walk", "wave", "nod", "bow", "jump", "cower", "stomp", "cry", "laugh")
@@ -116,6 +117,8 @@ def test_panda_layout_is_bgra_bottom_row_first():
     assert tuple(data[1, 0]) == (30, 20, 10, 40) and tuple(data[0, 1]) == (3, 2, 1, 4)
     with pytest.raises(ModelInputError, match=r"face source output: expected a \(2, 2, 4\) uint8"):
         panda_layout(rgba[..., :3], 2)
+    faces = np.random.default_rng(0).integers(0, 256, (5, 5, 4), dtype=np.uint8)
+    assert np.array_equal(from_panda_layout(panda_layout(faces, 5), 5), faces)  # the legibility probe's inverse
 
 
 # --- face cache ----------------------------------------------------------------------------------
@@ -156,6 +159,35 @@ def test_worker_coalesces_to_the_newest_request_and_serves_urgent_first():
         worker.close()
 
 
+def test_worker_draws_waiting_requests_in_batches_for_a_source_that_can():
+    class BatchedFaces(GatedFaces):
+        def __init__(self):
+            super().__init__()
+            self.batches: list[int] = []
+
+        def render_many(self, pairs):
+            self.batches.append(len(pairs))
+            return [self.render("?", appearance, expression) for appearance, expression in pairs]
+
+    source = BatchedFaces()
+    worker = FaceWorker(source, "thread", workers=1, batch=3)
+    try:
+        worker.request(_request("first", 1, joy=0.9))
+        _wait_for(lambda: worker.stats()["in_flight"] == 1)  # held at the gate, alone
+        for seq, name in enumerate("abcde", start=2):
+            worker.request(_request(name, seq, anger=0.9))
+        source.gate.set()
+        finished = []
+        _wait_for(lambda: finished.extend(worker.poll()) or len(finished) == 6)
+        assert sorted(source.batches) == [2, 3]  # the lone first face went through render(), then 3 + 2
+        assert [f.request.seq for f in finished] == [1, 2, 3, 4, 5, 6]
+        for face in finished:  # each answer is its own request's face
+            assert face.data[2] == int(np.argmax(face.request.expression)) * 30  # R of the first pixel (BGRA)
+        assert worker.stats()["batches"] == 3
+    finally:
+        worker.close()
+
+
 def test_worker_reports_a_failing_source_as_a_warning():
     class Broken(GatedFaces):
         def render(self, character_id, appearance, expression):
@@ -171,7 +203,8 @@ def test_worker_reports_a_failing_source_as_a_warning():
         worker.close()
 
 
-@pytest.mark.parametrize("kwargs, name", [({"kind": "fiber"}, "worker"), ({"workers": 0}, "workers")])
+@pytest.mark.parametrize("kwargs, name", [({"kind": "fiber"}, "worker"), ({"workers": 0}, "workers"),
+                                          ({"batch": 0}, "batch"), ({"batch": True}, "batch")])
 def test_worker_rejects_bad_arguments(kwargs, name):
     with pytest.raises(InvalidArgumentError, match=name):
         FaceWorker(GatedFaces(), **kwargs)
@@ -259,20 +292,35 @@ def test_sync_rate_of_a_crafted_trace():
 
 
 # --- bench command -------------------------------------------------------------------------------
-def test_bench_plugin_writes_its_documented_json(tmp_path):
+def _mean_colour_judge(path):
+    """An emotion judge graph that reads the mean of each channel: enough to exercise the legibility probe."""
+    nodes = [helper.make_node("ReduceMean", ["image"], ["pooled"], axes=[2, 3], keepdims=0),
+             helper.make_node("MatMul", ["pooled", "weights"], ["emotions"])]
+    weights = helper.make_tensor("weights", TensorProto.FLOAT, [4, 7], np.arange(28, dtype=np.float32).tolist())
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 4, 32, 32])]
+    outputs = [helper.make_tensor_value_info("emotions", TensorProto.FLOAT, ["batch", 7])]
+    return save_graph(nodes, inputs, outputs, path, [weights])
+
+
+def test_bench_plugin_measures_both_face_sources_in_one_run_and_writes_its_documented_json(tmp_path):
     out = tmp_path / "plugin.json"
-    result = run_cli("bench", "plugin", "--npcs", "2", "--seconds", "0.5", "--warmup", "0.3", "--size", "64",
-                     "--worker", "thread", "--window", "64x64", "--json", str(out), cwd=tmp_path,
-                     env={**os.environ, "LP_NUM_THREADS": "1"})
+    result = run_cli("bench", "plugin", "--npcs", "2", "--seconds", "2", "--warmup", "0.3", "--size", "64",
+                     "--window", "64x64", "--judge", str(_mean_colour_judge(tmp_path / "judge.onnx")),
+                     "--json", str(out), cwd=tmp_path, env={**os.environ, "LP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
-    assert "2 NPCs  plugin" in result.stdout
+    assert "2 NPCs     neural  plugin" in result.stdout and "2 NPCs procedural  plugin" in result.stdout
     report = json.loads(out.read_text())
-    (figures,) = report["results"]
-    assert figures["npcs"] == 2 and figures["frames"] > 0 and 0.0 <= figures["cache"]["hit_rate"] <= 1.0
-    for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms"):
-        assert set(figures[key]) == {"p50", "p95", "count"}
-    assert set(figures["plugin_phase_ms_p50"]) == {"total", "runtime_update", "faces", "bodies", "sync"}
-    assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
+    neural, procedural = report["results"]
+    assert (neural["face_source"], neural["face_size"], neural["worker"]["kind"]) == ("NeuralFaceSource", 128, "thread")
+    assert (procedural["face_source"], procedural["face_size"], procedural["worker"]["kind"]) == ("ProceduralFaceSource", 64, "process")
+    for figures in (neural, procedural):
+        assert figures["npcs"] == 2 and figures["frames"] > 0 and 0.0 <= figures["cache"]["hit_rate"] <= 1.0
+        for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms"):
+            assert set(figures[key]) == {"p50", "p95", "count"}
+        assert set(figures["plugin_phase_ms_p50"]) == {"total", "runtime_update", "faces", "bodies", "sync"}
+        assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
+        legibility = figures["legibility"]
+        assert legibility["samples"] > 0 and 0.0 <= legibility["legibility"] <= 1.0
 
 
 def test_bench_plugin_names_a_bad_argument(tmp_path):

@@ -157,7 +157,7 @@ def character_attributes(appearance: Mapping) -> tuple[dict[str, str], int]:
     seed (:func:`appearance_seed`): what both face sources draw, so that they agree on who it is. Raises
     ModelInputError naming an unknown key or value."""
     seed = appearance_seed(appearance)
-    given = {name: value for name, value in appearance.items() if name != "seed" and value is not None}
+    given = {name: value for name, value in appearance.items() if name not in ("seed", "portrait") and value is not None}
     return complete(given, seed), seed
 
 

@@ -60,6 +60,7 @@ from ..errors import AnisyncError
 from ..procedural.expression import MOUTH_SHAPES, ExpressionParams
 from ..procedural.identity import FaceIdentity
 from ..procedural.loader import FaceDataset
+from ..portrait import resize_face
 from ..procedural.render import LANDMARK_NAMES, render_face
 from ..timing import call_seconds
 from .editor import ExpressionEditor
@@ -190,13 +191,10 @@ def _from_neutral(editor: ExpressionEditor, dataset: FaceDataset, judge: Judge |
 
 def _on_generated_faces(editor: ExpressionEditor, judge: Judge, appearance: str | Path, faces: int) -> dict:
     """The generated-faces figures of the module docstring."""
-    from PIL import Image
-
     from ..appearance.generator import AppearanceGenerator
 
     drawn = AppearanceGenerator(appearance).generate_many({}, list(range(faces)))
-    sources = np.stack([np.asarray(Image.fromarray(face).resize((editor.size, editor.size), Image.Resampling.LANCZOS))
-                        for face in drawn])
+    sources = np.stack([resize_face(face, editor.size) for face in drawn])
     read_sources = judge.emotions(sources).argmax(1)
     per_emotion = {}
     for k, name in enumerate(EMOTIONS):

@@ -38,7 +38,8 @@ class Judge:
     def __init__(self, path: str | Path, threads: int = 1):
         self.path = Path(path)
         self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
-        checked_signature(self.session, self.path, SIGNATURE)
+        #: Side in pixels of the faces it reads.
+        self.size = checked_signature(self.session, self.path, SIGNATURE)["inputs"]["image"][2]
 
     def emotions(self, faces: np.ndarray, batch: int = 64) -> np.ndarray:
         """The seven intensities the judge reads off each uint8 RGBA face ``[n, size, size, 4]``."""
