@@ -129,7 +129,8 @@ class AnisyncPlugin:
             default: the source's ``worker_kind``, else ``"process"``.
         workers: size of that pool.
         batch: most faces one worker draws in one call, for sources with ``render_many``.
-        quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one).
+        quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one;
+            coarse steps draw fewer faces and show a faint dominant emotion at one clear step).
         upload_budget: most face textures written per frame.
         cache_bytes: face cache capacity.
         emotion_threshold: how far an emotion must move to send ``anisync-emotion-changed``.
@@ -138,7 +139,7 @@ class AnisyncPlugin:
     """
 
     def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str | None = None,
-                 workers: int = 1, batch: int = 8, quantum: float = 0.125, upload_budget: int = 8, cache_bytes: int = 64 << 20,
+                 workers: int = 1, batch: int = 8, quantum: float = 0.25, upload_budget: int = 8, cache_bytes: int = 64 << 20,
                  emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
         if not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime: expected an sdk.Runtime, got {type(runtime).__name__}")

@@ -87,7 +87,7 @@ def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(t
         (2, "neural"), (2, "procedural"), (3, "neural"), (3, "procedural")]
     frame_keys = {"frames", "mean_fps", "low_1pct_fps", "p50_ms", "p99_ms", "mean_ms"}
     for row in report["results"]:
-        assert set(row) == {"npcs", "faces", "face_source", "face_size", "seconds", "anisync", "anisync_off",
+        assert set(row) == {"npcs", "faces", "face_source", "face_size", "seconds", "loading_seconds", "anisync", "anisync_off",
                             "overhead_ratio", "p99_over_p50", "screenshot"}
         assert (row["face_source"], row["face_size"]) == (("NeuralFaceSource", 128) if row["faces"] == "neural"
                                                           else ("ProceduralFaceSource", 256))

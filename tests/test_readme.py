@@ -1,6 +1,7 @@
 """The README's set-up commands, CI and the installed package agree."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -67,3 +68,18 @@ def test_assets_are_found_when_the_checkout_is_imported_first():
     package, asset = out.stdout.split()
     assert Path(package).resolve() == ROOT / "sdk" / "__init__.py"
     assert Path(asset).resolve() == ROOT / "assets" / "characters" / "mira.yaml"
+
+
+def test_the_plugin_snippet_shows_both_characters_in_frame_facing_the_camera(tmp_path):
+    # docs/images/plugin_characters.py runs the README's snippet as written (base.run() aside) offscreen;
+    # its screenshot is the picture under the snippet.
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "images" / "plugin_characters.py"),
+                             "--out", str(tmp_path / "shot.png")], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path, env={**os.environ, "LP_NUM_THREADS": "0"})
+    assert result.returncode == 0, result.stderr
+    framing = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(framing) == {"mira", "bram"}
+    for character, seen in framing.items():
+        assert seen["in_frame"] and seen["facing_camera"], (character, seen)
+        assert seen["face"] is not None  # a face arrived and is on screen
+    assert (tmp_path / "shot.png").stat().st_size > 10_000

@@ -1,0 +1,40 @@
+"""Regenerates ``neural_faces.png``: six villagers of the demo, each as the neural face source draws them
+(the appearance generator's neutral face, then the expression editor's joy, anger and surprise), beside the
+procedural renderer's drawing of the same character (same attributes and seed), at the size each source
+puts in the game's textures.
+
+    python docs/images/neural_faces.py
+"""
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from demo_game.village import villager_definitions
+from engine_plugin.neural import NeuralFaceSource
+from engine_plugin.procedural import ProceduralFaceSource
+from sdk import EMOTIONS
+from sdk.procedural.sheet import grid
+
+COLUMNS = ("neutral", "joy", "anger", "surprise")
+CELL = 128
+
+
+def main() -> None:
+    neural, procedural = NeuralFaceSource(), ProceduralFaceSource(CELL)
+    cells, rows = [], []
+    for definition in villager_definitions(6):
+        for source in (neural, procedural):
+            for emotion in COLUMNS:
+                face = source.render(definition.id, definition.appearance, np.eye(len(EMOTIONS))[EMOTIONS.index(emotion)])
+                cells.append(Image.fromarray(face, "RGBA").resize((CELL, CELL), Image.Resampling.LANCZOS))
+        rows.append(definition.name)
+    labels = [f"{kind} {emotion}" for kind in ("neural", "procedural") for emotion in COLUMNS]
+    out = Path(__file__).with_suffix(".png")
+    grid(cells, len(labels), CELL, labels, rows).save(out)
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
