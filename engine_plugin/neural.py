@@ -2,8 +2,9 @@
 
 * **Who a character is**: its neutral face is made once per appearance and kept. With a ``portrait`` it is
   that image, framed by :func:`sdk.portrait.frame_portrait`; otherwise the appearance generator draws it
-  from the character's attributes and seed (:func:`sdk.appearance.attributes.character_attributes`, the
-  same ones the procedural source draws), resized to the editor's size.
+  at 64 px from the character's attributes and seed (:func:`sdk.appearance.attributes.character_attributes`,
+  the same ones the procedural source draws) and the refiner (:class:`sdk.appearance.refiner.FaceRefiner`)
+  redraws it clean at 128 px, the editor's size.
 * **What it feels**: the expression editor edits the neutral face to each requested expression (the
   plugin's quantised emotion vector). :meth:`NeuralFaceSource.render_many` edits the requests of several
   characters in one onnxruntime run; the face worker batches them.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -26,6 +28,7 @@ import numpy as np
 
 from sdk.appearance.attributes import character_attributes
 from sdk.appearance.generator import AppearanceGenerator
+from sdk.appearance.refiner import FaceRefiner
 from sdk.errors import InvalidArgumentError, ModelLoadError
 from sdk.expression.editor import ExpressionEditor
 from sdk.portrait import frame_portrait, resize_face
@@ -34,6 +37,12 @@ from sdk.resources import asset_path
 from .faces import BodyPalette, FaceSource
 
 log = logging.getLogger("anisync.faces")
+
+#: The default of a model argument: the model shipped in ``assets/models``.
+SHIPPED = object()
+
+#: Neutral faces a source keeps, least recently used out (64 KiB each at 128 px).
+NEUTRAL_FACES = 1024
 
 #: The face sources the plugin and the demo offer by name.
 FACE_SOURCES = ("neural", "procedural")
@@ -78,6 +87,8 @@ class NeuralFaceSource:
     Args:
         generator: the appearance generator's ``.onnx`` (default: the shipped one).
         editor: the expression editor's ``.onnx`` (default: the shipped one); its size is the faces' size.
+        refiner: the face refiner's ``.onnx`` (default: the shipped one); None resizes generated faces to
+            the editor's size with a plain Lanczos filter instead.
         threads: onnxruntime threads per model (1 leaves the other cores to the game and the renderer).
 
     Raises:
@@ -89,9 +100,12 @@ class NeuralFaceSource:
     #: onnxruntime releases the GIL while it runs, so worker threads suffice (:mod:`engine_plugin.worker`).
     worker_kind = "thread"
 
-    def __init__(self, generator: str | Path | None = None, editor: str | Path | None = None, threads: int = 1):
+    def __init__(self, generator: str | Path | None = None, editor: str | Path | None = None,
+                 refiner: str | Path | None = SHIPPED, threads: int = 1):
         self.generator_path = Path(generator) if generator is not None else asset_path("models", "appearance.onnx")
         self.editor_path = Path(editor) if editor is not None else asset_path("models", "expression.onnx")
+        self.refiner_path = asset_path("models", "appearance-refiner.onnx") if refiner is SHIPPED else (
+            None if refiner is None else Path(refiner))
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise InvalidArgumentError(f"threads: expected a non-negative integer, got {threads!r}")
         self.threads = threads
@@ -100,31 +114,41 @@ class NeuralFaceSource:
     def _open(self) -> None:
         self.generator = AppearanceGenerator(self.generator_path, threads=self.threads)
         self.editor = ExpressionEditor(self.editor_path, threads=self.threads)
+        self.refiner = None if self.refiner_path is None else FaceRefiner(self.refiner_path, threads=self.threads)
         self.size = self.editor.size
-        self._neutral: dict[str, np.ndarray] = {}
+        self._neutral: OrderedDict[str, np.ndarray] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict:
-        return {"generator_path": self.generator_path, "editor_path": self.editor_path, "threads": self.threads}
+        return {"generator_path": self.generator_path, "editor_path": self.editor_path,
+                "refiner_path": self.refiner_path, "threads": self.threads}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._open()
 
     def neutral(self, appearance: Mapping[str, Any]) -> np.ndarray:
-        """The character's neutral face, uint8 RGBA ``[size, size, 4]``, made once per appearance."""
+        """The character's neutral face, uint8 RGBA ``[size, size, 4]``, made once per appearance (the last
+        :data:`NEUTRAL_FACES` used are kept)."""
         key = json.dumps(dict(appearance), sort_keys=True, default=str)
         with self._lock:
             face = self._neutral.get(key)
+            if face is not None:
+                self._neutral.move_to_end(key)
         if face is None:
             if appearance.get("portrait"):
                 face = frame_portrait(appearance["portrait"], self.size)
             else:
                 attributes, seed = character_attributes(appearance)
-                face = resize_face(self.generator.generate(attributes, seed), self.size)
+                face = self.generator.generate(attributes, seed)
+                if self.refiner is not None:
+                    face = self.refiner.refine(face[None])[0]
+                face = resize_face(face, self.size)
             face.setflags(write=False)
             with self._lock:
                 self._neutral[key] = face
+                while len(self._neutral) > NEUTRAL_FACES:
+                    self._neutral.popitem(last=False)
         return face
 
     def render(self, character_id: str, appearance: Mapping[str, Any], expression: np.ndarray) -> np.ndarray:

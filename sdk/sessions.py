@@ -17,6 +17,17 @@ PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
 ELEMENT_TYPE = "tensor(float)"
 
 
+def model_file(path: str | Path, threads: object) -> Path:
+    """``path`` as a Path, checked before a runtime reads the model's card and opens it: ModelLoadError
+    naming the path when there is no such file, or ``threads`` when it is not an integer >= 0."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such model file")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
+    return path
+
+
 def open_session(path: Path, threads: int, providers: list[str]):
     """An onnxruntime session on ``path`` with ``threads`` intra-op threads and the first of ``providers``
     that this onnxruntime has (else the CPU); raises ModelLoadError naming the path if it is missing or

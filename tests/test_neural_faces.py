@@ -46,6 +46,17 @@ def test_each_character_gets_its_own_face_and_the_expression_it_asks_for(source)
     assert source.neutral(mira) is source.neutral(dict(mira))  # made once per appearance
 
 
+def test_the_neutral_faces_kept_are_the_most_recently_used(source, monkeypatch):
+    monkeypatch.setattr("engine_plugin.neural.NEUTRAL_FACES", 2)
+    first, second, third = ({"seed": 100 + n} for n in range(3))
+    kept = source.neutral(first)
+    source.neutral(second)
+    assert source.neutral(first) is kept  # used again: now the most recent
+    source.neutral(third)  # evicts second, the least recently used
+    assert len(source._neutral) == 2 and source.neutral(first) is kept
+    assert np.array_equal(source.neutral(second), source.neutral(second))  # made again, the same face
+
+
 def test_several_characters_are_edited_in_one_run_with_the_same_faces(source):
     pairs = [({"seed": seed}, JOY if seed % 2 else NEUTRAL) for seed in range(5)]
     together = source.render_many(pairs)

@@ -1,9 +1,12 @@
-"""``anisync data appearance``, ``anisync train appearance``, ``anisync train appearance-judge`` and
-``anisync eval appearance`` (torch is imported only when a training command runs)."""
+"""``anisync data appearance``, ``anisync train appearance``, ``anisync train appearance-judge``,
+``anisync train appearance-refiner``, ``anisync eval appearance`` and ``anisync eval appearance-refiner``
+(torch is imported only when a command needs it)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
 from ..arguments import at_least_two, need_torch, non_negative_float, positive, positive_float, seed
@@ -14,7 +17,8 @@ ARCH_CHOICES = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")  # sdk.appe
 def _data_command(args: argparse.Namespace) -> int:
     from .data import make_appearance_dataset
 
-    out = make_appearance_dataset(args.out, args.identities, seed=args.seed, shard_identities=args.shard_identities)
+    out = make_appearance_dataset(args.out, args.identities, size=args.size, seed=args.seed,
+                                  shard_identities=args.shard_identities)
     print(f"{args.identities} neutral frontal faces in {out}; contact sheet {out / 'sheet.png'}")
     return 0
 
@@ -41,6 +45,37 @@ def _judge_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refiner_command(args: argparse.Namespace) -> int:
+    need_torch()
+    from .refiner_train import train_refiner
+
+    card = train_refiner(args.data, args.out, args.steps, batch=args.batch, width=args.width, blocks=args.blocks,
+                         lr=args.lr, seed=args.seed, checkpoint_every=args.checkpoint_every, resume=args.resume)
+    print(f"wrote {args.out} ({card['network']['parameters']} parameters, {card['training']['steps']} steps, "
+          f"{card['training']['wall_seconds']:.0f} s of training)")
+    return 0
+
+
+def _eval_refiner_command(args: argparse.Namespace) -> int:
+    need_torch()
+    from .refiner_train import evaluate_refiner
+
+    result = evaluate_refiner(args.model, args.data, args.generator, faces=args.faces, seed=args.seed, sheet=args.sheet)
+    for level, figures in result["psnr_db_on_held_out"].items():
+        print(f"held-out faces, {level}: refined {figures['refined']:.2f} dB, Lanczos {figures['lanczos']:.2f} dB, "
+              f"bilinear {figures['bilinear']:.2f} dB")
+    print(f"fill noise of real renders {result['fill_noise_real_renders']:.2f}", end="")
+    if "generator" in result:
+        print(f"; generator faces refined {result['generator']['fill_noise_refined']:.2f}, "
+              f"Lanczos-upscaled {result['generator']['fill_noise_lanczos']:.2f}")
+    else:
+        print()
+    if args.json:
+        Path(args.json).write_text(json.dumps({"command": "anisync " + " ".join(sys.argv[1:]), **result}, indent=2) + "\n",
+                                   encoding="utf-8")
+    return 0
+
+
 def _eval_command(args: argparse.Namespace) -> int:
     from .evaluate import appearance_sheet, evaluate, format_report, write_json
 
@@ -62,7 +97,9 @@ def register(commands) -> None:
     data = commands.subcommand("data", "appearance", _data_command,
                                help="render neutral frontal faces with independent attributes for the appearance generator")
     data.add_argument("--out", required=True, help="output folder; rerun with the same settings to resume")
-    data.add_argument("--identities", type=positive, required=True, help="faces, one per identity (64 px: what the models draw)")
+    data.add_argument("--identities", type=positive, required=True, help="faces, one per identity")
+    data.add_argument("--size", type=positive, default=64,
+                      help="side in pixels, 64 to 512 (default 64: what the generator draws; 128 trains the refiner)")
     data.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     data.add_argument("--shard-identities", type=positive, default=256, help="faces per shard file (default 256)")
 
@@ -100,6 +137,29 @@ def register(commands) -> None:
     judge.add_argument("--steps", type=positive, default=2000, help="training steps (default 2000)")
     judge.add_argument("--batch", type=positive, default=64, help="faces per step (default 64)")
     judge.add_argument("--seed", type=seed, default=0, help="seed (default 0)")
+
+    refiner = commands.subcommand("train", "appearance-refiner", _refiner_command,
+                                  help="train the 2x refiner that turns generated 64 px faces into clean 128 px ones")
+    refiner.add_argument("--data", required=True, help="128 px faces (anisync data appearance --size 128)")
+    refiner.add_argument("--out", required=True, help="the ONNX file to write; card and checkpoint go beside it")
+    refiner.add_argument("--steps", type=positive, required=True, help="training steps")
+    refiner.add_argument("--batch", type=positive, default=16, help="64 px crops per step (default 16)")
+    refiner.add_argument("--width", type=positive, default=48, help="channels of the residual blocks (default 48)")
+    refiner.add_argument("--blocks", type=positive, default=4, help="residual blocks (default 4)")
+    refiner.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
+    refiner.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
+    refiner.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints (default 500)")
+    refiner.add_argument("--resume", action="store_true", help="continue from the checkpoint (OUT with .ckpt)")
+
+    evaluate_refiner = commands.subcommand("eval", "appearance-refiner", _eval_refiner_command,
+                                           help="measure the refiner against plain upscales on held-out faces")
+    evaluate_refiner.add_argument("--model", required=True, help="the refiner's ONNX file")
+    evaluate_refiner.add_argument("--data", required=True, help="128 px faces; the test split is held out")
+    evaluate_refiner.add_argument("--generator", help="an appearance generator whose faces to refine too")
+    evaluate_refiner.add_argument("--faces", type=positive, default=256, help="faces of each kind (default 256)")
+    evaluate_refiner.add_argument("--seed", type=seed, default=0, help="seed of the spoilt inputs (default 0)")
+    evaluate_refiner.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    evaluate_refiner.add_argument("--sheet", metavar="PATH", help="a sheet of generator faces, Lanczos beside refined")
 
     evaluate = commands.subcommand("eval", "appearance", _eval_command,
                                    help="measure appearance generators side by side on held-out procedural faces")

@@ -34,7 +34,7 @@ from PIL import Image
 from ..emotion import EMOTIONS
 from ..errors import AnisyncError, DefinitionError, ModelLoadError
 from ..expression.card import sha256_of
-from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, _plan, _write_shard,
+from ..procedural.dataset import (FORMAT, MANIFEST, SHEET, SPLITS, VERSION, Sample, plan_shards, write_shard,
                                   split_identities, write_manifest)
 from ..procedural.loader import FaceDataset
 from ..procedural.render import MAX_SIZE, MIN_SIZE
@@ -66,14 +66,14 @@ def make_appearance_dataset(out: str | os.PathLike, identities: int, size: int =
                 "expressions": 1, "size": int(size), "seed": int(seed), "shard_identities": int(shard_identities),
                 "attributes": vocabulary()}
     manifest = {**settings, "emotions": list(EMOTIONS), "splits": split_identities(identities, seed),
-                "shards": _plan(identities, shard_identities, seed)}
+                "shards": plan_shards(identities, shard_identities, seed)}
     write_manifest(out, settings, manifest)
     todo = [shard for shard in manifest["shards"] if not (out / shard["file"]).exists()]
     work = progress_bar(todo, desc="rendering shards") if show_progress else todo
     for shard in work:
         groups = [[Sample(number, sample_appearance(np.random.default_rng([seed, number])), 0.0, _NEUTRAL)]
                   for number in shard["identities"]]
-        _write_shard(out / shard["file"], groups, size)
+        write_shard(out / shard["file"], groups, size)
     write_appearance_sheet(out, manifest)
     return out
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
 from ..expression.card import checked_card
-from ..sessions import PROVIDER_ORDER, checked_signature, open_session, run_in_chunks
+from ..sessions import PROVIDER_ORDER, checked_signature, model_file, open_session, run_in_chunks
 from .attributes import CODE_SIZE, check_seed, complete, indices, one_hot, vocabulary
 
 log = logging.getLogger("anisync.appearance")
@@ -57,11 +57,7 @@ class AppearanceGenerator:
     """
 
     def __init__(self, path: str | Path, threads: int = 0, providers: tuple[str, ...] = PROVIDER_ORDER):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelLoadError(f"{self.path}: no such model file")
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-            raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
+        self.path = model_file(path, threads)
         self.card = checked_card(self.path)
         if self.card is not None and "attributes" in self.card and self.card["attributes"] != vocabulary():
             raise ModelLoadError(f"{self.path}: its model card's attributes {self.card['attributes']} are not this "

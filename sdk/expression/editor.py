@@ -24,7 +24,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from ..sessions import PROVIDER_ORDER, checked_signature, open_session, run_in_chunks
+from ..sessions import PROVIDER_ORDER, checked_signature, model_file, open_session, run_in_chunks
 from .card import checked_card
 
 log = logging.getLogger("anisync.expression")
@@ -56,11 +56,7 @@ class ExpressionEditor:
     """
 
     def __init__(self, path: str | Path, threads: int = 0, providers: tuple[str, ...] = PROVIDER_ORDER):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise ModelLoadError(f"{self.path}: no such model file")
-        if not (isinstance(threads, int) and threads >= 0):
-            raise ModelLoadError(f"threads: expected a non-negative integer, got {threads!r}")
+        self.path = model_file(path, threads)
         self.card = checked_card(self.path)
         self.session = open_session(self.path, threads, list(providers))
         self.provider = self.session.get_providers()[0]

@@ -99,7 +99,8 @@ def split_identities(identities: int, seed: int) -> dict[str, list[int]]:
     return {name: sorted(int(i) for i in parts[name]) for name in SPLITS}
 
 
-def _plan(identities: int, shard_identities: int, seed: int) -> list[dict]:
+def plan_shards(identities: int, shard_identities: int, seed: int) -> list[dict]:
+    """The manifest's shard list: each split's identities in files of ``shard_identities``, in split order."""
     shards = []
     for split, members in split_identities(identities, seed).items():
         for index, start in enumerate(range(0, len(members), shard_identities)):
@@ -142,7 +143,7 @@ def make_dataset(out: str | os.PathLike, identities: int, expressions: int, size
                 "size": int(size), "seed": int(seed), "shard_identities": int(shard_identities)}
     manifest = {**settings, "emotions": list(EMOTIONS), "expression_params": list(EXPRESSION_PARAMS),
                 "landmark_names": list(LANDMARK_NAMES), "splits": split_identities(identities, seed),
-                "shards": _plan(identities, shard_identities, seed)}
+                "shards": plan_shards(identities, shard_identities, seed)}
     write_manifest(out, settings, manifest)
     todo = [shard for shard in manifest["shards"] if not (out / shard["file"]).exists()]
     work = [(shard, number) for shard in todo for number in shard["identities"]]
@@ -151,12 +152,13 @@ def make_dataset(out: str | os.PathLike, identities: int, expressions: int, size
     for shard, number in items:
         rendered.setdefault(shard["file"], []).append(identity_samples(seed, number, expressions))
         if len(rendered[shard["file"]]) == len(shard["identities"]):
-            _write_shard(out / shard["file"], rendered.pop(shard["file"]), size)
+            write_shard(out / shard["file"], rendered.pop(shard["file"]), size)
     write_sheet(out, manifest)
     return out
 
 
-def _write_shard(path: Path, per_identity: list[list[Sample]], size: int) -> None:
+def write_shard(path: Path, per_identity: list[list[Sample]], size: int) -> None:
+    """Render ``per_identity``'s samples at ``size`` px and write them as one shard (through a partial file)."""
     samples = [sample for group in per_identity for sample in group]
     expressions = [ExpressionParams.from_emotions(s.emotions) for s in samples]
     renders = [render_face(s.identity, e, s.yaw, size) for s, e in zip(samples, expressions)]
