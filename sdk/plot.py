@@ -7,9 +7,10 @@ from typing import Sequence
 
 import numpy as np
 
-#: Colours of the series, in order (the usual ten-colour cycle's first eight).
+#: Colours of the series, in order: the usual ten-colour cycle, then two more (the demo benchmark plots
+#: twelve series).
 COLORS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-          (227, 119, 194), (127, 127, 127))
+          (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207), (40, 40, 40), (120, 90, 0))
 _STEPS = (1, 2, 5)
 
 

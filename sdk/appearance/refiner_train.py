@@ -191,7 +191,7 @@ def train_refiner(data: str | Path, out: str | Path, steps: int, batch: int = 16
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(data), "faces": len(faces), "size": int(faces.shape[1])},
         "training": {"pairs": f"random {CROP} px crops; input shrunk 2x, blurred (sigma 0.3-1 px) on half, "
-                              f"noised (sigma up to {MAX_NOISE})",
+                              f"noised (sigma up to {MAX_NOISE}, per pixel and in 2x2 blotches)",
                      "objective": "L1 on pixels + L1 on horizontal and vertical differences",
                      "steps": trainer.step, "batch": batch, "seed": trainer.seed,
                      "optimizer": f"Adam lr {lr:g}, constant then linear decay to 0 over the second half",
