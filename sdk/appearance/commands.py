@@ -105,7 +105,8 @@ def register(commands) -> None:
 
     train = commands.subcommand("train", "appearance", _train_command,
                                 help="train an appearance generator (conditional VAE) and export it to ONNX")
-    train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make)")
+    train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make), or "
+                       "a folder of your own portraits with attributes.csv (sdk/appearance/portraits.py)")
     train.add_argument("--arch", choices=ARCH_CHOICES, default="bilstm-ma",
                        help="decoder: seed 000's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder (default bilstm-ma)")
     train.add_argument("--steps", type=positive, required=True, help="training steps")
@@ -132,7 +133,8 @@ def register(commands) -> None:
 
     judge = commands.subcommand("train", "appearance-judge", _judge_command,
                                 help="train the attribute judge that appearance evaluations score faces with")
-    judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
+    judge.add_argument("--data", required=True, help="a procedural dataset or a folder of portraits (train split to "
+                       "learn, test split to score)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
     judge.add_argument("--steps", type=positive, default=2000, help="training steps (default 2000)")
     judge.add_argument("--batch", type=positive, default=64, help="faces per step (default 64)")
@@ -164,7 +166,8 @@ def register(commands) -> None:
     evaluate = commands.subcommand("eval", "appearance", _eval_command,
                                    help="measure appearance generators side by side on held-out procedural faces")
     evaluate.add_argument("--model", nargs="+", required=True, help="exported ONNX models (one table row each)")
-    evaluate.add_argument("--data", required=True, help="a procedural dataset (test split held out, train split for nearest neighbours)")
+    evaluate.add_argument("--data", required=True, help="a procedural dataset or a folder of portraits (test split "
+                          "held out, train split for nearest neighbours)")
     evaluate.add_argument("--judge", required=True, help="the attribute judge (anisync train appearance-judge)")
     evaluate.add_argument("--samples", type=positive, default=1000, help="generated faces per model (default 1000)")
     evaluate.add_argument("--sets", type=positive, default=20, help="attribute sets of the diversity figure (default 20)")

@@ -41,6 +41,7 @@ from ..procedural.render import MAX_SIZE, MIN_SIZE
 from ..procedural.sheet import grid
 from ..progress import progress as progress_bar
 from .attributes import attributes_of, indices, sample_appearance, vocabulary
+from .portraits import PORTRAIT_CSV, is_portrait_folder, load_portraits, portrait_fingerprint
 
 #: The ``generator`` key of the manifest of an appearance dataset.
 GENERATOR = "anisync data appearance"
@@ -105,9 +106,11 @@ def dataset_fingerprint(data: str | os.PathLike) -> str:
     Model and judge cards record it, and the evaluation refuses a model or judge trained on another
     dataset (the split of an identity depends on the dataset's size, so another dataset's training faces
     can be this one's held-out faces)."""
+    if is_portrait_folder(data):
+        return portrait_fingerprint(data)
     manifest = Path(data) / MANIFEST
     if not manifest.is_file():
-        raise AnisyncError(f"{data}: not a procedural dataset (no {MANIFEST})")
+        raise AnisyncError(f"{data}: not a procedural dataset (no {MANIFEST}) nor a folder of portraits (no {PORTRAIT_CSV})")
     return sha256_of(manifest)
 
 
@@ -121,10 +124,13 @@ def check_fingerprint(name: str, card: dict | None, data: str | os.PathLike, fin
 
 def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit: int | None = None) -> LabelledFaces:
     """The neutral faces at yaw 0 of a procedural dataset's ``split``, with their attributes (at most
-    ``limit``). Raises AnisyncError naming the folder when it is not a procedural dataset, its faces are
-    not ``size`` pixels, or the split holds no such face."""
+    ``limit``); or, for a folder of portraits (:mod:`sdk.appearance.portraits`), its rows of that split.
+    Raises AnisyncError naming the folder when it is neither, its faces are not ``size`` pixels, or the
+    split holds no such face, and DefinitionError for a bad portrait folder."""
     if split not in SPLITS:
         raise DefinitionError("load_faces", "split", "one of " + ", ".join(SPLITS), split)
+    if is_portrait_folder(data):
+        return load_portraits(data, split, size or 64, limit)
     root = Path(data)
     if not (root / MANIFEST).exists():
         raise AnisyncError(f"{root}: not a procedural dataset (no {MANIFEST}); make one with `anisync data appearance`; "
