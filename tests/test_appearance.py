@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import in_parallel, save_graph  # noqa: E402
+from helpers import in_parallel, save_graph  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 from sdk import ModelInputError, ModelLoadError  # noqa: E402
 from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402

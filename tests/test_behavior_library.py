@@ -170,6 +170,9 @@ def test_show_runs_and_traces_every_tick(capsys):
     out = capsys.readouterr().out
     assert [line.split()[2] for line in out.splitlines() if line.startswith("t=")] == ["1", "2", "3", "4"]
     assert any(line.split()[:2] == ["villager", "RUNNING"] and line.endswith(" us") for line in out.splitlines())
+    # A leaf that fails says why.
+    assert any(line.split()[:2] == ["sigh", "FAILURE"] and line.endswith("us  trigger does not hold: (sadness > 0.25)"
+                                                                         " and shows.negative") for line in out.splitlines())
     assert "done: 4 ticks in 4 updates" in out
     assert main(["behavior", "show", mira, "--run", "3", "--trace", "--rate", "20"]) == 0
     ticks = int(re.search(r"done: (\d+) ticks in 60 updates", capsys.readouterr().out).group(1))

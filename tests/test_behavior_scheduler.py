@@ -4,7 +4,7 @@ import pytest
 from sdk import Event, InvalidArgumentError, Runtime, asset_path
 from sdk.behavior.scheduler import BehaviorScheduler
 
-from conftest import scripted_world
+from helpers import scripted_world
 
 
 def _world(scheduler: BehaviorScheduler, seconds: int = 20, characters: int = 9):

@@ -2,7 +2,7 @@ import pytest
 
 from sdk import CharacterDefinition, DefinitionError, Runtime
 
-from conftest import MINIMAL_CHARACTER
+from helpers import MINIMAL_CHARACTER
 
 
 def test_shipped_definitions_load(sample_definitions):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
-from conftest import run_cli
+from helpers import run_cli
 from demo_game.measure import frame_statistics, overhead_ratio, plot_frame_times
 from demo_game.village import villager_definitions, villager_spots
 from engine_plugin.procedural import identity_for

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from conftest import in_parallel, save_graph  # noqa: E402
+from helpers import in_parallel, save_graph  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 from sdk import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
 from sdk.expression import ExpressionEditor, card_path  # noqa: E402

@@ -260,7 +260,7 @@ def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, 
     """The do-nothing baseline stands beside every figure, so a copying editor cannot look good."""
     from onnx import TensorProto, helper
 
-    from conftest import save_graph
+    from helpers import save_graph
     from sdk.expression.evaluate import evaluate
 
     nodes = [helper.make_node("Identity", ["image"], ["edited"]),

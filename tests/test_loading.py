@@ -13,7 +13,7 @@ from sdk.behavior.bpfa import BPFA
 from sdk.behavior.tree import TreeDefinition
 from sdk.loading import MAX_DEPTH, MAX_FILE_BYTES
 
-from conftest import MINIMAL_CHARACTER
+from helpers import MINIMAL_CHARACTER
 
 BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "

@@ -20,7 +20,7 @@ from sdk.portrait import frame_portrait
 from sdk.procedural.palette import Palette
 from sdk.procedural.render import render_face
 
-from conftest import MINIMAL_CHARACTER
+from helpers import MINIMAL_CHARACTER
 
 JOY = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("joy")]
 NEUTRAL = np.eye(len(EMOTIONS), dtype=np.float32)[EMOTIONS.index("neutral")]

@@ -19,7 +19,7 @@ from engine_plugin.worker import FaceRequest, FaceWorker
 from sdk import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
 from sdk.reflex import DEFAULT_REFLEXES
 
-from conftest import run_cli, save_graph
+from helpers import run_cli, save_graph
 from onnx import TensorProto, helper
 
 # The actions issue 7 names; the rest of the activities come from the shipped assets (see _shipped_activities).

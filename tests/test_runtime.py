@@ -4,7 +4,7 @@ import pytest
 from sdk import EMOTIONS, Event, InvalidArgumentError, Runtime
 from sdk.headless import WorldScript, spawn_samples
 
-from conftest import scripted_world
+from helpers import scripted_world
 
 
 def _scripted_run(seed: int) -> tuple[list, Runtime]:

@@ -7,7 +7,7 @@ from sdk import CharacterDefinition, DefinitionError, ModelInputError, asset_pat
 from sdk.appearance import ATTRIBUTES, AppearanceGenerator, attributes_of
 from sdk.appearance.attributes import appearance_seed, character_attributes, complete
 from engine_plugin.procedural import ProceduralFaceSource, identity_for
-from conftest import MINIMAL_CHARACTER
+from helpers import MINIMAL_CHARACTER
 
 
 def test_the_shipped_characters_use_the_vocabulary_and_are_drawn_as_named():

@@ -418,20 +418,6 @@ class BPFA:
         if state.behavior is not None:
             state.behavior.check_run(run.child)
 
-    # --- drawing -----------------------------------------------------------------------------------
-    def to_dot(self) -> str:
-        """The automaton as Graphviz dot: behaviors are circles (finals doubled), composite behaviors are
-        boxes around their own automaton, arcs are labelled ``event / p``."""
-        lines = [
-            f"digraph {_quote(self._name)} {{",
-            "  rankdir=LR; compound=true;",
-            f"  label={_quote(self._name + (': ' + self._description if self._description else ''))}; labelloc=t;",
-            "  node [shape=circle, fontsize=11]; edge [fontsize=10];",
-        ]
-        self._dot_into(lines, "", "  ")
-        lines.append("}")
-        return "\n".join(lines) + "\n"
-
     # --- internals ---------------------------------------------------------------------------------
     def _check_owner(self, run: BPFARun) -> None:
         if not isinstance(run, BPFARun) or run.automaton != self._name:
@@ -496,47 +482,6 @@ class BPFA:
         character.emit(letter, payload={"behavior": self._name, "state": run.state})
         return False
 
-    def _dot_anchor(self, state: str, prefix: str, event: str | None = None) -> tuple[str, str | None]:
-        """The node an edge of ``state`` attaches to and, for a composite state, the cluster it is clipped at.
-        A composite's ``done`` arcs leave from its automaton's final state, since that is what ends it."""
-        node = prefix + state
-        behavior = self._states[state].behavior
-        if behavior is None:
-            return node, None
-        if event == DONE:
-            final = next(name for name in behavior.states if name in behavior.finals)
-            return behavior._dot_anchor(final, node + "/", DONE)[0], None
-        return behavior._dot_anchor(behavior.initial, node + "/")[0], "cluster_" + node
-
-    def _dot_into(self, lines: list[str], prefix: str, indent: str) -> None:
-        """Append this automaton's nodes and edges, node names prefixed with ``prefix``; a point marks b_0."""
-        start = _quote(prefix + "__start")
-        entry, cluster = self._dot_anchor(self._initial, prefix)
-        lines.append(f'{indent}{start} [shape=point, label=""];')
-        lines.append(f"{indent}{start} -> {_quote(entry)}" + (f" [lhead={_quote(cluster)}]" if cluster else "") + ";")
-        for name, state in self._states.items():
-            node = prefix + name
-            final = name in self._finals
-            if state.behavior is not None:
-                label = f"{name}: {state.behavior.name}" + (" (final)" if final else "")
-                lines.append(f"{indent}subgraph {_quote('cluster_' + node)} {{")
-                lines.append(f"{indent}  label={_quote(label)}; style=rounded;")
-                state.behavior._dot_into(lines, node + "/", indent + "  ")
-                lines.append(f"{indent}}}")
-            else:
-                shape = ", shape=doublecircle" if final else ""
-                lines.append(f"{indent}{_quote(node)} [label={_quote(state.describe())}{shape}];")
-        for (source, event), arcs in self._arcs.items():
-            tail, tail_cluster = self._dot_anchor(source, prefix, event)
-            for arc in arcs:
-                head, head_cluster = self._dot_anchor(arc.target, prefix)
-                attributes = [f"label={_quote(arc.label(event))}"]
-                if tail_cluster:
-                    attributes.append(f"ltail={_quote(tail_cluster)}")
-                if head_cluster:
-                    attributes.append(f"lhead={_quote(head_cluster)}")
-                lines.append(f"{indent}{_quote(tail)} -> {_quote(head)} [{', '.join(attributes)}];")
-
     def __repr__(self) -> str:
         return f"<BPFA {self._name}: {len(self._states)} states, {sum(map(len, self._arcs.values()))} arcs>"
 
@@ -578,7 +523,7 @@ class BPFABehavior:
         self.run = self.check_snapshot(data)
 
 
-# --- weighted draws and dot quoting ---------------------------------------------------------------------------------
+# --- weighted draws -------------------------------------------------------------------------------------------------
 def _weights(arcs: Sequence[Arc], emotion: Sequence[float] | None) -> list[float]:
     """``p_i * m_i`` of the module docstring (``m_i = 1`` without an emotion vector)."""
     if emotion is None:
@@ -595,11 +540,6 @@ def _pick(weights: Sequence[float], rng) -> int:
         if threshold < cumulative:
             return index
     return len(weights) - 1  # rounding can leave the threshold a hair above the running sum
-
-
-def _quote(text: str) -> str:
-    """A Graphviz double-quoted string; newlines become line breaks."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 # --- loading -----------------------------------------------------------------------------------------

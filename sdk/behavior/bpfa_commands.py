@@ -1,4 +1,6 @@
-"""``anisync behavior graph FILE`` draws a BPFA; ``anisync bench bpfa FILE`` measures its memory per character."""
+"""``anisync behavior graph FILE`` draws a BPFA (:func:`to_dot`, apart from the automaton's module as
+transitions keeps its diagrams apart from its core); ``anisync bench bpfa FILE`` measures its memory per
+character."""
 
 from __future__ import annotations
 
@@ -91,7 +93,7 @@ def _graph(args: argparse.Namespace) -> int:
     bpfa = BPFA.load(args.file)
     out = Path(args.out) if args.out else Path(f"{bpfa.name}.dot")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(bpfa.to_dot(), encoding="utf-8")
+    out.write_text(to_dot(bpfa), encoding="utf-8")
     print(f"wrote {out}")
     dot = shutil.which("dot")
     if dot is None:
@@ -123,3 +125,69 @@ def _bench(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+# --- drawing ---------------------------------------------------------------------------------------------
+def to_dot(bpfa) -> str:
+    """A :class:`~sdk.behavior.bpfa.BPFA` as Graphviz dot: behaviors are circles (finals doubled),
+    composite behaviors are boxes around their own automaton, arcs are labelled ``event / p``."""
+    title = bpfa.name + (": " + bpfa.description if bpfa.description else "")
+    lines = [
+        f"digraph {_quote(bpfa.name)} {{",
+        "  rankdir=LR; compound=true;",
+        f"  label={_quote(title)}; labelloc=t;",
+        "  node [shape=circle, fontsize=11]; edge [fontsize=10];",
+    ]
+    _draw_into(bpfa, lines, "", "  ")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _anchor(bpfa, state: str, prefix: str, event: str | None = None) -> tuple[str, str | None]:
+    """The node an edge of ``state`` attaches to and, for a composite state, the cluster it is clipped at.
+    A composite's ``done`` arcs leave from its automaton's final state, since that is what ends it."""
+    from .bpfa import DONE
+
+    node = prefix + state
+    behavior = bpfa.states[state].behavior
+    if behavior is None:
+        return node, None
+    if event == DONE:
+        final = next(name for name in behavior.states if name in behavior.finals)
+        return _anchor(behavior, final, node + "/", DONE)[0], None
+    return _anchor(behavior, behavior.initial, node + "/")[0], "cluster_" + node
+
+
+def _draw_into(bpfa, lines: list[str], prefix: str, indent: str) -> None:
+    """Append the automaton's nodes and edges, node names prefixed with ``prefix``; a point marks b_0."""
+    start = _quote(prefix + "__start")
+    entry, cluster = _anchor(bpfa, bpfa.initial, prefix)
+    lines.append(f'{indent}{start} [shape=point, label=""];')
+    lines.append(f"{indent}{start} -> {_quote(entry)}" + (f" [lhead={_quote(cluster)}]" if cluster else "") + ";")
+    for name, state in bpfa.states.items():
+        node = prefix + name
+        final = name in bpfa.finals
+        if state.behavior is not None:
+            label = f"{name}: {state.behavior.name}" + (" (final)" if final else "")
+            lines.append(f"{indent}subgraph {_quote('cluster_' + node)} {{")
+            lines.append(f"{indent}  label={_quote(label)}; style=rounded;")
+            _draw_into(state.behavior, lines, node + "/", indent + "  ")
+            lines.append(f"{indent}}}")
+        else:
+            shape = ", shape=doublecircle" if final else ""
+            lines.append(f"{indent}{_quote(node)} [label={_quote(state.describe())}{shape}];")
+    for (source, event), arcs in bpfa.arcs.items():
+        tail, tail_cluster = _anchor(bpfa, source, prefix, event)
+        for arc in arcs:
+            head, head_cluster = _anchor(bpfa, arc.target, prefix)
+            attributes = [f"label={_quote(arc.label(event))}"]
+            if tail_cluster:
+                attributes.append(f"ltail={_quote(tail_cluster)}")
+            if head_cluster:
+                attributes.append(f"lhead={_quote(head_cluster)}")
+            lines.append(f"{indent}{_quote(tail)} -> {_quote(head)} [{', '.join(attributes)}];")
+
+
+def _quote(text: str) -> str:
+    """A Graphviz double-quoted string; newlines become line breaks."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

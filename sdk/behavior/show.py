@@ -55,7 +55,8 @@ def describe(tree, unicode: bool = True) -> str:
 
 
 def _trace_visitor(clock: Callable[[], float]):
-    """A py_trees visitor that prints each tick's visited nodes with status and inclusive time."""
+    """A py_trees visitor that prints each tick's visited nodes with status, inclusive time and the node's
+    feedback message (a behavior leaf says why it failed: its trigger does not hold)."""
     import py_trees
 
     class TraceVisitor(py_trees.visitors.VisitorBase):
@@ -70,7 +71,7 @@ def _trace_visitor(clock: Callable[[], float]):
 
         def run(self, behaviour) -> None:
             now = time.perf_counter()
-            self.seen[behaviour.id] = (behaviour.status, now - self.last)
+            self.seen[behaviour.id] = (behaviour.status, now - self.last, behaviour.feedback_message)
             self.root = behaviour  # the root is visited last
             self.last = now
 
@@ -83,11 +84,12 @@ def _trace_visitor(clock: Callable[[], float]):
 
         def _lines(self, node, depth: int, lines: list[str]) -> float:
             """Append the lines of ``node``'s visited subtree; returns its inclusive time."""
-            status, own = self.seen[node.id]
+            status, own, message = self.seen[node.id]
             index = len(lines)
             lines.append("")
             total = own + sum(self._lines(child, depth + 1, lines) for child in node.children if child.id in self.seen)
-            lines[index] = f"{'  ' * depth}{node.name:<{40 - 2 * depth}s} {status.value:<8s} {1e6 * total:8.1f} us"
+            lines[index] = (f"{'  ' * depth}{node.name:<{40 - 2 * depth}s} {status.value:<8s} {1e6 * total:8.1f} us"
+                            + (f"  {message}" if message else ""))
             return total
 
     return TraceVisitor()

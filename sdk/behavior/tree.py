@@ -176,12 +176,16 @@ class BehaviorLeaf(py_trees.behaviour.Behaviour):
     def update(self) -> Status:
         context = self.context
         if not context.holds(self.rule.trigger):
+            self.feedback_message = f"trigger does not hold: {self.rule.trigger}"  # why, for `behavior show --trace`
             return Status.FAILURE
         if self.run is None:
             self.run = STARTING
         if self.run is STARTING:
+            self.feedback_message = "starting"
             return Status.RUNNING
-        return Status.SUCCESS if self.rule.runner.finished(self.run) else Status.RUNNING
+        finished = self.rule.runner.finished(self.run)
+        self.feedback_message = "finished" if finished else f"playing {self.action}"
+        return Status.SUCCESS if finished else Status.RUNNING
 
     def terminate(self, new_status: Status) -> None:
         if self.run is not None and self.run is not STARTING:
