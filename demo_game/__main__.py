@@ -13,6 +13,7 @@ import os
 import sys
 
 from engine_plugin.bench import parse_counts, parse_sources, parse_window
+from sdk.arguments import DefaultsHelpFormatter
 
 
 def has_display() -> bool:
@@ -23,22 +24,23 @@ def has_display() -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m demo_game", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m demo_game", description=__doc__.split("\n\n")[0],
+                                     formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--npcs", type=parse_counts, default=None,
                         help="villagers (default 12); with --benchmark, comma-separated crowd sizes (default 12,50,100)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the scripted scene, or of each measured run (default 20)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the scripted scene, or of each measured run")
     parser.add_argument("--size", type=parse_window, default=(1280, 720), help="window WIDTHxHEIGHT (default 1280x720)")
     parser.add_argument("--faces", type=parse_sources, default=None,
                         help="who draws the faces: neural (the ONNX models, default) or procedural; with --benchmark, "
                              "comma-separated sources measured in turn (default neural,procedural)")
-    parser.add_argument("--face-size", type=int, default=256, help="procedural face texture side in pixels, 64 to 512 (default 256)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of villagers, script and scenery (default 0)")
+    parser.add_argument("--face-size", type=int, default=256, help="procedural face texture side in pixels, 64 to 512")
+    parser.add_argument("--seed", type=int, default=0, help="seed of villagers, script and scenery")
     parser.add_argument("--offscreen", action="store_true", help="run the scripted scene offscreen even with a display")
-    parser.add_argument("--screenshot", default="village.png", help="where the scripted scene saves its screenshot (default village.png)")
+    parser.add_argument("--screenshot", default="village.png", help="where the scripted scene saves its screenshot")
     parser.add_argument("--benchmark", action="store_true", help="measure frame rate and texture load per crowd size, anisync on and off")
-    parser.add_argument("--warmup", type=float, default=3.0, help="benchmark: seconds run before measuring each crowd (default 3)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="benchmark: seconds run before measuring each crowd")
     parser.add_argument("--judge", metavar="ONNX", help="benchmark: an emotion judge (anisync train judge) to measure in-game legibility")
-    parser.add_argument("--report", default="bench.json", help="benchmark: JSON report; plot and screenshots go beside it (default bench.json)")
+    parser.add_argument("--report", default="bench.json", help="benchmark: JSON report; plot and screenshots go beside it")
     return parser
 
 

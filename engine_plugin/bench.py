@@ -223,21 +223,21 @@ def register(commands) -> None:
     """Add ``anisync bench plugin``."""
     parser = commands.subcommand("bench", "plugin", _bench_plugin,
                                  help="Panda3D plugin: ms per frame, uploads, cache, face latency, sync rate")
-    parser.add_argument("--npcs", type=parse_counts, default=[10, 50, 100], help="crowd sizes, comma-separated (default 10,50,100)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per crowd size (default 20)")
-    parser.add_argument("--warmup", type=float, default=4.0, help="seconds run before measuring (default 4)")
+    parser.add_argument("--npcs", type=parse_counts, default=[10, 50, 100], help="crowd sizes, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per crowd size")
+    parser.add_argument("--warmup", type=float, default=4.0, help="seconds run before measuring")
     parser.add_argument("--events-per-npc", type=float, default=0.1,
-                        help="events aimed at each character per second (default 0.1)")
+                        help="events aimed at each character per second")
     parser.add_argument("--broadcasts", type=float, default=0.1,
-                        help="events to everyone (bell, thunder) per second (default 0.1)")
+                        help="events to everyone (bell, thunder) per second")
     parser.add_argument("--faces", type=parse_sources, default=["neural", "procedural"],
-                        help="face sources measured in turn, comma-separated (default neural,procedural)")
+                        help="face sources measured in turn, comma-separated")
     parser.add_argument("--judge", metavar="ONNX", help="an emotion judge (anisync train judge): measure in-game legibility")
-    parser.add_argument("--size", type=int, default=256, help="procedural face texture side in pixels (default 256)")
-    parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB (default 64)")
+    parser.add_argument("--size", type=int, default=256, help="procedural face texture side in pixels")
+    parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB")
     parser.add_argument("--worker", choices=("process", "thread"), default=None,
                         help="face worker kind (default: the face source's own, thread for neural, process for procedural)")
-    parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes")
     parser.add_argument("--window", type=parse_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of characters and script (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of characters and script")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")

@@ -66,3 +66,18 @@ def need_torch(device: str | None = None):
     if device == "cuda" and not torch.cuda.is_available():
         raise InvalidArgumentError("--device: cuda was asked for but torch sees no CUDA device")
     return torch
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that states each option's default once, from the parser itself: ``(default: X)`` is appended
+    to an option's help unless its default is None or False (nothing to state) or the help already says
+    what the default is (a default that needs words, such as "OUT with .ckpt")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (default is None or default is False or default is argparse.SUPPRESS or "(default" in text
+                or not action.option_strings):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
+        return f"{text} (default: {shown})"

@@ -11,6 +11,7 @@ import importlib
 import sys
 from typing import Callable, Sequence
 
+from .arguments import DefaultsHelpFormatter
 from .errors import AnisyncError
 
 #: Modules that contribute subcommands; each defines ``register(commands: CommandGroups)``.
@@ -52,7 +53,7 @@ class CommandGroups:
         if group not in self._groups:
             group_parser = self._top.add_parser(group, help=GROUP_HELP[group])
             self._groups[group] = group_parser.add_subparsers(dest="subcommand", required=True, metavar="WHAT")
-        parser = self._groups[group].add_parser(name, **kwargs)
+        parser = self._groups[group].add_parser(name, formatter_class=DefaultsHelpFormatter, **kwargs)
         parser.set_defaults(handler=handler)
         return parser
 

@@ -118,8 +118,8 @@ def _run_command(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     """Add ``anisync run``."""
     parser = commands.command("run", _run_command, help="run characters in a scripted world and print what they feel and do")
-    parser.add_argument("--characters", type=positive, default=6, help="how many characters (default 6)")
-    parser.add_argument("--seconds", type=positive, default=10, help="simulated seconds (default 10)")
-    parser.add_argument("--rate", type=float, default=60.0, help="updates per second (default 60)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the characters and the script (default 0)")
+    parser.add_argument("--characters", type=positive, default=6, help="how many characters")
+    parser.add_argument("--seconds", type=positive, default=10, help="simulated seconds")
+    parser.add_argument("--rate", type=float, default=60.0, help="updates per second")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the characters and the script")
     parser.add_argument("--headless", action="store_true", help="no window: print a summary each second")

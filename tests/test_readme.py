@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,3 +85,25 @@ def test_the_plugin_snippet_shows_both_characters_in_frame_facing_the_camera(tmp
         assert seen["in_frame"] and seen["facing_camera"], (character, seen)
         assert seen["face"] is not None  # a face arrived and is on screen
     assert (tmp_path / "shot.png").stat().st_size > 10_000
+
+
+def test_help_states_each_default_once_from_the_parser(capsys):
+    import argparse
+
+    from sdk.arguments import DefaultsHelpFormatter
+
+    parser = argparse.ArgumentParser(prog="x", formatter_class=DefaultsHelpFormatter)
+    parser.add_argument("--steps", type=int, default=3, help="training steps")
+    parser.add_argument("--out", help="where to write")
+    parser.add_argument("--resume", action="store_true", help="continue")
+    parser.add_argument("--npcs", default=[10, 50], help="crowd sizes")
+    parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)", default="")
+    text = " ".join(parser.format_help().split())
+    assert "training steps (default: 3)" in text and "crowd sizes (default: 10,50)" in text
+    assert "where to write --resume" in text and "continue" in text and "None" not in text and "False" not in text
+    assert text.count("(default") == 3  # the hand-written one is not doubled
+    from sdk.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "appearance", "--help"])
+    assert "faces per step (default: 32)" in " ".join(capsys.readouterr().out.split())

@@ -100,22 +100,22 @@ def register(commands) -> None:
     data.add_argument("--identities", type=positive, required=True, help="faces, one per identity")
     data.add_argument("--size", type=positive, default=64,
                       help="side in pixels, 64 to 512 (default 64: what the generator draws; 128 trains the refiner)")
-    data.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    data.add_argument("--shard-identities", type=positive, default=256, help="faces per shard file (default 256)")
+    data.add_argument("--seed", type=seed, default=0, help="random seed")
+    data.add_argument("--shard-identities", type=positive, default=256, help="faces per shard file")
 
     train = commands.subcommand("train", "appearance", _train_command,
                                 help="train an appearance generator (conditional VAE) and export it to ONNX")
     train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make), or "
                        "a folder of your own portraits with attributes.csv (sdk/appearance/portraits.py)")
     train.add_argument("--arch", choices=ARCH_CHOICES, default="bilstm-ma",
-                       help="decoder: seed 000's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder (default bilstm-ma)")
+                       help="decoder: seed 000's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder")
     train.add_argument("--steps", type=positive, required=True, help="training steps")
     train.add_argument("--out", required=True, help="the ONNX file to write; encoder, card, checkpoint and loss plot go beside it")
-    train.add_argument("--batch", type=positive, default=32, help="faces per step (default 32)")
-    train.add_argument("--hidden", type=positive, default=96, help="LSTM units per direction (default 96)")
-    train.add_argument("--z-dim", type=positive, default=32, help="latent size (default 32)")
-    train.add_argument("--conv-width", type=positive, default=16, help="base width of the conv decoder (default 16)")
-    train.add_argument("--encoder-width", type=positive, default=16, help="base width of the encoder (default 16)")
+    train.add_argument("--batch", type=positive, default=32, help="faces per step")
+    train.add_argument("--hidden", type=positive, default=96, help="LSTM units per direction")
+    train.add_argument("--z-dim", type=positive, default=32, help="latent size")
+    train.add_argument("--conv-width", type=positive, default=16, help="base width of the conv decoder")
+    train.add_argument("--encoder-width", type=positive, default=16, help="base width of the encoder")
     # The defaults are the shipped model's recipe (docs/results/appearance.md).
     train.add_argument("--beta", type=non_negative_float, default=16.0,
                        help="weight of the KL term (default 16; 1 is the ELBO, whose latent carries the colours)")
@@ -123,34 +123,34 @@ def register(commands) -> None:
                        help="weight of the guide classifier's cross-entropy on faces sampled from the prior "
                             "(default 0.01; 0: no guide; 0.05 already turns some faces to noise)")
     train.add_argument("--guide-steps", type=positive, default=1000,
-                       help="steps of 64 faces that fit the guide before training (default 1000)")
-    train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
-    train.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
+                       help="steps of 64 faces that fit the guide before training")
+    train.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half")
+    train.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches")
     train.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")
-    train.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints (default 500)")
+    train.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints")
     train.add_argument("--resume", action="store_true", help="continue from the checkpoint")
-    train.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train (default cpu)")
+    train.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train")
 
     judge = commands.subcommand("train", "appearance-judge", _judge_command,
                                 help="train the attribute judge that appearance evaluations score faces with")
     judge.add_argument("--data", required=True, help="a procedural dataset or a folder of portraits (train split to "
                        "learn, test split to score)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
-    judge.add_argument("--steps", type=positive, default=2000, help="training steps (default 2000)")
-    judge.add_argument("--batch", type=positive, default=64, help="faces per step (default 64)")
-    judge.add_argument("--seed", type=seed, default=0, help="seed (default 0)")
+    judge.add_argument("--steps", type=positive, default=2000, help="training steps")
+    judge.add_argument("--batch", type=positive, default=64, help="faces per step")
+    judge.add_argument("--seed", type=seed, default=0, help="seed")
 
     refiner = commands.subcommand("train", "appearance-refiner", _refiner_command,
                                   help="train the 2x refiner that turns generated 64 px faces into clean 128 px ones")
     refiner.add_argument("--data", required=True, help="128 px faces (anisync data appearance --size 128)")
     refiner.add_argument("--out", required=True, help="the ONNX file to write; card and checkpoint go beside it")
     refiner.add_argument("--steps", type=positive, required=True, help="training steps")
-    refiner.add_argument("--batch", type=positive, default=16, help="64 px crops per step (default 16)")
-    refiner.add_argument("--width", type=positive, default=48, help="channels of the residual blocks (default 48)")
-    refiner.add_argument("--blocks", type=positive, default=4, help="residual blocks (default 4)")
-    refiner.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half (default 1e-3)")
-    refiner.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches (default 0)")
-    refiner.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints (default 500)")
+    refiner.add_argument("--batch", type=positive, default=16, help="64 px crops per step")
+    refiner.add_argument("--width", type=positive, default=48, help="channels of the residual blocks")
+    refiner.add_argument("--blocks", type=positive, default=4, help="residual blocks")
+    refiner.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half")
+    refiner.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches")
+    refiner.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints")
     refiner.add_argument("--resume", action="store_true", help="continue from the checkpoint (OUT with .ckpt)")
 
     evaluate_refiner = commands.subcommand("eval", "appearance-refiner", _eval_refiner_command,
@@ -158,8 +158,8 @@ def register(commands) -> None:
     evaluate_refiner.add_argument("--model", required=True, help="the refiner's ONNX file")
     evaluate_refiner.add_argument("--data", required=True, help="128 px faces; the test split is held out")
     evaluate_refiner.add_argument("--generator", help="an appearance generator whose faces to refine too")
-    evaluate_refiner.add_argument("--faces", type=positive, default=256, help="faces of each kind (default 256)")
-    evaluate_refiner.add_argument("--seed", type=seed, default=0, help="seed of the spoilt inputs (default 0)")
+    evaluate_refiner.add_argument("--faces", type=positive, default=256, help="faces of each kind")
+    evaluate_refiner.add_argument("--seed", type=seed, default=0, help="seed of the spoilt inputs")
     evaluate_refiner.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate_refiner.add_argument("--sheet", metavar="PATH", help="a sheet of generator faces, Lanczos beside refined")
 
@@ -169,13 +169,13 @@ def register(commands) -> None:
     evaluate.add_argument("--data", required=True, help="a procedural dataset or a folder of portraits (test split "
                           "held out, train split for nearest neighbours)")
     evaluate.add_argument("--judge", required=True, help="the attribute judge (anisync train appearance-judge)")
-    evaluate.add_argument("--samples", type=positive, default=1000, help="generated faces per model (default 1000)")
-    evaluate.add_argument("--sets", type=positive, default=20, help="attribute sets of the diversity figure (default 20)")
-    evaluate.add_argument("--per-set", type=at_least_two, default=10, help="faces per attribute set, 2 or more (default 10)")
+    evaluate.add_argument("--samples", type=positive, default=1000, help="generated faces per model")
+    evaluate.add_argument("--sets", type=positive, default=20, help="attribute sets of the diversity figure")
+    evaluate.add_argument("--per-set", type=at_least_two, default=10, help="faces per attribute set, 2 or more")
     evaluate.add_argument("--train-faces", type=positive, default=None, help="training faces searched for nearest neighbours (default: all)")
-    evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads (default 1)")
-    evaluate.add_argument("--seed", type=seed, default=0, help="seed of the generated faces' seeds (default 0)")
+    evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads")
+    evaluate.add_argument("--seed", type=seed, default=0, help="seed of the generated faces' seeds")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PATH", help="also write a sheet (a row per style, a column per seed); "
                           "with several models, one per model named PATH-MODEL")
-    evaluate.add_argument("--sheet-seeds", type=positive, default=8, help="columns of the sheet (default 8)")
+    evaluate.add_argument("--sheet-seeds", type=positive, default=8, help="columns of the sheet")

@@ -136,7 +136,7 @@ def _counts(text: str) -> list[int]:
 def register(commands) -> None:
     """Add ``anisync bench behavior``."""
     parser = commands.subcommand("bench", "behavior", _command, help="cost per character of behavior updates, scheduled vs every update")
-    parser.add_argument("--npcs", type=_counts, default=[100, 500, 1000], help="NPC counts, comma-separated (default 100,500,1000)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="simulated seconds measured per run (default 10)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the characters and the script (default 0)")
+    parser.add_argument("--npcs", type=_counts, default=[100, 500, 1000], help="NPC counts, comma-separated")
+    parser.add_argument("--seconds", type=float, default=10.0, help="simulated seconds measured per run")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the characters and the script")
     parser.add_argument("--json", metavar="PATH", help="also write the numbers to this JSON file")

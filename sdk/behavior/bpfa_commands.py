@@ -28,7 +28,7 @@ def register(commands) -> None:
                        help="dot file to write (default: NAME.dot in the current folder); the PNG goes next to it")
     bench = commands.subcommand("bench", "bpfa", _bench, help="memory per character of a BPFA's runs")
     bench.add_argument("file", help="a BPFA YAML file")
-    bench.add_argument("--runs", type=int, default=1000, help="runs to measure (default 1000)")
+    bench.add_argument("--runs", type=int, default=1000, help="runs to measure")
     bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
 

@@ -154,7 +154,7 @@ def register(commands) -> None:
     parser.add_argument("--run", type=positive, default=0, metavar="SECONDS",
                         help="run it for this many seconds in the scripted world of `anisync run`")
     parser.add_argument("--trace", action="store_true", help="with --run: print every tick's node statuses and times")
-    parser.add_argument("--rate", type=positive, default=10, help="updates per second of the run (default 10)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the character and the script (default 0)")
+    parser.add_argument("--rate", type=positive, default=10, help="updates per second of the run")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the character and the script")
     parser.add_argument("--tick-every-update", action="store_true",
                         help="with --run: tick the tree every update instead of only when something changed")
