@@ -9,7 +9,7 @@ toward a target); its left side is -X. Angles are relative to the rest pose: arm
 straight. Mirrored tracks come in pairs (``_l`` / ``_r``) with ``h`` and ``r`` negated on the right side,
 so a positive ``r`` raises either arm sideways and a positive ``p`` swings either limb forward.
 
-**Expression intensity drives the motion.** Seed 002 (section 3.3.1, table 2) lets the start and end
+**Expression intensity drives the motion.** Peng (section 3.3.1, table 2) lets the start and end
 angles of a behavior's joint rotation grow with the expression angle, roughly in step: 0-π/18 at a
 frontal 0° face, π/6-2π/9 at 30°, 7π/18-4π/9 at 70°. Here the expression angle is ``θ = 80° · k``, where
 ``k`` is the dominant component of the character's expression vector mapped linearly from ``[0.3, 0.9]``

@@ -1,4 +1,4 @@
-"""Expression/behavior synchronisation (seed 002 section 3.3.2, table 3), measured on what is shown.
+"""Expression/behavior synchronisation (Peng's section 3.3.2, table 3), measured on what is shown.
 
 At every frame the plugin records, per character, the two emotions of the face **on screen** (the
 quantised expression of the texture last uploaded, not the emotion being computed) and the emotional
@@ -9,7 +9,7 @@ its dominant emotion's orientation; surprise has no valence of its own, so a sur
 neutral behaviors and with those of its second emotion's orientation). Frames less than
 :data:`SETTLE_SECONDS` after a change of the character's dominant emotion (or after it was attached) are
 left out: that is the time the face worker and the body crossfade are given to catch up. The rate is
-frames in agreement over frames counted; seed 002 reports 90.3 % to 92.7 %.
+frames in agreement over frames counted; Peng reports 90.3 % to 92.7 %.
 """
 
 from __future__ import annotations

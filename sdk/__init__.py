@@ -1,6 +1,6 @@
 """anisync SDK: the engine-agnostic runtime.
 
-Characters have an emotion state (seed 004's vector in (0,1)^7 with mood and personality layers) that
+Characters have an emotion state (Lu's vector in (0,1)^7 with mood and personality layers) that
 events move through an appraisal table; a behavior fills each character's behavior slot; the runtime
 delivers events and advances everything in time, deterministically under a seed.
 

@@ -1,4 +1,4 @@
-"""Emotion state of a character (seed 004, eq. 19): a vector in (0,1)^7 with mood and personality layers.
+"""Emotion state of a character (Lu, eq. 19): a vector in (0,1)^7 with mood and personality layers.
 
 Three layers, each slower than the last:
 
@@ -365,7 +365,7 @@ class EmotionState:
         return {source: rates.copy() for source, rates in self._aims.items()}
 
     def set_aim(self, rates: np.ndarray | Mapping[str, float] | None, source: str = "behavior") -> None:
-        """Set one source's aim: a per-second push per label (seed 004's aim of a running behavior, or
+        """Set one source's aim: a per-second push per label (Lu's aim of a running behavior, or
         a smart object's effect). Sources add up; ``None`` removes the source. Between updates the aim is
         integrated exactly with the decay (see :meth:`EmotionBank.advance_to`). Each source's rates, and
         their sum, are clipped to ``[-MAX_AIM_RATE, MAX_AIM_RATE]`` (NaN counts as 0)."""

@@ -1,4 +1,4 @@
-"""Events (seed 002, section 2.3.2) and the bus that delivers them.
+"""Events (Peng, section 2.3.2) and the bus that delivers them.
 
 An event is the 6-tuple ``<id, sender, receiver, content, timestamp, expiry>``. Internal events come from
 the character itself (``sender == receiver``, e.g. the end of a behavior); external ones from the world,

@@ -353,7 +353,7 @@ def test_shipped_characters_do_what_they_feel(name, events, expected):
 
 def test_shipped_characters_always_do_what_their_face_shows():
     # Congruent behaviors plus the moods' resting poses (content, brood) in every shipped tree: after each
-    # update, what a character does agrees with the dominant emotion it shows (seed 002's synchronisation).
+    # update, what a character does agrees with the dominant emotion it shows (Peng's synchronisation).
     runtime = Runtime(seed=2)
     spawn_samples(runtime, 9)
     script = WorldScript(runtime, seed=2, events_per_second=4)

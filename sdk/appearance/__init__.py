@@ -10,7 +10,7 @@ for and a seed, so a game can fill a town with distinct, on-brief characters.
 * :mod:`sdk.appearance.generator`: :class:`AppearanceGenerator`, the runtime (numpy and onnxruntime only).
 * :mod:`sdk.appearance.data`: ``anisync data appearance`` (neutral frontal procedural faces with
   independent attributes) and the loader.
-* :mod:`sdk.appearance.model`, :mod:`~sdk.appearance.train`, :mod:`~sdk.appearance.export`: seed 000's
+* :mod:`sdk.appearance.model`, :mod:`~sdk.appearance.train`, :mod:`~sdk.appearance.export`: Zhou's
   BiLSTM-MA decoder, its baselines and a conv decoder, trained as a conditional VAE, exported to ONNX
   (torch; training only).
 * :mod:`sdk.appearance.classifier`: the attribute classifier network (torch), trained apart as the

@@ -108,7 +108,7 @@ def register(commands) -> None:
     train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make), or "
                        "a folder of your own portraits with attributes.csv (sdk/appearance/portraits.py)")
     train.add_argument("--arch", choices=ARCH_CHOICES, default="bilstm-ma",
-                       help="decoder: seed 000's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder")
+                       help="decoder: Zhou's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder")
     train.add_argument("--steps", type=positive, required=True, help="training steps")
     train.add_argument("--out", required=True, help="the ONNX file to write; encoder, card, checkpoint and loss plot go beside it")
     train.add_argument("--batch", type=positive, default=32, help="faces per step")

@@ -4,7 +4,7 @@ Every decoder maps a character's attributes (the one-hot code of :mod:`sdk.appea
 latent ``z`` to a 64x64 RGBA face in [-1, 1]. Training is a conditional VAE (:mod:`sdk.appearance.train`),
 so each decoder comes with the same small convolutional :class:`Encoder` ``q(z | image, attributes)``.
 
-Seed 000's design (BiLSTM-MA, sections 3.2-3.3) reads an image as a sequence: here the 64 rows are the
+Zhou's design (BiLSTM-MA, sections 3.2-3.3) reads an image as a sequence: here the 64 rows are the
 time steps. The input of step ``t`` is ``[attributes, z, p_t]``: the conditioning at every step, and a
 learned code ``p_t`` of the row's position. Then, for ``bilstm-ma``:
 
@@ -22,13 +22,13 @@ learned code ``p_t`` of the row's position. Then, for ``bilstm-ma``:
   attended features;
 * the generation layer: a dense layer and tanh emit row ``t``'s 64 x 4 values from ``u_t``.
 
-Where seed 000 leaves room, these are our readings: its ``M`` (the length of eq. 7's target sequence)
+Where Zhou leaves room, these are our readings: its ``M`` (the length of eq. 7's target sequence)
 is taken as a number of attention heads; figure 5 applies channel attention to the temporal attention's
 output with a softmax, and figure 3's squeeze-and-excitation uses a sigmoid on the map's own squeeze; we
 squeeze with TAM's ``c`` and weight ``H`` with the sigmoid, so that the attended features stay a
 sequence the fusion layer can join with ``H`` row by row (a generator needs one output per row).
 
-The comparison set, in the same harness (seed 000's baselines), differs only in the blocks it keeps:
+The comparison set, in the same harness (Zhou's baselines), differs only in the blocks it keeps:
 
 * ``lstm``: a one-directional LSTM, fusion over ``[H_t]`` alone, the same generation layer;
 * ``tam-lstm``: LSTM and TAM, fusion over ``[H_t ; c]``;
@@ -88,7 +88,7 @@ class AppearanceConfig:
 
 
 class TemporalAttention(nn.Module):
-    """TAM, seed 000 eq. 7-9: ``V = H W_t + b`` (M scores per step), softmax over the steps, mean over the
+    """TAM, Zhou's eq. 7-9: ``V = H W_t + b`` (M scores per step), softmax over the steps, mean over the
     M rows: one weight per step ``delta``; returns ``(sum_t delta_t H_t, delta)``."""
 
     def __init__(self, channels: int, heads: int):
@@ -102,7 +102,7 @@ class TemporalAttention(nn.Module):
 
 
 class ChannelAttention(nn.Module):
-    """CAM, seed 000 figure 3: squeeze ``Z`` (given, else the mean over the steps), ``Q = sigmoid(W_2
+    """CAM, Zhou's figure 3: squeeze ``Z`` (given, else the mean over the steps), ``Q = sigmoid(W_2
     ReLU(W_1 Z))``, output ``Q * f + f``."""
 
     def __init__(self, channels: int, reduction: int):

@@ -35,7 +35,7 @@ used), many sampled faces turn to noise that still carries attribute cues; the e
 counts them (``docs/results/appearance.md``). The command's defaults, ``--beta 16 --attribute-weight
 0.01``, are the shipped model's; this class's are the plain VAE's.
 
-Adam (``--lr``, seed 000 uses 1e-3), constant for the first half of the run and falling linearly to 0 over
+Adam (``--lr``, Zhou uses 1e-3), constant for the first half of the run and falling linearly to 0 over
 the second, gradients clipped to norm 1 (LSTMs' gradients spike early). Generation samples ``z ~ N(0, I)``
 (:class:`~sdk.appearance.generator.AppearanceGenerator`).
 
@@ -233,7 +233,7 @@ def train(args: argparse.Namespace) -> dict:
     except AnisyncError:
         validation = None  # a dataset too small to hold validation identities
     card = {
-        "model": f"appearance generator, {args.arch} decoder (seed 000 design and baselines), sdk/appearance/model.py",
+        "model": f"appearance generator, {args.arch} decoder (Zhou's design and baselines), sdk/appearance/model.py",
         "arch": args.arch,
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),

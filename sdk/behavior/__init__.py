@@ -1,4 +1,4 @@
-"""Emotion-driven behavior (seed 004, section 2.3.2): behavior trees, a behavior library and smart objects.
+"""Emotion-driven behavior (Lu, section 2.3.2): behavior trees, a behavior library and smart objects.
 
 How the parts fit:
 
@@ -8,7 +8,7 @@ How the parts fit:
   effect). Triggers are small expressions (:mod:`sdk.behavior.expr`), parsed, never ``eval``-ed, and
   evaluable for one character or vectorised over many.
 * The **behavior tree** (:mod:`sdk.behavior.tree`, ``assets/behaviors/trees/``) chooses the goal: which
-  behavior runs, organised in seed 004's six forms on py_trees composites and decorators. A behavior runs
+  behavior runs, organised in Lu's six forms on py_trees composites and decorators. A behavior runs
   only while its trigger holds; when it stops holding, the behavior aborts at once.
 * Inside a **composite behavior** (``run: {bpfa: NAME}``), the BPFA (:mod:`sdk.behavior.bpfa`) draws the
   next action per event; a single-action behavior just shows its action for a while. The tree drives

@@ -1,4 +1,4 @@
-"""Behavioral probabilistic finite automata (seed 002, section 2.3) driven by the ``transitions`` library.
+"""Behavioral probabilistic finite automata (Peng, section 2.3) driven by the ``transitions`` library.
 
 A BPFA is ``<n, Q_b, Sigma, delta_b, p_b, b_0, F_b>``: a name, a set of behaviors (states), an alphabet of
 events, arcs labelled by an event and a probability, an initial behavior and final behaviors. For every
@@ -91,7 +91,7 @@ DONE = "done"
 SUM_TOLERANCE = 1e-6
 
 _NAME = Text(pattern=NAME_PATTERN)
-_PROBABILITY = Number(0.0, 1.0, open_min=True)  # seed 002: p maps into (0, 1]
+_PROBABILITY = Number(0.0, 1.0, open_min=True)  # Peng: p maps into (0, 1]
 _SECONDS = Number(0.0)
 
 #: One state of a BPFA file. New action keys (``aim``, ``speed``...) are added here as optional fields.

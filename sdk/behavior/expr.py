@@ -1,4 +1,4 @@
-"""Trigger expressions: conditions on a character's emotion, mood and blackboard (seed 004, eq. 20-21).
+"""Trigger expressions: conditions on a character's emotion, mood and blackboard (Lu, eq. 20-21).
 
 A trigger is a short text such as ``sadness > 0.4 and not bb.near_campfire`` or
 ``mood.joy - mood.sadness >= 0.1``. :func:`parse` turns it into an :class:`Expression` (a syntax tree

@@ -1,4 +1,4 @@
-"""The behavior library (seed 004, section 2.3.2 (3)-(4)): every atomic behavior, loaded from YAML.
+"""The behavior library (Lu, section 2.3.2 (3)-(4)): every atomic behavior, loaded from YAML.
 
 Two parts, as in the paper:
 
@@ -10,7 +10,7 @@ Two parts, as in the paper:
   sadness); ``orientation`` is its emotional direction (positive, negative, neutral), which decides how
   trees may combine it and when it may run: a behavior is **congruent** by default, so that it starts and
   keeps running only while the face shows its orientation (the trigger is read as ``(trigger) and
-  shows.<orientation>``; seed 002's synchronisation of expression and behavior: nobody hums with a
+  shows.<orientation>``; Peng's synchronisation of expression and behavior: nobody hums with a
   frightened face or sighs with a neutral one); ``congruent: false`` lifts that for a behavior that
   should run whatever the face shows; ``run`` is what it does: one action for a while, or a composite behavior that the
   BPFA runs. The ``state`` of eq. 20 is the status of the tree leaf that runs the behavior.

@@ -1,4 +1,4 @@
-"""Smart objects (seed 004, eq. 21): things in the world whose interactive behaviors act on characters.
+"""Smart objects (Lu, eq. 21): things in the world whose interactive behaviors act on characters.
 
 A smart object has no emotion and no purpose: each of its interactive behaviors keeps acting for as long
 as its condition (on the object's own blackboard) holds, pushing the emotion of every character within

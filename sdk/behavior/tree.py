@@ -1,6 +1,6 @@
-"""Behavior trees (seed 004, section 2.3.2 (5)) built on py_trees from YAML.
+"""Behavior trees (Lu, section 2.3.2 (5)) built on py_trees from YAML.
 
-A tree file names a root node; every node is one of seed 004's six organizational forms, or a leaf that
+A tree file names a root node; every node is one of Lu's six organizational forms, or a leaf that
 runs a behavior of the library (:mod:`sdk.behavior.library`)::
 
     name: villager
@@ -37,7 +37,7 @@ modified        ``invert`` → ``Inverter``; ``retry: {times}`` → ``Retry``; `
 
 Every node takes an optional ``name`` for the debug view. Rules checked at load: every leaf names a
 library behavior; guard conditions parse; and a parallel never puts a behavior of positive orientation
-beside one of negative orientation (seed 004 rule 3); the error names both.
+beside one of negative orientation (Lu rule 3); the error names both.
 
 A leaf runs its behavior only while the behavior's trigger holds: it checks the trigger on every tick
 and, the moment it stops holding, fails at once and stops the action (rule 4). Each character gets its
@@ -345,13 +345,13 @@ def _spec(node: Any, key: str, source: object, library: BehaviorLibrary) -> Node
 
 
 def _check_orientations(parallel: NodeSpec, source: object) -> None:
-    """Seed 004 rule 3: behaviors of opposite orientation never run side by side."""
+    """Lu rule 3: behaviors of opposite orientation never run side by side."""
     for first, second in itertools.combinations(parallel.children, 2):
         for a, b in itertools.product(first.leaves(), second.leaves()):
             if {a.behavior.orientation, b.behavior.orientation} == {"positive", "negative"}:
                 raise DefinitionError(
                     source, parallel.key, "children whose behaviors do not have opposite orientations "
-                    "(seed 004 rule 3: no positive behavior in parallel with a negative one)",
+                    "(Lu rule 3: no positive behavior in parallel with a negative one)",
                     {a.name: a.behavior.orientation, b.name: b.behavior.orientation})
 
 

@@ -1,4 +1,4 @@
-"""The expression editor: seed 002's AMEE-GAN, trained by our own code, exported to ONNX, run by the SDK.
+"""The expression editor: Peng's AMEE-GAN, trained by our own code, exported to ONNX, run by the SDK.
 
 It takes a character's face and a target expression and returns the face with that expression, touching
 only what the expression moves (a foreground mask decides where the edit shows).
@@ -15,7 +15,7 @@ Importing this package imports neither torch nor onnxruntime (the editor loads o
 from .card import card_path, sha256_of
 from .editor import SIGNATURE, ExpressionEditor
 
-#: Generator designs: seed 002's AMEE-GAN and our U-Net (:mod:`sdk.expression.model`).
+#: Generator designs: Peng's AMEE-GAN and our U-Net (:mod:`sdk.expression.model`).
 ARCHITECTURES = ("amee", "unet")
 
 __all__ = ["ARCHITECTURES", "ExpressionEditor", "SIGNATURE", "card_path", "sha256_of"]

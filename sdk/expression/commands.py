@@ -72,7 +72,7 @@ def register(commands) -> None:
     parser.add_argument("--downsampling", type=int, choices=range(1, 6), default=2, metavar="{1..5}",
                         help="encoder convolutions that halve the image, 1 to 5 (default 2: a 32x32 latent at 128 px)")
     parser.add_argument("--arch", choices=ARCHITECTURES, default="amee",
-                        help="amee: seed 002's AMEE-GAN with its GAN losses; unet: our U-Net with FiLM, trained on "
+                        help="amee: Peng's AMEE-GAN with its GAN losses; unet: our U-Net with FiLM, trained on "
                              "exact pairs (sdk/expression/paired.py)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches")
     parser.add_argument("--checkpoint", help="checkpoint file (default: OUT with .ckpt)")

@@ -1,4 +1,4 @@
-"""AMEE-GAN's networks (seed 002, sections 2.2.1-2.2.2) in torch: imported only to train and export.
+"""AMEE-GAN's networks (Peng, sections 2.2.1-2.2.2) in torch: imported only to train and export.
 
 Generator ``G(I, c)``, for an RGBA face ``I`` in [-1, 1] and a condition ``c`` (the 13 expression
 parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
@@ -18,7 +18,7 @@ parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
   composition as GANimation). ``use_mask=False`` (the "no mask" ablation) returns ``I_a^m`` itself.
 
 Discriminator ``D(I)``: one shared trunk of 5 convolutions (4x4, stride 2, LeakyReLU; no BatchNorm, as a
-gradient-penalty critic wants) and two heads (seed 002's image discriminator and expression magnitude
+gradient-penalty critic wants) and two heads (Peng's image discriminator and expression magnitude
 discriminator sharing most weights): ``real`` (a 3x3 convolution, a realism score per patch) and
 ``expression`` (a convolution over the whole remaining map, regressing the 13 expression parameters).
 
@@ -48,9 +48,9 @@ from . import ARCHITECTURES
 IMAGE_CHANNELS = 4
 #: Width of the condition: the expression parameters.
 CONDITION_SIZE = len(EXPRESSION_PARAMS)
-#: Down- and up-sampling steps of the encoder and decoder (seed 002: 5 each).
+#: Down- and up-sampling steps of the encoder and decoder (Peng: 5 each).
 STEPS = 5
-#: Residual blocks between encoder and decoder (seed 002: 3).
+#: Residual blocks between encoder and decoder (Peng: 3).
 RESIDUAL_BLOCKS = 3
 WIDTH_FACTORS = (1, 2, 4, 8, 8)
 
@@ -106,7 +106,7 @@ def _up(cin: int, cout: int, double: bool, bias: bool = True) -> nn.ConvTranspos
 
 
 class ResidualBlock(nn.Module):
-    """Two 3x3 convolutions with BatchNorm and an identity skip (seed 002, figure 3)."""
+    """Two 3x3 convolutions with BatchNorm and an identity skip (Peng, figure 3)."""
 
     def __init__(self, channels: int):
         super().__init__()

@@ -8,7 +8,7 @@ Each step draws a batch of source faces ``x`` with their expressions ``c_s`` and
 ``c_t`` from another face; when that face is the same identity (procedural data is paired: every
 identity is drawn with several expressions at one yaw), its image ``y`` is the ground truth of the edit.
 
-Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeights`):
+Losses (GANimation's recipe on Peng's networks; weights in :class:`LossWeights`):
 
 * adversarial: Wasserstein with gradient penalty (WGAN-GP). The critic minimises
   ``D(G(x, c_t)) - D(x) + w_gp * GP``; the generator minimises ``-D(G(x, c_t))``, but not during the
@@ -17,7 +17,7 @@ Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeigh
   docs/results/expression.md);
 * expression: the discriminator's expression head regresses ``c_s`` on real faces (MSE, in the critic's
   loss) and the generator is pushed so that the head reads ``c_t`` on its edits;
-* reconstruction (seed 002's ``rec_x1``, ``rec_x2``, L1): ``|G(x, c_s) - x|`` (editing to its own
+* reconstruction (Peng's ``rec_x1``, ``rec_x2``, L1): ``|G(x, c_s) - x|`` (editing to its own
   expression changes nothing) and the cycle ``|G(G(x, c_t), c_s) - x|``;
 * mask: L1 size ``mean(M)`` and total variation of ``M`` (a small, smooth mask);
 * supervised (optional, paired data only): ``|G(x, c_t) - y|`` and ``|I_a^m - y|`` averaged over the
@@ -29,7 +29,7 @@ Losses (GANimation's recipe on seed 002's networks; weights in :class:`LossWeigh
   ``--no-supervised`` switches it off, for folders of real images without pairs; training still works on
   the other losses.
 
-Ablations (seed 002's table): ``--no-mask`` trains a generator whose output is ``I_a^m`` itself (no
+Ablations (Peng's table): ``--no-mask`` trains a generator whose output is ``I_a^m`` itself (no
 mask losses), ``--no-expression-head`` drops the discriminator's expression-magnitude head from both
 losses. The learning rate is constant for the first half of the run and falls linearly to 0 over the
 second (GANimation's schedule).
@@ -298,7 +298,7 @@ def train(args: argparse.Namespace) -> dict:
                   "expression_head": not args.no_expression_head}
     card = {
         "model": ("U-Net expression editor with FiLM conditioning" if args.arch == "unet"
-                  else "AMEE-GAN expression editor (seed 002)") + ", sdk/expression/model.py",
+                  else "AMEE-GAN expression editor (Peng)") + ", sdk/expression/model.py",
         "command": "anisync " + " ".join(sys.argv[1:]),
         "data": {"path": str(args.data), "faces": len(faces.images), "identities": int(len(np.unique(faces.identities))),
                  "size": faces.size, "supervised": not args.no_supervised, **trained_on(args.data)},

@@ -11,7 +11,7 @@ head about the vertical axis through the skull centre and projects orthographica
 * hair volumes, the neck and the body (:meth:`Head.volume_x`) turn rigidly about their own centre ``(xc, zc)``
   with a depth-to-width ratio ``r``, so a lock of hair narrows to ``sqrt(cos^2 + r^2 sin^2)`` of its width.
 
-This is the 2D approximation of yaw 0-80 degrees that seed 002 evaluates at 0, 40 and 80.
+This is the 2D approximation of yaw 0-80 degrees that Peng evaluates at 0, 40 and 80.
 """
 
 from __future__ import annotations

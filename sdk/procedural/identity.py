@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import DefinitionError
 from ._checks import check_choice, check_color, check_keys, check_number
 
-#: Style classes of seed 000, figure 11; a style biases palette, hair and accessories.
+#: Style classes of Zhou, figure 11; a style biases palette, hair and accessories.
 STYLES: tuple[str, ...] = ("cute", "cool", "tech")
 
 #: Hair silhouettes; each has its own back layer, bangs and side locks (see :mod:`sdk.procedural.hair`).
