@@ -319,37 +319,45 @@ class VillageGame(ShowBase):
 
     def move_villagers(self, dt: float) -> None:
         """Walking behaviors move bodies; the others turn to the player when near, else to their place's heading."""
-        player = self.player.getPos()
         for villager in self.villagers:
             speed = WALK_SPEED.get(villager.view.activity)
-            position = villager.node.getPos()
             if speed is None:
-                villager.walking, villager.target = "", None
-                to_player = player - position
-                heading = villager.home.heading
-                if to_player.getXy().length() < LOOK_AT_PLAYER:
-                    heading = math.degrees(math.atan2(to_player.y, to_player.x)) - 90.0
-                villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 120 * dt))
-                continue
-            if villager.view.activity != villager.walking:  # a new walk: a new target
-                villager.walking, villager.target = villager.view.activity, None
-            if villager.view.activity == "flee" and villager.target is None:
-                source = villager.flee_from or (self.player.getX(), self.player.getY())
-                away = Vec3(position.x - source[0], position.y - source[1], 0)
-                away.normalize()
-                villager.target = (position.x + 3 * away.x, position.y + 3 * away.y)
-                villager.flee_from = None
-            if villager.target is None or math.dist(villager.target, (position.x, position.y)) < 0.2:
-                angle, radius = float(self.rng.uniform(0, 2 * math.pi)), float(self.rng.uniform(0.5, 2.5))
-                villager.target = (villager.home.x + radius * math.cos(angle), villager.home.y + radius * math.sin(angle))
+                self._stand(villager, dt)
+            else:
+                self._walk(villager, speed, dt)
+
+    def _stand(self, villager: Villager, dt: float) -> None:
+        """Turn to the player when near, else to the place's heading."""
+        villager.walking, villager.target = "", None
+        to_player = self.player.getPos() - villager.node.getPos()
+        heading = villager.home.heading
+        if to_player.getXy().length() < LOOK_AT_PLAYER:
+            heading = math.degrees(math.atan2(to_player.y, to_player.x)) - 90.0
+        villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 120 * dt))
+
+    def _walk(self, villager: Villager, speed: float, dt: float) -> None:
+        """Step towards the walk's target: away from what frightened it (flee), else a random spot near home,
+        never out of the village."""
+        position = villager.node.getPos()
+        if villager.view.activity != villager.walking:  # a new walk: a new target
+            villager.walking, villager.target = villager.view.activity, None
+        if villager.view.activity == "flee" and villager.target is None:
+            source = villager.flee_from or (self.player.getX(), self.player.getY())
+            away = Vec3(position.x - source[0], position.y - source[1], 0)
+            away.normalize()
+            villager.target = (position.x + 3 * away.x, position.y + 3 * away.y)
+            villager.flee_from = None
+        if villager.target is None or math.dist(villager.target, (position.x, position.y)) < 0.2:
+            angle, radius = float(self.rng.uniform(0, 2 * math.pi)), float(self.rng.uniform(0.5, 2.5))
+            villager.target = (villager.home.x + radius * math.cos(angle), villager.home.y + radius * math.sin(angle))
+        tx, ty = villager.target
+        if math.hypot(tx - CAMPFIRE[0], ty - CAMPFIRE[1]) > VILLAGE_RADIUS:
+            villager.target = (villager.home.x, villager.home.y)
             tx, ty = villager.target
-            if math.hypot(tx - CAMPFIRE[0], ty - CAMPFIRE[1]) > VILLAGE_RADIUS:
-                villager.target = (villager.home.x, villager.home.y)
-                tx, ty = villager.target
-            heading = math.degrees(math.atan2(ty - position.y, tx - position.x)) - 90.0
-            villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 360 * dt))
-            forward = villager.node.getQuat().getForward()
-            villager.node.setPos(position + forward * speed * dt)
+        heading = math.degrees(math.atan2(ty - position.y, tx - position.x)) - 90.0
+        villager.node.setH(villager.node.getH() + _turn(villager.node.getH(), heading, 360 * dt))
+        forward = villager.node.getQuat().getForward()
+        villager.node.setPos(position + forward * speed * dt)
 
     def spread_fear(self) -> None:
         now = self.runtime.time

@@ -433,33 +433,60 @@ def test_measures_of_known_inputs():
     assert macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 2) == pytest.approx((2 / 3 + 0.8) / 2)
 
 
-def test_data_train_judge_and_eval_commands(tiny, tmp_path, capsys):
+def _train_command(tiny, out) -> list[str]:
+    return ["train", "appearance", "--data", str(tiny), "--arch", "lstm", "--out", str(out), "--batch", "4",
+            "--checkpoint-every", "2", "--attribute-weight", "0.1", "--guide-steps", "3", *SMALL_FLAGS]
+
+
+@pytest.fixture(scope="module")
+def cli_model(tiny, tmp_path_factory):
+    """A tiny lstm generator trained for 3 steps by the command line."""
+    out = tmp_path_factory.mktemp("cli") / "lstm.onnx"
+    assert main([*_train_command(tiny, out), "--steps", "3"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def cli_judge(tiny, tmp_path_factory):
+    judge = tmp_path_factory.mktemp("judge") / "judge.onnx"
+    assert main(["train", "appearance-judge", "--data", str(tiny), "--out", str(judge), "--steps", "10"]) == 0
+    return judge
+
+
+def test_the_data_command_renders_neutral_faces_and_a_sheet(tmp_path):
     data = tmp_path / "data"
     assert main(["data", "appearance", "--out", str(data), "--identities", "12", "--shard-identities", "6"]) == 0
     assert (data / "sheet.png").is_file() and len(load_faces(data, "train")) == 10
-    out = tmp_path / "models" / "lstm.onnx"
-    common = ["train", "appearance", "--data", str(tiny), "--arch", "lstm", "--out", str(out), "--batch", "4",
-              "--checkpoint-every", "2", "--attribute-weight", "0.1", "--guide-steps", "3", *SMALL_FLAGS]
-    assert main([*common, "--steps", "3"]) == 0
-    card = json.loads(card_path(out).read_text())
+
+
+def test_the_train_command_writes_the_card_and_resumes(tiny, cli_model, tmp_path, capsys):
+    card = json.loads(card_path(cli_model).read_text())
     assert card["arch"] == "lstm" and card["training"]["steps"] == 3 and card["training"]["wall_seconds"] > 0
     assert card["command"].startswith("anisync ") and set(card["metrics"]["final_losses"]) == set(LOSS_KEYS)
     assert card["training"]["guide"]["steps"] == 3 and card["training"]["attribute_weight"] == 0.1
     assert card["parameters"]["decoder"] > 0 and card["data"]["faces"] == len(load_faces(tiny, "train"))
-    assert out.with_name("lstm-losses.png").is_file() and encoder_path(out).is_file()
-    assert main([*common, "--steps", "4", "--resume"]) == 0
+    assert cli_model.with_name("lstm-losses.png").is_file() and encoder_path(cli_model).is_file()
+    out = tmp_path / "lstm.onnx"
+    assert main([*_train_command(tiny, out), "--steps", "3"]) == 0
+    assert main([*_train_command(tiny, out), "--steps", "4", "--resume"]) == 0
     assert json.loads(card_path(out).read_text())["training"]["steps"] == 4 and "resumed from" in capsys.readouterr().err
-    assert main(["train", "appearance", "--data", str(tiny), "--out", str(tmp_path / "x.onnx"), "--steps", "2",
-                 "--resume"]) == 2
-    assert "--resume: no checkpoint" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["train", "appearance", "--data", str(tiny), "--out", str(tmp_path / "x.onnx"), "--steps", "2", "--arch", "gru"])
-    judge = tmp_path / "judge.onnx"
-    assert main(["train", "appearance-judge", "--data", str(tiny), "--out", str(judge), "--steps", "10"]) == 0
-    assert 0 <= json.loads(card_path(judge).read_text())["test_on_real_renders"]["accuracy"] <= 1
+
+
+@pytest.mark.parametrize("extra, message", [(["--resume"], "--resume: no checkpoint"),
+                                            (["--arch", "gru"], "argument --arch: invalid choice: 'gru'")])
+def test_the_train_command_names_a_bad_argument(tiny, tmp_path, capsys, extra, message):
+    try:
+        code = main(["train", "appearance", "--data", str(tiny), "--out", str(tmp_path / "x.onnx"), "--steps", "2", *extra])
+    except SystemExit as exit_:  # argparse's own refusal
+        code = exit_.code
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_the_judge_and_eval_commands_compare_models(tiny, cli_model, cli_judge, tmp_path, capsys):
+    assert 0 <= json.loads(card_path(cli_judge).read_text())["test_on_real_renders"]["accuracy"] <= 1
     report, sheet = tmp_path / "eval.json", tmp_path / "sheet.png"
-    assert main(["eval", "appearance", "--model", str(out), str(exported_path(tmp_path, tiny)), "--data", str(tiny),
-                 "--judge", str(judge), "--samples", "8", "--sets", "2", "--per-set", "3", "--json", str(report),
+    assert main(["eval", "appearance", "--model", str(cli_model), str(exported_path(tmp_path, tiny)), "--data", str(tiny),
+                 "--judge", str(cli_judge), "--samples", "8", "--sets", "2", "--per-set", "3", "--json", str(report),
                  "--sheet", str(sheet), "--sheet-seeds", "3"]) == 0
     result = json.loads(report.read_text())
     assert [m["arch"] for m in result["models"]] == ["lstm", "conv"]
@@ -478,10 +505,14 @@ def test_data_train_judge_and_eval_commands(tiny, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "judge on the real renders" in printed and "img/s b64" in printed
     assert sheet.with_name("sheet-lstm.png").is_file() and sheet.with_name("sheet-conv.png").is_file()
-    # A judge of another dataset (whose training faces may be these held-out ones) is refused.
+
+
+def test_eval_refuses_a_judge_of_another_dataset(tiny, cli_model, tmp_path, capsys):
+    # Another dataset's training faces may be these held-out ones.
+    data = make_appearance_dataset(tmp_path / "other", identities=12, shard_identities=6, show_progress=False)
     other_judge = tmp_path / "other-judge.onnx"
     assert main(["train", "appearance-judge", "--data", str(data), "--out", str(other_judge), "--steps", "2"]) == 0
-    assert main(["eval", "appearance", "--model", str(out), "--data", str(tiny), "--judge", str(other_judge),
+    assert main(["eval", "appearance", "--model", str(cli_model), "--data", str(tiny), "--judge", str(other_judge),
                  "--samples", "4"]) == 2
     assert "trained on another dataset" in capsys.readouterr().err
 

@@ -180,7 +180,24 @@ class Trainer(TrainingRun):
         self.set_learning_rate(self.g_optimizer, self.d_optimizer)
         self.generator.train()
         self.critic.train()
-        # Critic: Wasserstein distance with gradient penalty, and the expression head on real faces.
+        critic_loss = self._critic_step(x, c_s, c_t)
+        losses = self._generator_losses(x, c_s, y, c_t, paired, region)
+        adversarial = 0.0 if self.step < self.warmup else w.adversarial
+        total = sum(weight * losses[key] for key, weight in (
+            ("adversarial", adversarial), ("expression", w.expression), ("reconstruction", w.reconstruction),
+            ("cycle", w.cycle), ("mask", w.mask), ("supervised", w.supervised)) if key in losses)
+        self.g_optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.g_optimizer.step()
+        self.step += 1
+        values = {"critic": critic_loss, **{k: v.item() for k, v in losses.items()}}
+        self.record(values)
+        return values
+
+    def _critic_step(self, x: torch.Tensor, c_s: torch.Tensor, c_t: torch.Tensor) -> float:
+        """Update the critic: Wasserstein distance with gradient penalty, and the expression head on real
+        faces; returns its loss."""
+        w = self.weights
         with torch.no_grad():
             fake, _, _ = self.generator(x, c_t)
         real_score, real_expression = self.critic(x)
@@ -192,7 +209,11 @@ class Trainer(TrainingRun):
         self.d_optimizer.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.d_optimizer.step()
-        # Generator.
+        return critic_loss.item()
+
+    def _generator_losses(self, x, c_s, y, c_t, paired, region) -> dict[str, torch.Tensor]:
+        """The generator's loss terms on one batch (module docstring), before weighting."""
+        w = self.weights
         edited, intermediate, mask = self.generator(x, c_t)
         score, expression = self.critic(edited)
         back, _, back_mask = self.generator(edited, c_s)
@@ -210,17 +231,7 @@ class Trainer(TrainingRun):
             losses["supervised"] = self._supervised(edited, y, region, paired)
             if self.generator.config.use_mask:
                 losses["supervised"] = losses["supervised"] + self._supervised(intermediate, y, region, paired)
-        adversarial = 0.0 if self.step < self.warmup else w.adversarial
-        total = sum(weight * losses[key] for key, weight in (
-            ("adversarial", adversarial), ("expression", w.expression), ("reconstruction", w.reconstruction),
-            ("cycle", w.cycle), ("mask", w.mask), ("supervised", w.supervised)) if key in losses)
-        self.g_optimizer.zero_grad(set_to_none=True)
-        total.backward()
-        self.g_optimizer.step()
-        self.step += 1
-        values = {"critic": critic_loss.item(), **{k: v.item() for k, v in losses.items()}}
-        self.record(values)
-        return values
+        return losses
 
     @staticmethod
     def _supervised(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor, paired: torch.Tensor) -> torch.Tensor:
