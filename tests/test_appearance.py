@@ -517,10 +517,11 @@ def test_eval_refuses_a_judge_of_another_dataset(tiny, cli_model, tmp_path, caps
     assert "trained on another dataset" in capsys.readouterr().err
 
 
-def test_the_command_offers_every_architecture():
-    from sdk.appearance.commands import ARCH_CHOICES
-
-    assert ARCH_CHOICES == ARCHS  # the command lists them without importing torch
+def test_the_command_takes_its_choices_and_defaults_from_the_config_without_torch():
+    code = ("import sys; from sdk.appearance.commands import ARCHS, AppearanceConfig; "
+            "print('torch' in sys.modules, ARCHS, AppearanceConfig().hidden)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split(maxsplit=1) == ["False", f"{ARCHS} {AppearanceConfig().hidden}\n"]
 
 
 def exported_path(tmp_path, tiny):

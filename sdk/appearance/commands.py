@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from ..arguments import at_least_two, need_torch, non_negative_float, positive, positive_float, seed
+from .config import ARCHS, AppearanceConfig
 
-ARCH_CHOICES = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")  # sdk.appearance.model.ARCHS, without torch
 
 
 def _data_command(args: argparse.Namespace) -> int:
@@ -107,15 +107,17 @@ def register(commands) -> None:
                                 help="train an appearance generator (conditional VAE) and export it to ONNX")
     train.add_argument("--data", required=True, help="a procedural dataset (anisync data appearance, or data make), or "
                        "a folder of your own portraits with attributes.csv (sdk/appearance/portraits.py)")
-    train.add_argument("--arch", choices=ARCH_CHOICES, default="bilstm-ma",
+    train.add_argument("--arch", choices=ARCHS, default=AppearanceConfig.arch,
                        help="decoder: Zhou's BiLSTM-MA, its baselines, or a DCGAN-style conv decoder")
     train.add_argument("--steps", type=positive, required=True, help="training steps")
     train.add_argument("--out", required=True, help="the ONNX file to write; encoder, card, checkpoint and loss plot go beside it")
     train.add_argument("--batch", type=positive, default=32, help="faces per step")
-    train.add_argument("--hidden", type=positive, default=96, help="LSTM units per direction")
-    train.add_argument("--z-dim", type=positive, default=32, help="latent size")
-    train.add_argument("--conv-width", type=positive, default=16, help="base width of the conv decoder")
-    train.add_argument("--encoder-width", type=positive, default=16, help="base width of the encoder")
+    train.add_argument("--hidden", type=positive, default=AppearanceConfig.hidden, help="LSTM units per direction")
+    train.add_argument("--z-dim", type=positive, default=AppearanceConfig.z_dim, help="latent size")
+    train.add_argument("--conv-width", type=positive, default=AppearanceConfig.conv_width,
+                       help="base width of the conv decoder")
+    train.add_argument("--encoder-width", type=positive, default=AppearanceConfig.encoder_width,
+                       help="base width of the encoder")
     # The defaults are the shipped model's recipe (docs/results/appearance.md).
     train.add_argument("--beta", type=non_negative_float, default=16.0,
                        help="weight of the KL term (default 16; 1 is the ELBO, whose latent carries the colours)")

@@ -45,46 +45,15 @@ joined with the attributes, one linear layer to the mean and log-variance of ``z
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import torch
 from torch import nn
 
 from .attributes import CODE_SIZE
+from .config import ARCHS, AppearanceConfig  # noqa: F401 (ARCHS is this module's public name too)
 
-#: The architectures of ``anisync train appearance --arch``.
-ARCHS = ("bilstm-ma", "lstm", "tam-lstm", "cam-lstm", "conv")
 #: Side of the faces in pixels; the rows are the recurrent decoders' time steps.
 SIZE = 64
 CHANNELS = 4
-
-
-@dataclass(frozen=True)
-class AppearanceConfig:
-    """Sizes of one model: ``arch`` (one of :data:`ARCHS`), LSTM units per direction (``hidden``), latent
-    size ``z_dim``, row-position code size, fusion width, TAM's ``heads`` (``M``), CAM's ``reduction``, the
-    conv decoder's base width and the encoder's base width."""
-
-    arch: str = "bilstm-ma"
-    hidden: int = 96
-    z_dim: int = 32
-    position: int = 16
-    fusion: int = 128
-    heads: int = 4
-    reduction: int = 4
-    conv_width: int = 16
-    encoder_width: int = 16
-
-    def __post_init__(self) -> None:
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch: expected one of {', '.join(ARCHS)}, got {self.arch!r}")
-        for name in ("hidden", "z_dim", "position", "fusion", "heads", "reduction", "conv_width", "encoder_width"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class TemporalAttention(nn.Module):
