@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelLoadError
+from .errors import ModelInputError, ModelLoadError
 
 #: Execution providers the runtimes try, in order: CUDA where onnxruntime-gpu has it, else the CPU.
 PROVIDER_ORDER = ("CUDAExecutionProvider", "CPUExecutionProvider")
@@ -75,3 +75,19 @@ def run_in_chunks(session, outputs: list[str], feed: dict[str, np.ndarray], chun
     parts = [session.run(outputs, {name: value[start:start + chunk] for name, value in feed.items()})
              for start in range(0, rows, chunk)]
     return [np.concatenate(part) for part in zip(*parts)]
+
+
+def check_faces(faces: object, argument: str, size: int | None = None) -> np.ndarray:
+    """``faces`` if it is a non-empty batch of square uint8 RGBA faces (``[n, S, S, 4]``, S = ``size`` when
+    given), what every face model takes; else ModelInputError naming ``argument``. Another dtype is refused
+    rather than scaled by a guess (is a float in [0, 1] or in [0, 255]?)."""
+    side = "S" if size is None else str(size)
+    if (not isinstance(faces, np.ndarray) or faces.ndim != 4 or faces.shape[3] != 4 or faces.shape[1] != faces.shape[2]
+            or (size is not None and faces.shape[1] != size)):
+        shape = list(faces.shape) if isinstance(faces, np.ndarray) else type(faces).__name__
+        raise ModelInputError(f"{argument}: expected an array of shape [batch, {side}, {side}, 4] (RGBA), got {shape}")
+    if faces.dtype != np.uint8:
+        raise ModelInputError(f"{argument}: expected uint8 RGBA, got {faces.dtype}")
+    if not len(faces):
+        raise ModelInputError(f"{argument}: an empty batch")
+    return faces

@@ -80,7 +80,7 @@ def test_a_resumed_run_ends_where_an_unbroken_one_does(faces128, tmp_path):
 
 @pytest.mark.parametrize("faces, message", [
     (np.zeros((2, 64, 64, 4), np.float32), "expected uint8 RGBA, got float32"),
-    (np.zeros((2, 64, 64, 3), np.uint8), r"expected square RGBA faces \[n, S, S, 4\], got \[2, 64, 64, 3\]"),
+    (np.zeros((2, 64, 64, 3), np.uint8), r"expected an array of shape \[batch, S, S, 4\] \(RGBA\), got \[2, 64, 64, 3\]"),
     (np.zeros((0, 64, 64, 4), np.uint8), "an empty batch"),
 ])
 def test_refine_names_a_bad_argument(faces, message):

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelInputError, ModelLoadError
+from ..errors import ModelLoadError
 from ..expression.card import checked_card
-from ..sessions import PROVIDER_ORDER, checked_signature, model_file, open_session, run_in_chunks
+from ..sessions import PROVIDER_ORDER, check_faces, checked_signature, model_file, open_session, run_in_chunks
 from .generator import to_network, to_uint8
 
 log = logging.getLogger("anisync.appearance")
@@ -66,11 +66,5 @@ class FaceRefiner:
         Raises:
             ModelInputError: naming ``faces`` for another shape, a dtype other than uint8, or no face.
         """
-        if not isinstance(faces, np.ndarray) or faces.ndim != 4 or faces.shape[3] != 4 or faces.shape[1] != faces.shape[2]:
-            shape = list(faces.shape) if isinstance(faces, np.ndarray) else type(faces).__name__
-            raise ModelInputError(f"faces: expected square RGBA faces [n, S, S, 4], got {shape}")
-        if faces.dtype != np.uint8:
-            raise ModelInputError(f"faces: expected uint8 RGBA, got {faces.dtype}")
-        if not len(faces):
-            raise ModelInputError("faces: an empty batch")
+        faces = check_faces(faces, "faces")
         return to_uint8(run_in_chunks(self.session, ["refined"], {"image": to_network(faces)}, _CHUNK)[0])

@@ -24,7 +24,7 @@ import numpy as np
 from ..emotion import EMOTIONS
 from ..errors import ModelInputError, ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS, PARAM_SPECS, ExpressionParams
-from ..sessions import PROVIDER_ORDER, checked_signature, model_file, open_session, run_in_chunks
+from ..sessions import PROVIDER_ORDER, check_faces, checked_signature, model_file, open_session, run_in_chunks
 from .card import checked_card
 
 log = logging.getLogger("anisync.expression")
@@ -126,11 +126,5 @@ class ExpressionEditor:
 
     def _images(self, images) -> np.ndarray:
         """uint8 RGBA images as the model's input: float32 ``[batch, 4, size, size]`` in [-1, 1]."""
-        if not isinstance(images, np.ndarray) or images.ndim != 4 or images.shape[1:] != (self.size, self.size, 4):
-            shape = list(images.shape) if isinstance(images, np.ndarray) else type(images).__name__
-            raise ModelInputError(f"images: expected an array of shape [batch, {self.size}, {self.size}, 4] (RGBA), got {shape}")
-        if images.dtype != np.uint8:
-            raise ModelInputError(f"images: expected uint8 RGBA, got {images.dtype}")
-        if not len(images):
-            raise ModelInputError("images: an empty batch")
+        images = check_faces(images, "images", self.size)
         return np.ascontiguousarray((images.astype(np.float32) / 127.5 - 1.0).transpose(0, 3, 1, 2))
