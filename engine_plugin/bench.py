@@ -120,20 +120,13 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
     from .legibility import LegibilitySampler
     from .neural import load_face_source
     from .plugin import AnisyncPlugin
-    from .sync import sync_summary
 
     runtime = Runtime(seed=args.seed)
     spawn_samples(runtime, npcs)
     source = load_face_source(faces, args.size)
     plugin = AnisyncPlugin(base, runtime, face_source=source, worker=args.worker, workers=args.workers,
                            cache_bytes=int(args.cache_mib * 2**20))
-    columns = math.ceil(math.sqrt(npcs))
-    for i, character in enumerate(runtime):
-        view = plugin.attach(character)
-        view.node.setPos((i % columns - (columns - 1) / 2) * 0.8, -(i // columns) * 1.0, 0)
-    rows = math.ceil(npcs / columns)
-    base.cam.setPos(0, 2.2 + 1.1 * columns, 1.0 + 0.55 * columns)
-    base.cam.lookAt(0, -(rows - 1) * 0.5, 0.75)
+    _stand_in_a_grid(base, plugin, runtime)
     script = CrowdScript(runtime, args.seed, args.events_per_npc, args.broadcasts)
     ClockObject.getGlobalClock().setMode(ClockObject.MNormal)
 
@@ -161,14 +154,34 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
     if sampler is not None:
         sampler.stop()
 
+    result = {"npcs": npcs, "faces": faces, "face_source": type(source).__name__, "face_size": source.size,
+              **_figures(plugin, frame_seconds, wall),
+              "legibility": sampler.report(judge, source.size) if sampler is not None else None}
+    plugin.destroy()
+    return result
+
+
+def _stand_in_a_grid(base, plugin, runtime) -> None:
+    """Attach every character to a built humanoid in a grid facing the camera, which sees it whole."""
+    npcs = len(runtime.characters)
+    columns = math.ceil(math.sqrt(npcs))
+    for i, character in enumerate(runtime):
+        view = plugin.attach(character)
+        view.node.setPos((i % columns - (columns - 1) / 2) * 0.8, -(i // columns) * 1.0, 0)
+    rows = math.ceil(npcs / columns)
+    base.cam.setPos(0, 2.2 + 1.1 * columns, 1.0 + 0.55 * columns)
+    base.cam.lookAt(0, -(rows - 1) * 0.5, 0.75)
+
+
+def _figures(plugin, frame_seconds: list[float], wall: float) -> dict:
+    """The measured run's figures (module docstring; keys in docs/benchmarks.md)."""
+    from .sync import sync_summary
+
     phases = np.array(plugin.task_seconds)
     latencies = list(plugin.face_latencies)
     stats = plugin.stats()
-    result = {
-        "npcs": npcs,
-        "faces": faces,
-        "face_source": type(source).__name__,
-        "face_size": source.size,
+    size = plugin.face_source.size
+    return {
         "seconds": wall,
         "frames": len(frame_seconds),
         "fps": len(frame_seconds) / wall,
@@ -183,11 +196,8 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
         "face_latency_ms": percentiles([s for s, _ in latencies]),
         "urgent_face_latency_ms": percentiles([s for s, urgent in latencies if urgent]),
         "sync": sync_summary(plugin.sync_report()),
-        "face_texture_mib": npcs * source.size * source.size * 4 / 2**20,
-        "legibility": sampler.report(judge, source.size) if sampler is not None else None,
+        "face_texture_mib": len(plugin.views) * size * size * 4 / 2**20,
     }
-    plugin.destroy()
-    return result
 
 
 def _print(result: dict) -> None:
