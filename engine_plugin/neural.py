@@ -32,6 +32,7 @@ from sdk.appearance.refiner import FaceRefiner
 from sdk.errors import InvalidArgumentError, ModelLoadError
 from sdk.expression.editor import ExpressionEditor
 from sdk.portrait import frame_portrait, resize_face
+from sdk.procedural.expression import REST
 from sdk.resources import asset_path
 
 from .faces import BodyPalette, FaceSource
@@ -40,6 +41,9 @@ log = logging.getLogger("anisync.faces")
 
 #: The default of a model argument: the model shipped in ``assets/models``.
 SHIPPED = object()
+
+#: The expression parameters of the neutral face, what the editor's condition is at rest.
+_REST = REST.to_vector()
 
 #: Neutral faces a source keeps, least recently used out (64 KiB each at 128 px).
 NEUTRAL_FACES = 1024
@@ -156,10 +160,16 @@ class NeuralFaceSource:
         return self.render_many([(appearance, expression)])[0]
 
     def render_many(self, requests: Sequence[tuple[Mapping[str, Any], np.ndarray]]) -> np.ndarray:
-        """Faces ``[n, size, size, 4]`` for ``(appearance, expression)`` pairs, edited in one run."""
-        neutral = np.stack([self.neutral(appearance) for appearance, _ in requests])
-        expressions = np.stack([np.asarray(expression, np.float32) for _, expression in requests])
-        return self.editor.edit(neutral, expressions)
+        """Faces ``[n, size, size, 4]`` for ``(appearance, expression)`` pairs, edited in one run. A face
+        asked for at rest (the neutral expression) is the neutral face itself: editing it to its own
+        expression could only add the editor's errors (it draws a faint sweat drop there)."""
+        faces = np.stack([self.neutral(appearance) for appearance, _ in requests])
+        conditions = self.editor.conditions(np.stack([np.asarray(expression, np.float32) for _, expression in requests]))
+        edit = ~np.isclose(conditions, _REST).all(axis=1)
+        if edit.any():
+            faces = faces.copy()
+            faces[edit] = self.editor.edit(faces[edit], conditions[edit])
+        return faces
 
     def palette(self, character_id: str, appearance: Mapping[str, Any]) -> BodyPalette:
         """See :meth:`FaceSource.palette`: measured on the neutral face (:func:`measure_palette`)."""

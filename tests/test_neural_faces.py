@@ -64,6 +64,15 @@ def test_several_characters_are_edited_in_one_run_with_the_same_faces(source):
     assert np.abs(together.astype(int) - alone).max() <= 1  # onnxruntime may pick other kernels per batch size
 
 
+def test_a_face_at_rest_is_the_neutral_face_itself_not_an_edit_of_it(source):
+    appearance = {"seed": 12}
+    neutral = source.neutral(appearance)
+    faces = source.render_many([(appearance, NEUTRAL), (appearance, np.zeros(len(EMOTIONS), np.float32)),
+                                (appearance, JOY)])
+    assert np.array_equal(faces[0], neutral) and np.array_equal(faces[1], neutral)  # no stray sweat drop
+    assert np.array_equal(faces[2], source.editor.edit(neutral[None], JOY[None])[0])  # the others are edited
+
+
 def test_a_pickled_source_reopens_its_models_and_draws_the_same_faces(source):
     copy = pickle.loads(pickle.dumps(source))
     assert copy.size == source.size and not copy._neutral  # no faces travel, only the model paths
