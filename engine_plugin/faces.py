@@ -108,15 +108,18 @@ def panda_layout(rgba: np.ndarray, size: int) -> bytes:
         got = f"{rgba.dtype} {rgba.shape}" if isinstance(rgba, np.ndarray) else type(rgba).__name__
         raise ModelInputError(f"face source output: expected a ({size}, {size}, 4) uint8 RGBA array, got {got}")
     pixels = np.ascontiguousarray(rgba).view("<u4")[::-1, :, 0]  # little-endian: R in the low byte
-    swapped = (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
-    return swapped.tobytes()
+    return _swap_red_blue(pixels).tobytes()
 
 
 def from_panda_layout(data: bytes, size: int) -> np.ndarray:
     """The inverse of :func:`panda_layout`: a ``(size, size, 4)`` uint8 RGBA image, top row first."""
     pixels = np.frombuffer(data, "<u4").reshape(size, size)[::-1]
-    swapped = (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
-    return np.ascontiguousarray(swapped).view(np.uint8).reshape(size, size, 4)
+    return np.ascontiguousarray(_swap_red_blue(pixels)).view(np.uint8).reshape(size, size, 4)
+
+
+def _swap_red_blue(pixels: np.ndarray) -> np.ndarray:
+    """32-bit pixels with their low and third bytes swapped: RGBA to BGRA and back."""
+    return (pixels & 0xFF00FF00) | ((pixels & 0xFF) << 16) | ((pixels >> 16) & 0xFF)
 
 
 class FaceCache:

@@ -60,10 +60,6 @@ class LegibilitySampler:
                 self.samples.append((character_id, dominant, view.shown_face))
         return task.cont
 
-    def reset(self) -> None:
-        """Forget the samples taken so far (when measuring starts afresh)."""
-        self.samples.clear()
-
     def stop(self) -> None:
         """Stop sampling (the samples stay)."""
         self.plugin.base.taskMgr.remove(self._task)

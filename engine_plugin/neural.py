@@ -33,6 +33,7 @@ from sdk.errors import InvalidArgumentError, ModelLoadError
 from sdk.expression.editor import ExpressionEditor
 from sdk.portrait import frame_portrait, resize_face
 from sdk.procedural.expression import REST
+from sdk.procedural.palette import INK, mix
 from sdk.resources import asset_path
 
 from .faces import BodyPalette, FaceSource
@@ -81,8 +82,8 @@ def measure_palette(face: np.ndarray, style: str | None = None, hair_style: str 
     measured = {name: _window_colour(face, window) for name, window in PALETTE_WINDOWS.items()}
     colours = {name: colour for name, colour in measured.items() if colour is not None}
     hair = colours.get("hair", BodyPalette.hair)
-    line = tuple(int(round(0.3 * c + 0.7 * k)) for c, k in zip(hair, (40, 26, 38)))  # the renderer's hair line
-    return BodyPalette(**colours, line=line, outfit="skirt" if style == "cute" else "pants", hair_style=hair_style)
+    return BodyPalette(**colours, line=mix(hair, INK, 0.7), outfit="skirt" if style == "cute" else "pants",
+                       hair_style=hair_style)  # the line is the renderer's hair line
 
 
 class NeuralFaceSource:

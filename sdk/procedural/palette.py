@@ -12,6 +12,10 @@ _FAIR = (255, 236, 224)
 _TAN = (196, 140, 102)
 
 
+#: The dark the line art mixes into each fill's colour.
+INK: RGB = (40, 26, 38)
+
+
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """``a`` moved a fraction ``t`` towards ``b``."""
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b))  # type: ignore[return-value]
@@ -58,7 +62,6 @@ class Palette:
         hair = hex_to_rgb(identity.hair_color)
         iris = hex_to_rgb(identity.eye_color)
         accent = hex_to_rgb(identity.accent_color)
-        ink = (40, 26, 38)
         cloth = {"cute": (246, 246, 250), "cool": mix(accent, (20, 20, 26), 0.5), "tech": (58, 62, 74)}[identity.style]
         return cls(
             skin=skin,
@@ -67,13 +70,13 @@ class Palette:
             hair=hair,
             hair_shade=mix(hair, (30, 20, 50), 0.28),
             hair_shine=mix(hair, (255, 255, 255), 0.4),
-            hair_line=mix(hair, ink, 0.7),
-            brow=mix(hair, ink, 0.6),
-            lash=mix(hair, ink, 0.85),
+            hair_line=mix(hair, INK, 0.7),
+            brow=mix(hair, INK, 0.6),
+            lash=mix(hair, INK, 0.85),
             eye_white=(252, 252, 255),
             eye_white_shade=(214, 218, 236),
             iris=iris,
-            iris_dark=mix(iris, ink, 0.6),
+            iris_dark=mix(iris, INK, 0.6),
             iris_light=mix(iris, (255, 255, 255), 0.45),
             mouth_line=(110, 40, 48),
             mouth_inside=(150, 45, 60),
@@ -86,7 +89,7 @@ class Palette:
             # Gloom lines hang over the bangs: light on dark hair, dark on light hair.
             gloom=(170, 165, 240) if sum(hair) < 330 else (70, 60, 140),
             accent=accent,
-            accent_line=mix(accent, ink, 0.65),
+            accent_line=mix(accent, INK, 0.65),
             cloth=cloth,
-            cloth_line=mix(cloth, ink, 0.7),
+            cloth_line=mix(cloth, INK, 0.7),
         )
