@@ -116,12 +116,15 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     report = tmp_path / "eval.json"
     assert main(["eval", "expression", "--model", str(out), "--data", str(tiny), "--pairs", "6", "--steps", "3",
                  "--judge", str(judge), "--json", str(report), "--sheet", str(tmp_path / "sheet.png"),
-                 "--emotion-sheet", str(tmp_path / "emotions.png"), "--appearance", str(asset_path("models", "appearance.onnx"))]) == 0
+                 "--emotion-sheet", str(tmp_path / "emotions.png"), "--held-out-sheet", str(tmp_path / "held.png"),
+                 "--appearance", str(asset_path("models", "appearance.onnx"))]) == 0
     result = json.loads(report.read_text())
     # Rows of test identities: the source, then (edit, truth, mask) for each of its 3 other expressions.
     assert Image.open(tmp_path / "sheet.png").size[0] == 64 * 10
     # Its test identity's neutral face and 6 emotions (edits, then truths), and the 6 mouth shapes the same way.
     assert Image.open(tmp_path / "emotions.png").size == (64 * 7, 64 * 4)
+    assert Image.open(tmp_path / "held-heavy_lines.png").size == Image.open(tmp_path / "held-off_palette.png").size
+    assert set(result["held_out"]) == {"off_palette", "heavy_lines"}
     assert {"fidelity", "preservation", "temporal", "speed", "parameters", "file_bytes", "not_measured"} <= set(result)
     assert 0 < result["fidelity"]["psnr_db"] < 100 and -1 <= result["fidelity"]["ssim"] <= 1
     assert 0 <= result["preservation"]["mask_iou"] <= 1 and 0 <= result["preservation"]["mask_mean"] <= 1
@@ -134,6 +137,42 @@ def test_the_eval_command_measures_a_model(tiny, tmp_path, capsys):
     assert generated["faces"] == 50 and set(generated["per_emotion"]) == set(EMOTIONS) - {"neutral"}
     assert 0 <= generated["judged_edit"] <= 1 and 0 <= generated["judged_unedited"] <= 1
     assert "fidelity: PSNR" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def mouth_judge(tmp_path_factory):
+    """A mouth judge of the second design, trained a few steps on speaking faces."""
+    root = tmp_path_factory.mktemp("speaking")
+    speaking = make_dataset(root / "faces", identities=8, expressions=4, size=64, seed=3, speech=1.0, show_progress=False)
+    assert main(["train", "judge", "--data", str(speaking), "--out", str(root / "mouth.onnx"), "--steps", "10",
+                 "--reads", "mouth", "--arch", "pooled"]) == 0
+    return root / "mouth.onnx"
+
+
+def test_a_mouth_judge_scores_the_lip_sync_controls(tiny, tmp_path, mouth_judge):
+    from sdk.errors import ModelLoadError
+    from sdk.expression.evaluate import MOUTH_SWEEPS, evaluate
+    from sdk.expression.judge import READINGS, Judge
+    from sdk.procedural.expression import MOUTH_SHAPES
+
+    card = json.loads(card_path(mouth_judge).read_text())
+    assert card["reads"] == "mouth" and card["arch"] == "pooled"
+    assert set(card["test_mae"]) == set(card["test_spearman"]) == set(READINGS["mouth"])
+    judge = Judge(mouth_judge)
+    assert judge.reading == "mouth" and judge.mouth(np.zeros((2, 64, 64, 4), np.uint8)).shape == (2, 3)
+    with pytest.raises(ModelLoadError, match="a judge of mouth, expected one of emotions"):
+        judge.emotions(np.zeros((1, 64, 64, 4), np.uint8))
+    out = tmp_path / "e.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
+                 "--steps", "1"]) == 0
+    mouth = evaluate(out, tiny, pairs=2, steps=1, repeats=1, sweep=1, mouth_judge=mouth_judge)["mouth_control"]
+    assert set(mouth["sweeps"]) == set(MOUTH_SWEEPS) and mouth["faces"] == 1
+    for figures in mouth["sweeps"].values():
+        assert figures["mae_edit"] >= 0 and figures["mae_truth"] >= 0 and -1 <= figures["spearman_truth"] <= 1
+    assert set(mouth["shapes_changed_pixels"]) == set(MOUTH_SHAPES)
+    assert mouth["shapes_changed_pixels"]["rest"] == {"edit_psnr_db": None, "copy_psnr_db": None}  # nothing to change
+    with pytest.raises(AnisyncError, match="a judge of mouth, expected a judge of emotions"):
+        evaluate(out, tiny, pairs=2, steps=1, repeats=1, sweep=1, judge=mouth_judge)
 
 
 def test_the_adversarial_term_waits_for_the_warmup(tiny):
@@ -256,7 +295,7 @@ def test_the_command_trains_and_exports_a_unet_the_runtime_loads(tiny, tmp_path)
     assert ExpressionEditor(out).edit(faces, np.eye(7, dtype=np.float32)[[3, 5]]).shape == (2, 64, 64, 4)
 
 
-def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, tmp_path):
+def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, tmp_path, mouth_judge):
     """The do-nothing baseline stands beside every figure, so a copying editor cannot look good."""
     from onnx import TensorProto, helper
 
@@ -271,14 +310,18 @@ def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, 
     outputs = [helper.make_tensor_value_info("edited", TensorProto.FLOAT, ["batch", 4, 64, 64]),
                helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", 1, 64, 64])]
     copier = save_graph(nodes, inputs, outputs, tmp_path / "copy.onnx", [helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])])
-    result = evaluate(copier, tiny, pairs=6, steps=2, repeats=2, sweep=1)
+    result = evaluate(copier, tiny, pairs=6, steps=2, repeats=2, sweep=1, mouth_judge=mouth_judge)
+    for shape, figures in result["mouth_control"]["shapes_changed_pixels"].items():
+        assert figures["edit_psnr_db"] == pytest.approx(figures["copy_psnr_db"]), shape
+    # A copied mouth never opens: whatever the judge reads, it reads the same for every asked level.
+    assert np.isnan(result["mouth_control"]["sweeps"]["mouth_open"]["spearman_edit"])
     for name in ("whole", "inside_mask", "mouth"):
         region = result["regions"][name]
         assert region["edit_psnr_db"] == pytest.approx(region["copy_psnr_db"]) and region["copy_psnr_db"] < 60, name
     assert result["regions"]["outside_mask"] == {"edit_psnr_db": None, "copy_psnr_db": None}  # identical there
     moved = result["regions"]["mouth_moved_grey_levels"]
     assert moved["edit"] == 0 and moved["truth"] > 1
-    for figures in result["from_neutral"]["per_emotion"].values():
+    for figures in [f for held in (result["from_neutral"], *result["held_out"].values()) for f in held["per_emotion"].values()]:
         assert figures["whole"]["edit_psnr_db"] == pytest.approx(figures["whole"]["copy_psnr_db"])
     assert set(result["from_neutral"]["per_emotion"]) == set(EMOTIONS) - {"neutral"}
     assert result["fidelity"]["psnr_db"] == pytest.approx(result["fidelity"]["copy_psnr_db"])

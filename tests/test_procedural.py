@@ -13,7 +13,8 @@ from sdk.emotion import EMOTIONS
 from sdk.errors import DefinitionError
 from sdk.procedural.expression import (EMOTION_TABLE, EXPRESSION_PARAMS, MOUTH_SHAPES, PARAM_SPECS, REST, VRM_PRESETS,
                                        ExpressionParams)
-from sdk.procedural.identity import ACCESSORIES, HAIR_STYLES, STYLES, FaceIdentity, sample_identity
+from sdk.procedural.identity import (ACCESSORIES, HAIR_STYLES, STYLE_PALETTES, STYLES, FaceIdentity, hex_to_rgb,
+                                     off_palette_color, sample_identity)
 from sdk.procedural.paint import Painter
 from sdk.procedural.render import LANDMARK_NAMES, FaceRender, render_face
 
@@ -254,6 +255,8 @@ def test_blend_mixes_vrm_presets_and_mouth_shapes_move_only_the_mouth():
     (lambda: render_face(identity(0), None, size=600), "size"),
     (lambda: render_face(identity(0), None, size=100.0), "size"),
     (lambda: render_face(identity(0), {"joy": 1.0}), "expression"),
+    (lambda: render_face(identity(0), None, line_weight=0.1), "line_weight"),
+    (lambda: off_palette_color(np.random.default_rng(0), "skin"), "role"),
 ])
 def test_bad_parameters_raise_definition_error_naming_the_parameter(call, key):
     with pytest.raises(DefinitionError) as info:
@@ -261,6 +264,35 @@ def test_bad_parameters_raise_definition_error_naming_the_parameter(call, key):
     assert info.value.key == key
     if key:
         assert key in str(info.value)
+
+
+def test_off_palette_colours_are_never_drawn_by_sample_identity():
+    import colorsys
+
+    def hsv(color: str) -> np.ndarray:
+        return np.array(colorsys.rgb_to_hsv(*(c / 255 for c in hex_to_rgb(color))))
+
+    for role in ("hair", "eye", "accent"):
+        drawn = [off_palette_color(rng, role) for rng in [np.random.default_rng(3)] for _ in range(50)]
+        assert drawn == [off_palette_color(rng, role) for rng in [np.random.default_rng(3)] for _ in range(50)]
+        bases = np.array([hsv(c) for palette in STYLE_PALETTES.values() for c in palette[role]])
+        for color in drawn:
+            h, s, v = hsv(color)
+            hue = np.minimum(abs(bases[:, 0] - h), 1 - abs(bases[:, 0] - h))
+            # Jitter moves a palette colour at most (0.02, 0.08, 0.08): these stay clear of every jittered draw.
+            assert not np.any((hue < 0.03) & (abs(bases[:, 1] - s) < 0.1) & (abs(bases[:, 2] - v) < 0.1)), (role, color)
+    sampled = {getattr(identity(seed), f"{role}_color") for seed in range(200) for role in ("hair", "eye", "accent")}
+    assert not sampled & {off_palette_color(np.random.default_rng(k), "hair") for k in range(200)}
+
+
+def test_heavier_lines_draw_more_ink_and_the_house_style_is_weight_one():
+    face = identity(4)
+    house, heavy = render_face(face, full("joy")), render_face(face, full("joy"), line_weight=2.5)
+    assert np.array_equal(house.rgba, render_face(face, full("joy"), line_weight=1.0).rgba)
+    opaque = (house.rgba[..., 3] == 255) & (heavy.rgba[..., 3] == 255)
+    darker = (house.rgba[..., :3].astype(int).sum(-1) - heavy.rgba[..., :3].astype(int).sum(-1))[opaque]
+    assert (darker > 90).sum() > 500 and (darker > 90).sum() > 3 * (darker < -90).sum()  # wider strokes of ink
+    assert np.array_equal(house.mask, heavy.mask)  # the mask is where expressions draw, whatever the style
 
 
 def test_identity_and_expression_round_trip_through_dicts():

@@ -15,7 +15,7 @@ from sdk.emotion import EMOTIONS
 from sdk.errors import AnisyncError, DefinitionError
 from sdk.procedural import commands
 from sdk.procedural.dataset import MANIFEST, SHEET, SPLITS, identity_samples, make_dataset, split_identities
-from sdk.procedural.expression import EXPRESSION_PARAMS
+from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
 from sdk.procedural.loader import FaceDataset, split_of
 from sdk.procedural.render import LANDMARK_NAMES
 from sdk.progress import progress
@@ -58,7 +58,6 @@ def test_items_hold_exact_labels(dataset):
     first = faces[0]
     assert first["emotions"][EMOTIONS.index("neutral")] == 1.0
     # Labels are the renderer's ground truth: re-rendering from them gives the same pixels.
-    from sdk.procedural.expression import ExpressionParams
     from sdk.procedural.identity import FaceIdentity
     from sdk.procedural.render import render_face
 
@@ -72,6 +71,42 @@ def test_sampling_is_deterministic_per_identity():
     assert [s.identity for s in a] == [s.identity for s in b]
     assert all(np.array_equal(x.emotions, y.emotions) for x, y in zip(a, b))
     assert np.allclose([s.emotions.sum() for s in a], 1.0)
+
+
+def test_speech_redraws_mouths_and_leaves_the_rest_of_a_dataset_as_it_was():
+    plain, speaking = identity_samples(3, 7, 40), identity_samples(3, 7, 40, speech=0.5)
+    spoken = [k for k, s in enumerate(speaking) if s.mouth is not None]
+    assert speaking[0].mouth is None and 10 < len(spoken) < 30
+    # Faces that do not speak are the dataset without speech, face for face.
+    assert all(np.array_equal(a.emotions, b.emotions) and b.expression() == a.expression()
+               for a, b in zip(plain, speaking) if b.mouth is None)
+    neutral = np.eye(len(EMOTIONS))[EMOTIONS.index("neutral")]
+    alone = [k for k in spoken if np.array_equal(speaking[k].emotions, neutral)]
+    assert 0 < len(alone) < len(spoken)  # some mouth shapes on a face that feels nothing, some on an emotion
+    for k in spoken:
+        label = speaking[k].expression()
+        assert {name: getattr(label, name) for name in speaking[k].mouth} == speaking[k].mouth
+        mapped = ExpressionParams.from_emotions(speaking[k].emotions)  # the mapping's other parameters stay
+        assert label.eye_open == mapped.eye_open and label.tears == mapped.tears
+
+
+def test_speech_dataset_labels_the_mouth_it_drew_and_resumes_old_datasets(tmp_path):
+    make_dataset(tmp_path / "speech", identities=3, expressions=6, size=64, seed=2, speech=1.0, show_progress=False)
+    planned = {n: identity_samples(2, n, 6, speech=1.0) for n in range(3)}
+    seen: dict[int, int] = {}
+    for item in FaceDataset(tmp_path / "speech"):
+        k = seen[item["identity"]] = seen.get(item["identity"], -1) + 1  # an identity's faces come in plan order
+        number = int(item["identity"].removeprefix("procedural-"))
+        assert np.allclose(item["expression"], planned[number][k].expression().to_vector())
+    assert sum(s.mouth is not None for faces in planned.values() for s in faces) == 3 * 5
+    # A dataset made before speech existed has no "speech" setting; it resumes as speech 0.
+    make_dataset(tmp_path / "old", identities=3, expressions=2, size=64, seed=2, show_progress=False)
+    manifest = json.loads((tmp_path / "old" / MANIFEST).read_text())
+    del manifest["speech"]
+    (tmp_path / "old" / MANIFEST).write_text(json.dumps(manifest))
+    make_dataset(tmp_path / "old", identities=3, expressions=2, size=64, seed=2, show_progress=False)
+    with pytest.raises(AnisyncError, match="speech"):
+        make_dataset(tmp_path / "old", identities=3, expressions=2, size=64, seed=2, speech=0.5, show_progress=False)
 
 
 def test_resume_redoes_only_missing_shards_and_refuses_other_settings(tmp_path):
@@ -97,7 +132,8 @@ def test_contact_sheet_is_written(dataset):
     assert sheet.size[0] == 3 * 64 and sheet.size[1] >= 64
 
 
-@pytest.mark.parametrize("key,value", [("identities", 0), ("size", 32), ("expressions", 2.5), ("seed", -1)])
+@pytest.mark.parametrize("key,value", [("identities", 0), ("size", 32), ("expressions", 2.5), ("seed", -1),
+                                       ("speech", 1.5), ("speech", "half")])
 def test_make_dataset_rejects_bad_settings(tmp_path, key, value):
     kwargs = dict(identities=2, expressions=2, size=64, seed=0)
     kwargs[key] = value

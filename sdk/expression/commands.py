@@ -6,9 +6,11 @@ only when a command that needs it runs."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..arguments import need_torch, non_negative, positive, positive_float, seed
 from . import ARCHITECTURES
+from .judge import JUDGE_ARCHITECTURES, READINGS
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -21,10 +23,10 @@ def _train_command(args: argparse.Namespace) -> int:
 
 
 def _eval_command(args: argparse.Namespace) -> int:
-    from .evaluate import edit_sheet, emotion_sheet, evaluate, format_report, write_json
+    from .evaluate import HELD_OUT_SETS, edit_sheet, emotion_sheet, evaluate, format_report, write_json
 
     result = evaluate(args.model, args.data, pairs=args.pairs, steps=args.steps, threads=args.threads, seed=args.seed,
-                      judge=args.judge, appearance=args.appearance)
+                      judge=args.judge, appearance=args.appearance, mouth_judge=args.mouth_judge)
     print(format_report(result))
     if args.json:
         write_json(result, args.json)
@@ -32,6 +34,11 @@ def _eval_command(args: argparse.Namespace) -> int:
         print(f"wrote {edit_sheet(args.model, args.data, args.sheet)}")
     if args.emotion_sheet:
         print(f"wrote {emotion_sheet(args.model, args.data, args.emotion_sheet)}")
+    if args.held_out_sheet:
+        stem = Path(args.held_out_sheet)
+        for name in HELD_OUT_SETS:
+            sheet = stem.with_name(f"{stem.stem}-{name}{stem.suffix}")
+            print(f"wrote {emotion_sheet(args.model, args.data, sheet, held_out=name)}")
     return 0
 
 
@@ -51,7 +58,12 @@ def _judge_command(args: argparse.Namespace) -> int:
     need_torch()
     from .judge import train_judge
 
-    card = train_judge(args.data, args.out, steps=args.steps, seed=args.seed)
+    card = train_judge(args.data, args.out, steps=args.steps, seed=args.seed, reading=args.reads, arch=args.arch)
+    if args.reads == "mouth":
+        print(f"wrote {args.out}: on {card['test_faces']} real test renders, mean absolute error "
+              + ", ".join(f"{name} {value:.3f}" for name, value in card["test_mae"].items()) + "; Spearman "
+              + ", ".join(f"{name} {value:.3f}" for name, value in card["test_spearman"].items()))
+        return 0
     print(f"wrote {args.out}: dominant emotion {100 * card['test_dominant_accuracy']:.1f} % and intensity MAE "
           f"{card['test_intensity_mae']:.3f} on {card['test_faces']} real test renders; clear targets "
           f"{100 * card['test_clear']['dominant_accuracy']:.1f} %, mixtures "
@@ -94,12 +106,16 @@ def register(commands) -> None:
     evaluate.add_argument("--threads", type=positive, default=1, help="onnxruntime threads")
     evaluate.add_argument("--seed", type=seed, default=0, help="seed of the pair choice")
     evaluate.add_argument("--judge", help="an emotion judge (anisync train judge) for the control and monotonicity figures")
+    evaluate.add_argument("--mouth-judge", help="a mouth judge (anisync train judge --reads mouth) for the lip-sync "
+                          "figures: mouth parameter sweeps and mouth shapes")
     evaluate.add_argument("--appearance", help="with --judge: also edit 50 faces of this appearance generator model "
                           "(e.g. assets/models/appearance.onnx) and judge them")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     evaluate.add_argument("--sheet", metavar="PNG", help="also draw held-out sources, edits, true renders and masks")
     evaluate.add_argument("--emotion-sheet", metavar="PNG", help="also draw 8 held-out neutral faces edited to each "
                           "emotion at full intensity, the true renders below, and a row of mouth shapes")
+    evaluate.add_argument("--held-out-sheet", metavar="PNG", help="also draw the emotion sheet for each held-out set "
+                          "(off-palette colours, heavy lines), as PNG's name with -off_palette and -heavy_lines")
     timing = commands.subcommand("bench", "expression", _bench_command,
                                  help="onnxruntime against torch eager latency of an exported expression editor")
     timing.add_argument("--model", required=True, help="the exported ONNX model (its card gives the network sizes)")
@@ -109,8 +125,14 @@ def register(commands) -> None:
     timing.add_argument("--repeats", type=positive, default=50, help="timed calls per batch size")
     timing.add_argument("--json", metavar="PATH", help="write the figures as JSON")
     judge = commands.subcommand("train", "judge", _judge_command,
-                                help="train the emotion judge that evaluations score edited faces with")
-    judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score)")
+                                help="train a judge (emotions or mouth) that evaluations score edited faces with")
+    judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score); "
+                       "for a mouth judge, one made with --speech")
+    judge.add_argument("--reads", choices=READINGS, default="emotions",
+                       help="what the judge reads: the seven emotion intensities, or the three mouth parameters")
+    judge.add_argument("--arch", choices=JUDGE_ARCHITECTURES, default="strided",
+                       help="the network: strided convolutions and average pooling, or 3x3 convolutions with "
+                            "BatchNorm and max pooling (a second judge of another design)")
     judge.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
     judge.add_argument("--steps", type=positive, default=1500, help="training steps")
     judge.add_argument("--seed", type=seed, default=0, help="seed")

@@ -18,6 +18,11 @@ faces of the same identity, with ``E = edit(source, target expression)``:
   at full intensity, against the renderer's truth for that identity, yaw and emotion: PSNR beside the
   copy baseline and, with a judge, how often the judge reads the emotion asked for in the edit and in the
   true render, per emotion;
+* held out (generalisation): the from-neutral figures again on faces unlike any in training
+  (:data:`HELD_OUT_SETS`): the same test identities in hair, eye and accent colours off every style's
+  palette (:func:`~sdk.procedural.identity.off_palette_color`), and in a drawing style with lines
+  :data:`HEAVY_LINES` times as heavy (``render_face``'s ``line_weight``), the stand-in for a studio's own
+  art; each truth rendered the same way;
 * temporal stability: along a straight path from the source to the target expression in ``steps``
   equal steps, the mean absolute pixel change per step divided by the step's change of the expression
   parameters (mean absolute): small means no flicker when an emotion moves a little;
@@ -43,6 +48,15 @@ With a judge (:mod:`sdk.expression.judge`, trained only on real renders) also:
   face, so it has no sweep), edits asking for that emotion alone at 0, 0.2, ..., 1; Spearman's
   correlation between the intensity asked for and the one the judge reads, per emotion, and the mean
   absolute difference between them (a faint change in the right direction ranks well but reads low).
+
+With a mouth judge (a judge that reads the mouth parameters, trained on speaking renders), also:
+
+* mouth control (lip sync): for ``sweep`` held-out neutral faces, sweeps of ``mouth_open`` (0 to 1, the
+  rest of the face at rest), ``mouth_width`` (-1 to 1, mouth half open) and ``mouth_form`` (-1 to 1, mouth
+  a little open) in 6 steps, each edited and rendered true; Spearman's correlation between the asked and
+  the judged parameter, and their mean absolute difference, for the edits and for the true renders (the
+  judge's ceiling); and the mouth shapes of :data:`~sdk.procedural.expression.MOUTH_SHAPES`: PSNR against
+  the true render on the pixels the shape changes, beside copying the neutral face.
 
 Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform window (constants
 0.01 and 0.03, as usual) averaged over channels and pixels.
@@ -158,14 +172,43 @@ def _neutral_faces(dataset: FaceDataset, limit: int) -> list[dict]:
 
 
 def _true_render(item: dict, expression: ExpressionParams, size: int) -> np.ndarray:
-    """The renderer's truth: ``item``'s identity and yaw wearing ``expression``, uint8 RGBA."""
-    return render_face(FaceIdentity.from_dict(item["identity_params"]), expression, item["yaw"], size).rgba
+    """The renderer's truth: ``item``'s identity and yaw wearing ``expression`` (in ``item``'s drawing
+    style, if it names one), uint8 RGBA."""
+    return render_face(FaceIdentity.from_dict(item["identity_params"]), expression, item["yaw"], size,
+                       **item.get("style", {})).rgba
 
 
-def _from_neutral(editor: ExpressionEditor, dataset: FaceDataset, judge: Judge | None, faces: int) -> dict:
-    """Each of the first ``faces`` test identities' neutral face edited to each emotion but neutral at
-    full intensity, against the renderer's truth (module docstring); per emotion and overall."""
-    neutral = _neutral_faces(dataset, faces)
+#: Line weight of the held-out drawing style.
+HEAVY_LINES = 2.5
+#: The held-out sets of the generalisation figures (module docstring).
+HELD_OUT_SETS = ("off_palette", "heavy_lines")
+
+
+def held_out_faces(neutral: list[dict], name: str, size: int, seed: int = 0) -> list[dict]:
+    """``neutral`` procedural faces redrawn as held-out set ``name`` (:data:`HELD_OUT_SETS`): items with
+    ``image``, ``identity_params``, ``yaw`` and the drawing ``style``, as :func:`_true_render` reads them."""
+    from dataclasses import replace
+
+    from ..procedural.identity import off_palette_color
+
+    rng = np.random.default_rng([seed, HELD_OUT_SETS.index(name)])
+    faces = []
+    for item in neutral:
+        identity, style = FaceIdentity.from_dict(item["identity_params"]), {}
+        if name == "off_palette":
+            identity = replace(identity, **{f"{role}_color": off_palette_color(rng, role) for role in ("hair", "eye", "accent")})
+        elif name == "heavy_lines":
+            style = {"line_weight": HEAVY_LINES}
+        else:
+            raise ValueError(f"held-out set: expected one of {', '.join(HELD_OUT_SETS)}, got {name!r}")
+        face = {"identity_params": identity.to_dict(), "yaw": item["yaw"], "style": style}
+        faces.append({**face, "image": _true_render(face, ExpressionParams(), size)})
+    return faces
+
+
+def _from_neutral(editor: ExpressionEditor, neutral: list[dict], judge: Judge | None) -> dict:
+    """Each ``neutral`` face edited to each emotion but neutral at full intensity, against the renderer's
+    truth (module docstring); per emotion and overall."""
     sources = np.stack([item["image"] for item in neutral])
     per_emotion = {}
     for k, name in enumerate(EMOTIONS):
@@ -245,6 +288,38 @@ def _judged(editor: ExpressionEditor, judge: Judge, sources: np.ndarray, edited:
     }
 
 
+#: The mouth sweeps: the swept parameter, its levels, and the other mouth parameters held still.
+MOUTH_SWEEPS = {"mouth_open": ((0.0, 1.0), {}), "mouth_width": ((-1.0, 1.0), {"mouth_open": 0.5}),
+                "mouth_form": ((-1.0, 1.0), {"mouth_open": 0.3})}
+
+
+def _mouth_control(editor: ExpressionEditor, judge: Judge, dataset: FaceDataset, faces: int) -> dict:
+    """The mouth-control figures of the module docstring."""
+    from .judge import READINGS
+
+    neutral = _neutral_faces(dataset, faces)
+    sweeps = {}
+    for name, ((low, high), still) in MOUTH_SWEEPS.items():
+        levels = np.linspace(low, high, 6)
+        asked = [ExpressionParams(**still, **{name: float(level)}) for level in levels]
+        conditions = np.stack([a.to_vector() for a in asked])
+        edits = np.concatenate([editor.edit(np.repeat(item["image"][None], len(asked), axis=0), conditions)
+                                for item in neutral])
+        truths = np.stack([_true_render(item, a, editor.size) for item in neutral for a in asked])
+        wanted, column = np.tile(levels, len(neutral)), READINGS["mouth"].index(name)
+        judged = {"edit": judge.mouth(edits)[:, column], "truth": judge.mouth(truths)[:, column]}
+        sweeps[name] = {f"spearman_{kind}": spearman(wanted, read) for kind, read in judged.items()}
+        sweeps[name].update({f"mae_{kind}": float(np.abs(read - wanted).mean()) for kind, read in judged.items()})
+    shapes = {}
+    sources = np.stack([item["image"] for item in neutral])
+    for shape in MOUTH_SHAPES:
+        expression = ExpressionParams().with_mouth_shape(shape)
+        truth = np.stack([_true_render(item, expression, editor.size) for item in neutral])
+        edited = editor.edit(sources, np.repeat(expression.to_vector()[None], len(neutral), axis=0))
+        shapes[shape] = _beside_copy(edited, sources, truth, np.any(truth != sources, axis=-1))
+    return {"mouth_judge": str(judge.path), "faces": len(neutral), "sweeps": sweeps, "shapes_changed_pixels": shapes}
+
+
 def split_guard(editor: ExpressionEditor, dataset: FaceDataset) -> str:
     """Raise AnisyncError if ``dataset``'s test identities were among the model's training identities;
     otherwise say what was checked (module docstring)."""
@@ -263,7 +338,8 @@ def split_guard(editor: ExpressionEditor, dataset: FaceDataset) -> str:
 
 def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int = 10, threads: int = 1,
              seed: int = 0, repeats: int = 50, judge: str | Path | None = None, sweep: int = 16,
-             neutral_faces: int = 50, appearance: str | Path | None = None, generated_faces: int = 50) -> dict:
+             neutral_faces: int = 50, appearance: str | Path | None = None, generated_faces: int = 50,
+             mouth_judge: str | Path | None = None) -> dict:
     """All the measures of the module docstring, as plain data."""
     editor = ExpressionEditor(model, threads=threads)
     dataset = FaceDataset(data, split="test")
@@ -302,8 +378,9 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
         if moved > 0:
             change.append(float(np.abs(np.diff(frames, axis=0)).mean()) / moved)
     card = editor.card or {}
+    neutral = _neutral_faces(dataset, neutral_faces)
     control = None
-    judge = None if judge is None else Judge(judge, threads)
+    judge = None if judge is None else _judge_of(judge, "emotions", threads)
     if judge is not None:
         target_emotions = np.stack([t["emotions"] for _, t in chosen]).astype(np.float32)
         control = _judged(editor, judge, sources, edited, targets, target_emotions, sweep)
@@ -316,7 +393,9 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
                      "copy_psnr_db": float(np.mean([psnr(s, t) for s, t in zip(sources, targets)])),
                      "copy_ssim": float(np.mean([ssim(s, t) for s, t in zip(sources, targets)]))},
         "regions": regions,
-        "from_neutral": _from_neutral(editor, dataset, judge, neutral_faces),
+        "from_neutral": _from_neutral(editor, neutral, judge),
+        "held_out": {name: _from_neutral(editor, held_out_faces(neutral, name, editor.size, seed), judge)
+                     for name in HELD_OUT_SETS},
         "generated_faces": None if appearance is None or judge is None else
         _on_generated_faces(editor, judge, appearance, generated_faces),
         "preservation": {
@@ -328,11 +407,21 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
                      "paths": paths, "steps": steps},
         "speed": {"batch_1": _latency(editor, 1, repeats), "batch_16": _latency(editor, 16, max(5, repeats // 5))},
         "control": control,
+        "mouth_control": None if mouth_judge is None else
+        _mouth_control(editor, _judge_of(mouth_judge, "mouth", threads), dataset, sweep),
         "parameters": card.get("parameters"),
         "file_bytes": Path(model).stat().st_size,
         "training": card.get("training"),
         "not_measured": ["landmark NME (no landmark regressor is built)"],
     }
+
+
+def _judge_of(path: str | Path, reading: str, threads: int) -> Judge:
+    """The judge at ``path``, refused (AnisyncError) before any work if it reads something else."""
+    judge = Judge(path, threads)
+    if judge.reading != reading:
+        raise AnisyncError(f"{path}: a judge of {judge.reading}, expected a judge of {reading}")
+    return judge
 
 
 def _db(value: float | None) -> str:
@@ -362,7 +451,13 @@ def format_report(result: dict) -> str:
             f"  speed ({result['provider']}, {result['threads']} thread(s)): batch 1 p50 {s['batch_1']['p50_ms']:.2f} ms "
             f"p95 {s['batch_1']['p95_ms']:.2f} ms; batch 16 p50 {s['batch_16']['p50_ms']:.2f} ms "
             f"p95 {s['batch_16']['p95_ms']:.2f} ms"
+            + "".join(f"\n  held out, {name}: whole-face PSNR "
+                      + ", ".join(f"{k} {_db(v['whole']['edit_psnr_db'])}" for k, v in held["per_emotion"].items())
+                      + ("" if "judged_edit" not in held else f", judged {_percent(held['judged_edit'])} "
+                         f"(true renders {_percent(held['judged_truth'])})")
+                      for name, held in result.get("held_out", {}).items())
             + ("" if result["control"] is None else _control_report(result["control"]))
+            + ("" if result.get("mouth_control") is None else _mouth_report(result["mouth_control"]))
             + ("" if result["generated_faces"] is None else
                f"\n  appearance-generator faces ({result['generated_faces']['faces']}): judged "
                f"{_percent(result['generated_faces']['judged_edit'])} (unedited {_percent(result['generated_faces']['judged_unedited'])})"))
@@ -381,6 +476,14 @@ def _control_report(control: dict) -> str:
             "  intensity sweeps, Spearman / mean |judged - asked|: "
             + ", ".join(f"{k} {v:.2f} / {control['sweep_intensity_mae'][k]:.2f}"
                         for k, v in control["monotonicity_spearman"].items()))
+
+
+def _mouth_report(mouth: dict) -> str:
+    return (f"\n  mouth control ({mouth['faces']} faces), Spearman edit / true render: "
+            + ", ".join(f"{k} {v['spearman_edit']:.2f} / {v['spearman_truth']:.2f}" for k, v in mouth["sweeps"].items())
+            + "\n  mouth shapes, PSNR on the changed pixels (copy): "
+            + ", ".join(f"{k} {_db(v['edit_psnr_db'])} ({_db(v['copy_psnr_db'])})"
+                        for k, v in mouth["shapes_changed_pixels"].items()))
 
 
 def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 4, edits: int = 4) -> Path:
@@ -411,13 +514,17 @@ def edit_sheet(model: str | Path, data: str | Path, path: str | Path, identities
     return _save_on_white(rows, path)
 
 
-def emotion_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 8) -> Path:
+def emotion_sheet(model: str | Path, data: str | Path, path: str | Path, identities: int = 8,
+                  held_out: str | None = None) -> Path:
     """The game's case as a picture: for each of ``identities`` held-out identities, a row of its neutral
     face and its edits to each emotion but neutral at full intensity (EMOTIONS order), and below it the
     renderer's truth for each; last, the first identity's six mouth shapes (lip-sync visemes, asked by the
-    expression parameters) the same way, edits above truths. Returns the PNG's path."""
+    expression parameters) the same way, edits above truths. With ``held_out`` (one of
+    :data:`HELD_OUT_SETS`) the faces are redrawn as that set. Returns the PNG's path."""
     editor = ExpressionEditor(model)
     faces = _neutral_faces(FaceDataset(data, split="test"), identities)
+    if held_out is not None:
+        faces = held_out_faces(faces, held_out, editor.size)
     emotions = np.stack([np.eye(len(EMOTIONS), dtype=np.float32)[k] for k in range(len(EMOTIONS)) if k != _NEUTRAL])
     mouths = [ExpressionParams().with_mouth_shape(shape) for shape in MOUTH_SHAPES]
     asked = [(face, emotions, [ExpressionParams.from_emotions(e) for e in emotions]) for face in faces]

@@ -18,6 +18,9 @@ def register(commands) -> None:
     make.add_argument("--size", type=int, default=128, help="image side in pixels, 64-512")
     make.add_argument("--seed", type=int, default=0, help="random seed")
     make.add_argument("--shard-identities", type=int, default=32, help="characters per shard file")
+    make.add_argument("--speech", type=float, default=0.0,
+                      help="fraction of each character's faces after the first that speak: a mouth drawn anew, "
+                           "half of them with no emotion (mouth shapes for lip sync)")
 
     sheet = commands.subcommand("data", "sheet", _sheet, help="render the emotion sheet: identities x 7 emotions, plus yaw 0/40/80")
     sheet.add_argument("--out", default="docs/images/procedural_sheet.png", help="PNG to write")
@@ -36,7 +39,8 @@ def register(commands) -> None:
 def _make(args: argparse.Namespace) -> int:
     from .dataset import MANIFEST, SHEET, make_dataset
 
-    out = make_dataset(args.out, args.identities, args.expressions, args.size, args.seed, args.shard_identities)
+    out = make_dataset(args.out, args.identities, args.expressions, args.size, args.seed, args.shard_identities,
+                       speech=args.speech)
     manifest = json.loads((out / MANIFEST).read_text())
     counts = ", ".join(f"{name} {len(ids)}" for name, ids in manifest["splits"].items())
     print(f"{args.identities * args.expressions} faces of {args.identities} identities in {out} "

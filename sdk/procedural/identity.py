@@ -187,6 +187,27 @@ def jittered_color(rng: np.random.Generator, palette: tuple[str, ...]) -> str:
     return "#{:02x}{:02x}{:02x}".format(round(r * 255), round(g * 255), round(b * 255))
 
 
+#: How far (hue, saturation, value) an off-palette colour stays from every palette colour: twice the jitter.
+_OFF_PALETTE_MARGIN = (0.04, 0.16, 0.16)
+
+
+def off_palette_color(rng: np.random.Generator, role: str) -> str:
+    """A ``#rrggbb`` colour for ``role`` (``hair``, ``eye`` or ``accent``) that :func:`sample_identity` never
+    draws: uniform in HSV (saturation and value 0.25 to 0.95), refused while it lies within twice the
+    jitter of any style's palette colour for that role. Faces in these colours test a model on palettes
+    held out of its training."""
+    check_choice("off_palette_color", "role", role, ("hair", "eye", "accent"))
+    bases = [colorsys.rgb_to_hsv(*(c / 255 for c in hex_to_rgb(color)))
+             for palette in STYLE_PALETTES.values() for color in palette[role]]
+    while True:
+        h, s, v = rng.uniform(0, 1), rng.uniform(0.25, 0.95), rng.uniform(0.25, 0.95)
+        near = [min(abs(h - bh), 1 - abs(h - bh)) <= _OFF_PALETTE_MARGIN[0] and abs(s - bs) <= _OFF_PALETTE_MARGIN[1]
+                and abs(v - bv) <= _OFF_PALETTE_MARGIN[2] for bh, bs, bv in bases]
+        if not any(near):
+            r, g, b = colorsys.hsv_to_rgb(h, s, v)
+            return "#{:02x}{:02x}{:02x}".format(round(r * 255), round(g * 255), round(b * 255))
+
+
 def hex_to_rgb(color: str) -> tuple[int, int, int]:
     """``"#rrggbb"`` to an ``(r, g, b)`` tuple of 0-255 ints."""
     return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)

@@ -44,8 +44,10 @@ class Painter:
     projected array.
     """
 
-    def __init__(self, head: Head):
+    def __init__(self, head: Head, line_weight: float = 1.0):
         self.head = head
+        #: Every stroke's width is multiplied by this (1: the house style).
+        self.line_weight = line_weight
         self._points: list[np.ndarray] = []
         self._spaces: list[Space] = []
         self._sizes: list[int] = []
@@ -54,7 +56,7 @@ class Painter:
 
     def width(self, units: float) -> int:
         """A line width in face units as whole canvas pixels, at least one."""
-        return max(1, round(units * self.head.scale))
+        return max(1, round(units * self.line_weight * self.head.scale))
 
     def polygon(self, points: np.ndarray | Sequence[tuple[np.ndarray, Space]], fill: RGB | int | None,
                 line: RGB | None = None, line_width: float = 0.0, space: Space = SURFACE) -> None:
