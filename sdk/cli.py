@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "sdk.procedural.commands",
     "sdk.expression.commands",
     "sdk.appearance.commands",
+    "sdk.speech.commands",
     "engine_plugin.bench",
 )
 

@@ -1,0 +1,16 @@
+"""Lip sync: the mouth shapes of a spoken line, timed, on the game's clock.
+
+* :mod:`sdk.speech.visemes`: the viseme sets (OVR LipSync's 15, Rhubarb's A-H and X, VRM's five vowels)
+  in one table, and the mouth parameters each draws.
+* :mod:`sdk.speech.text`: text to timed visemes offline (a pronouncing dictionary, letter rules for
+  unknown words, a duration table and a speaking rate), streamed word by word.
+* :mod:`sdk.speech.track`: :class:`VisemeTrack`, a line playing on a clock, and
+  :func:`speaking_expression`, the speaking mouth blended with the face's emotion.
+"""
+
+from .text import TimedViseme, pronounce, stream_visemes, text_visemes
+from .track import VisemeTrack, speaking_expression
+from .visemes import VISEME_SETS, VISEMES, in_set, mouth_of
+
+__all__ = ["TimedViseme", "VISEMES", "VISEME_SETS", "VisemeTrack", "in_set", "mouth_of", "pronounce",
+           "speaking_expression", "stream_visemes", "text_visemes"]

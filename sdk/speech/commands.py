@@ -1,0 +1,65 @@
+"""The lip-sync command lines: ``anisync data speech`` (:mod:`sdk.speech.data`), ``anisync train durations``
+(:mod:`sdk.speech.durations`) and ``anisync eval lipsync`` (:mod:`sdk.speech.evaluate`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..arguments import at_least_two, non_negative, positive_float, seed
+
+
+def _data_command(args: argparse.Namespace) -> int:
+    from .data import MANIFEST, make_speech_dataset
+
+    out = make_speech_dataset(args.out, args.sentences, args.seed, args.variants)
+    entries = json.loads((out / MANIFEST).read_text(encoding="utf-8"))["entries"]
+    seconds = sum(entry["seconds"] for entry in entries)
+    print(f"wrote {len(entries)} recordings ({seconds:.0f} s of speech) of {args.sentences} sentences in {out}")
+    return 0
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    from .durations import fit_durations
+
+    table = fit_durations(args.data, args.out, command="anisync " + " ".join(sys.argv[1:]))
+    metrics = table.card["metrics"]
+    print(f"wrote {args.out}: {table.card['data']['aligned_phonemes']} aligned phonemes, mean absolute error "
+          f"{metrics['train_mean_abs_error_ms']:.1f} ms (the prior table: {metrics['prior_mean_abs_error_ms']:.1f} ms); "
+          "factors " + ", ".join(f"{k} {v:.2f}" for k, v in table.factors.items())
+          + "; pauses " + ", ".join(f"{k} {1e3 * v:.0f} ms" for k, v in table.pauses.items()))
+    return 0
+
+
+def _eval_command(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report
+
+    result = evaluate(args.data, fps=args.fps, durations=args.durations)
+    print(format_report(result))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``anisync data speech``, ``anisync train durations`` and ``anisync eval lipsync``."""
+    data = commands.subcommand("data", "speech", _data_command,
+                               help="speak sentences with espeak-ng and record each phoneme's time (lip-sync ground truth)")
+    data.add_argument("--out", required=True, help="output folder")
+    data.add_argument("--sentences", type=at_least_two, default=200, help="sentences; half train, half test")
+    data.add_argument("--seed", type=seed, default=0, help="seed of the sentence draw")
+    data.add_argument("--variants", type=non_negative, default=20,
+                      help="test sentences also spoken by the other voices, speeds and pitches")
+    durations = commands.subcommand("train", "durations", _train_command,
+                                    help="fit the phoneme duration table of text-to-viseme lip sync to a speech set")
+    durations.add_argument("--data", required=True, help="a speech set (anisync data speech); its train split is used")
+    durations.add_argument("--out", required=True, help="the JSON table to write (shipped: assets/models/durations.json)")
+    evaluate = commands.subcommand("eval", "lipsync", _eval_command,
+                                   help="text-to-viseme lip sync against a speech set's phoneme times, beside a loudness baseline")
+    evaluate.add_argument("--data", required=True, help="a speech set (anisync data speech); its test split is used")
+    evaluate.add_argument("--durations", help="a duration table (default: the shipped one)")
+    evaluate.add_argument("--fps", type=positive_float, default=60.0, help="frames per second of the comparison")
+    evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")
