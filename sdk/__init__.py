@@ -10,9 +10,10 @@ delivers events and advances everything in time, deterministically under a seed.
     runtime.emit(Event("greet", receiver="mira", sender="player"))
     runtime.update(1 / 60)
     print(mira.dominant(), mira.activity)
+    runtime.say("mira", "Welcome back, traveller!")   # lip sync: mira.face(runtime.time) shows the visemes
 """
 
-from .character import Behavior, Character, CharacterDefinition
+from .character import Behavior, Character, CharacterDefinition, SpokenLine
 from .emotion import EMOTIONS, PAD_TABLE, EmotionBank, EmotionChange, EmotionState
 from .errors import (AnisyncError, CallbackError, DefinitionError, EventError, InvalidArgumentError, ModelInputError,
                      ModelLoadError, SnapshotError)
@@ -25,6 +26,7 @@ from .runtime import Runtime, TraceRecord
 __all__ = [
     "AnisyncError", "BROADCAST", "Behavior", "CallbackError", "Character", "CharacterDefinition", "DefinitionError",
     "EMOTIONS", "EmotionBank", "EmotionChange", "EmotionState", "Event", "EventBus", "EventError", "InvalidArgumentError",
-    "ModelInputError", "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "SnapshotError", "TraceRecord",
+    "ModelInputError", "ModelLoadError", "PAD_TABLE", "ReflexBehavior", "Runtime", "SnapshotError", "SpokenLine",
+    "TraceRecord",
     "asset_path", "asset_roots", "shipped_characters",
 ]

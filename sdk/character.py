@@ -15,6 +15,8 @@ from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion
 from .events import Event
 from .loading import load_yaml
 from .portrait import check_portrait
+from .procedural.expression import ExpressionParams
+from .speech import VisemeTrack, speaking_expression, text_visemes
 from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
@@ -139,6 +141,26 @@ class Behavior(Protocol):
     def restore(self, data: Mapping) -> None: ...
 
 
+@dataclass(frozen=True)
+class SpokenLine:
+    """A line a character speaks: its text, speaking rate, clip length (or None), start on the runtime's
+    clock, and the viseme track that plays it."""
+
+    text: str
+    rate: float
+    seconds: float | None
+    track: VisemeTrack
+
+    @classmethod
+    def start(cls, text: str, rate: float, start: float, seconds: float | None = None) -> "SpokenLine":
+        """The line's visemes (:func:`sdk.speech.text_visemes`) playing from ``start``."""
+        return cls(text, rate, seconds, VisemeTrack(text_visemes(text, rate, seconds=seconds), start))
+
+    def snapshot(self) -> dict:
+        """What :meth:`start` remakes the line from (timing is a function of them)."""
+        return {"text": self.text, "rate": self.rate, "start": self.track.start, "seconds": self.seconds}
+
+
 class Character:
     """A spawned character: definition, emotion, behavior slot, face expression and its own seeded RNG.
 
@@ -153,6 +175,8 @@ class Character:
         self.emotion = emotion
         self.rng = rng
         self.behavior: Behavior | None = None
+        #: The line being spoken (:meth:`sdk.Runtime.say`), or None.
+        self.line: SpokenLine | None = None
         self._emit = emit
 
     @property
@@ -163,6 +187,18 @@ class Character:
     @expression.setter
     def expression(self, value) -> None:
         self.emotion.bank.expression[self.emotion.row] = value
+
+    def face(self, now: float) -> ExpressionParams:
+        """The expression parameters the face shows at ``now`` (the runtime's clock): the emotion's, with
+        the mouth of the line being spoken while it plays (:func:`sdk.speech.speaking_expression`)."""
+        face = ExpressionParams.from_emotions(self.expression)
+        if self.line is None or not self.line.track.speaking(now):
+            return face
+        return speaking_expression(face, self.line.track.mouth_at(now))
+
+    def speaking(self, now: float) -> bool:
+        """Whether a line is playing at ``now``."""
+        return self.line is not None and self.line.track.speaking(now)
 
     @property
     def activity(self) -> str:
@@ -197,6 +233,7 @@ class Character:
             "behavior": self.behavior.snapshot() if self.behavior is not None else None,
             "rng": self.rng.bit_generator.state,
             "expression": self.expression.tolist(),
+            "line": None if self.line is None else self.line.snapshot(),
         }
 
     def restore(self, data: Mapping) -> None:
@@ -206,6 +243,8 @@ class Character:
             self.behavior.restore(data["behavior"])
         self.rng.bit_generator.state = data["rng"]
         self.expression = data["expression"]
+        line = data.get("line")
+        self.line = None if line is None else SpokenLine.start(line["text"], line["rate"], line["start"], line["seconds"])
 
     def __repr__(self) -> str:
         label, intensity = self.dominant()

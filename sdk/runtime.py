@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from .character import Behavior, Character, CharacterDefinition
+from .character import Behavior, Character, CharacterDefinition, SpokenLine
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
 from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError, excerpt
 from .events import MAX_TIME, Event, EventBus
@@ -188,6 +188,19 @@ class Runtime:
         self.scheduler.reset()
         self._record(character_id, "despawn", "")
         return character
+
+    def say(self, character_id: str, text: str, rate: float = 1.0, seconds: float | None = None) -> SpokenLine:
+        """Have a character speak ``text`` from now at ``rate`` (1: the duration table's pace), or
+        stretched over a voice clip of ``seconds``; it replaces any line still playing. While the line
+        plays, :meth:`Character.face` shows its visemes (:mod:`sdk.speech`). Returns the line, whose
+        ``track`` says which viseme shows when."""
+        try:
+            character = self.characters[character_id]
+        except KeyError:
+            raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
+        character.line = SpokenLine.start(text, rate, self.time, seconds)
+        self._record(character_id, "say", excerpt(text))
+        return character.line
 
     def __iter__(self) -> Iterator[Character]:
         return iter(self.characters.values())

@@ -38,9 +38,15 @@ EMOTION_SNAPSHOT = Record({
     "vector": Field(_VECTOR), "mood": Field(_VECTOR), "time": Field(SECONDS),
     "aims": Field(MapOf(ListOf(Number(), len(EMOTIONS), len(EMOTIONS))), doc="per source, rates per second"),
 })
+#: The line a character is speaking: what :meth:`sdk.Runtime.say` was given, and when.
+LINE_SNAPSHOT = Record({
+    "text": Field(Text()), "rate": Field(Number(0.5, 3.0)), "start": Field(SECONDS),
+    "seconds": Field(AnyOf((Nothing(), Number(0.0, 3600.0))), doc="null: the text's own timing"),
+})
 CHARACTER_SNAPSHOT = Record({
     "emotion": Field(EMOTION_SNAPSHOT), "behavior": Field(Anything(), doc="checked by the behavior"),
     "rng": Field(MapOf(Anything()), doc="numpy's bit generator state"), "expression": Field(_VECTOR),
+    "line": Field(AnyOf((Nothing(), LINE_SNAPSHOT)), None, doc="null: not speaking"),
 })
 RUNTIME_SNAPSHOT = Record({
     "time": Field(Number(0.0, MAX_TIME)), "steps": Field(COUNT), "dropped_steps": Field(COUNT),

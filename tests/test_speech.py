@@ -114,3 +114,46 @@ def test_a_speaking_mouth_keeps_the_emotion_everywhere_but_its_opening_and_width
     speaking = speaking_expression(angry, mouth_of("ou"))
     assert (speaking.mouth_open, speaking.mouth_width) == (0.3, -1.0)
     assert speaking.mouth_form == angry.mouth_form and speaking.brow_lower == angry.brow_lower
+
+
+def test_a_character_speaks_on_the_runtime_clock_and_its_face_keeps_the_emotion():
+    from sdk import Runtime, asset_path
+
+    runtime = Runtime(seed=3)
+    mira = runtime.spawn(asset_path("characters", "mira.yaml"))
+    mira.expression = np.eye(7)[3]  # joy
+    runtime.update(0.5)
+    line = runtime.say(mira.id, "Papa!")
+    assert line.track.start == 0.5 and runtime.trace[-1].what == "say"
+    joy = ExpressionParams.from_emotions(mira.expression)
+    face = mira.face(0.5 + 0.02)  # inside the first P, the lips closed
+    assert mira.speaking(0.52) and face.mouth_open < joy.mouth_open
+    assert face.mouth_form == joy.mouth_form and face.eye_smile == joy.eye_smile
+    assert mira.face(line.track.end + 0.01) == joy and not mira.speaking(line.track.end)
+
+
+def test_a_spoken_line_survives_snapshot_and_restore_and_bad_lines_change_nothing():
+    from sdk import Runtime, SnapshotError, asset_path
+
+    def world():
+        runtime = Runtime(seed=3)
+        return runtime, runtime.spawn(asset_path("characters", "mira.yaml"))
+
+    runtime, mira = world()
+    line = runtime.say(mira.id, "Welcome back, traveller.", rate=1.5, seconds=None)
+    saved = runtime.snapshot()
+    again, copy = world()
+    again.restore(saved)
+    assert copy.line.track.visemes == line.track.visemes and copy.line.rate == 1.5
+    saved["characters"][mira.id].pop("line")  # a save from before lines existed: nobody speaks
+    again.restore(saved)
+    assert copy.line is None
+    saved["characters"][mira.id]["line"] = {"text": "hi", "rate": 9, "start": 0, "seconds": None}
+    with pytest.raises(SnapshotError, match="line"):
+        again.restore(saved)
+    for call, argument in ((lambda: runtime.say("nobody", "hi"), "character_id"),
+                           (lambda: runtime.say(mira.id, "hi", rate=0), "rate"),
+                           (lambda: runtime.say(mira.id, 42), "text")):
+        with pytest.raises(InvalidArgumentError, match=argument):
+            call()
+    assert mira.line is line  # the refused lines replaced nothing
