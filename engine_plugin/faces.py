@@ -26,6 +26,8 @@ import numpy as np
 
 from sdk import EMOTIONS
 from sdk.errors import InvalidArgumentError, ModelInputError
+from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
+from sdk.speech import mouth_of, speaking_expression
 
 RGB = tuple[int, int, int]
 
@@ -59,8 +61,9 @@ class FaceSource(Protocol):
     size: int
 
     def render(self, character_id: str, appearance: Mapping[str, Any], expression: np.ndarray) -> np.ndarray:
-        """The face of ``character_id`` (whose definition's appearance is ``appearance``) showing the
-        seven-emotion ``expression`` (values in [0, 1], :data:`sdk.EMOTIONS` order), as a
+        """The face of ``character_id`` (whose definition's appearance is ``appearance``) showing
+        ``expression``: seven emotions (values in [0, 1], :data:`sdk.EMOTIONS` order) or, for a speaking
+        face, the 13 expression parameters (:func:`expression_params` reads both), as a
         ``(size, size, 4)`` uint8 RGBA array, top row first, straight alpha. The image frames the head
         like :class:`~engine_plugin.body` expects: hair top at the top edge, chin about 78 % down."""
         ...
@@ -91,6 +94,20 @@ def quantise(expressions: np.ndarray, quantum: float) -> tuple[np.ndarray, np.nd
     levels[rows, first] = first_level
     levels[rows, second] = np.maximum(second_level, 0)
     return levels, levels * quantum
+
+
+def expression_params(expression: np.ndarray) -> np.ndarray:
+    """A face request's ``expression`` as the 13 expression parameters (float32): seven emotions through
+    the documented mapping (:meth:`ExpressionParams.from_emotions`), 13 parameters as they are."""
+    values = np.asarray(expression, dtype=np.float64)
+    if values.shape == (len(EXPRESSION_PARAMS),):
+        return values.astype(np.float32)
+    return ExpressionParams.from_emotions(values).to_vector()
+
+
+def speaking_params(emotions: np.ndarray, viseme: str) -> np.ndarray:
+    """The 13 expression parameters of a face feeling ``emotions`` while its mouth shows ``viseme``."""
+    return speaking_expression(ExpressionParams.from_emotions(np.asarray(emotions, np.float64)), mouth_of(viseme)).to_vector()
 
 
 def check_quantum(quantum: float) -> float:

@@ -36,7 +36,7 @@ from sdk.procedural.expression import REST
 from sdk.procedural.palette import INK, mix
 from sdk.resources import asset_path
 
-from .faces import BodyPalette, FaceSource
+from .faces import BodyPalette, FaceSource, expression_params
 
 log = logging.getLogger("anisync.faces")
 
@@ -165,7 +165,7 @@ class NeuralFaceSource:
         asked for at rest (the neutral expression) is the neutral face itself: editing it to its own
         expression could only add the editor's errors (it draws a faint sweat drop there)."""
         faces = np.stack([self.neutral(appearance) for appearance, _ in requests])
-        conditions = self.editor.conditions(np.stack([np.asarray(expression, np.float32) for _, expression in requests]))
+        conditions = self.editor.conditions(np.stack([expression_params(expression) for _, expression in requests]))
         edit = ~np.isclose(conditions, _REST).all(axis=1)
         if edit.any():
             faces = faces.copy()

@@ -41,10 +41,10 @@ from sdk.errors import InvalidArgumentError
 
 from .actions import BLEND_SECONDS, CHANNELS, JOINTS, ActionTable, intensity_gain, resolve_action
 from .body import FACE_CARD, HEIGHT, face_card, humanoid_model
-from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotions
+from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotions, speaking_params
 from .rig import JointMap, RigBinding
 from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
-from .worker import FaceRequest, FaceWorker
+from .worker import FaceRequest, FaceWorker, face_key
 
 #: Sort of the plugin's task: after input and game tasks at the default sort 0, before rendering (50).
 TASK_SORT = 40
@@ -334,8 +334,11 @@ class AnisyncPlugin:
 
     def _want_faces(self, views: list[AttachedCharacter]) -> None:
         levels, vectors = quantise(np.stack([v.character.expression for v in views]), self.quantum)
+        now = self.runtime.time
         for view, level, vector in zip(views, levels, vectors):
-            key = level.tobytes()
+            # A speaking face is keyed by its viseme too: each emotion's mouth shapes are cached.
+            viseme = view.character.line.track.viseme_at(now) if view.character.speaking(now) else None
+            key = face_key(level, viseme)
             if key == view.wanted_key:
                 continue
             self._seq += 1
@@ -346,8 +349,9 @@ class AnisyncPlugin:
                 view.ready = _ReadyFace(self._seq, cached, level, time.perf_counter(), False, urgent)
                 self.worker.forget(view.character.id)
             else:
-                self.worker.request(FaceRequest(view.character.id, view.character.appearance, level, vector,
-                                                self._seq, urgent))
+                expression = vector if viseme is None else speaking_params(vector, viseme)
+                self.worker.request(FaceRequest(view.character.id, view.character.appearance, level, expression,
+                                                self._seq, urgent, viseme=viseme))
 
     def _collect_faces(self) -> None:
         for finished in self.worker.poll():

@@ -23,7 +23,7 @@ from sdk.procedural.identity import FaceIdentity
 from sdk.procedural.palette import Palette
 from sdk.procedural.render import MAX_SIZE, MIN_SIZE, render_face
 
-from .faces import BodyPalette
+from .faces import BodyPalette, expression_params
 
 
 def identity_for(appearance: Mapping[str, Any]) -> FaceIdentity:
@@ -49,7 +49,7 @@ class ProceduralFaceSource:
 
     def render(self, character_id: str, appearance: Mapping[str, Any], expression: np.ndarray) -> np.ndarray:
         """See :meth:`FaceSource.render`."""
-        params = ExpressionParams.from_emotions(np.asarray(expression, dtype=np.float64))
+        params = ExpressionParams.from_vector(expression_params(expression))
         return render_face(self._identity(appearance), params, size=self.size).rgba
 
     def palette(self, character_id: str, appearance: Mapping[str, Any]) -> BodyPalette:

@@ -50,9 +50,10 @@ _OPEN_WORKERS: weakref.WeakSet = weakref.WeakSet()
 
 @dataclass
 class FaceRequest:
-    """A face wanted for ``character_id``: its quantised ``levels`` (the cache key) and ``expression``;
-    ``seq`` orders requests, so an older face never replaces a newer one; ``urgent`` ones (a change of the
-    dominant emotion on screen) go before the rest."""
+    """A face wanted for ``character_id``: its quantised emotion ``levels`` and, while it speaks, the
+    ``viseme`` its mouth shows (together the cache key), and the ``expression`` to draw; ``seq`` orders
+    requests, so an older face never replaces a newer one; ``urgent`` ones (a change of the dominant
+    emotion on screen) go before the rest."""
 
     character_id: str
     appearance: Mapping[str, Any]
@@ -61,10 +62,16 @@ class FaceRequest:
     seq: int = 0
     urgent: bool = False
     requested_at: float = field(default_factory=time.perf_counter)
+    viseme: str | None = None
 
     @property
     def key(self) -> bytes:
-        return self.levels.tobytes()
+        return face_key(self.levels, self.viseme)
+
+
+def face_key(levels: np.ndarray, viseme: str | None) -> bytes:
+    """The cache key of a face: its emotion levels, and the viseme of a speaking mouth."""
+    return levels.tobytes() if viseme is None else levels.tobytes() + b"/" + viseme.encode()
 
 
 @dataclass

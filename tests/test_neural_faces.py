@@ -64,6 +64,17 @@ def test_several_characters_are_edited_in_one_run_with_the_same_faces(source):
     assert np.abs(together.astype(int) - alone).max() <= 1  # onnxruntime may pick other kernels per batch size
 
 
+def test_speaking_faces_ask_for_expression_parameters_beside_emotion_faces(source):
+    from engine_plugin.faces import expression_params, speaking_params
+
+    appearance = {"seed": 12}
+    speaking = speaking_params(NEUTRAL, "aa")
+    assert speaking.shape == (13,) and np.array_equal(expression_params(speaking), speaking)
+    faces = source.render_many([(appearance, JOY), (appearance, speaking)])
+    assert np.array_equal(faces[1], source.editor.edit(source.neutral(appearance)[None], speaking[None])[0])
+    assert np.abs(_mouth(faces[1]) - _mouth(source.neutral(appearance))).mean() > 2  # the mouth opens
+
+
 def test_a_face_at_rest_is_the_neutral_face_itself_not_an_edit_of_it(source):
     appearance = {"seed": 12}
     neutral = source.neutral(appearance)

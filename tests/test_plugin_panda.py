@@ -497,3 +497,49 @@ def test_legibility_reads_the_faces_on_screen_once_the_emotion_has_settled(panda
     assert report["legibility"] == legible and set(report["per_emotion"]) == {"joy", "anger"}
     # Nothing in the first half second after the emotions changed; two characters every 0.1 s after it.
     assert 2 * 12 <= report["samples"] <= 2 * 16 and 2 <= report["faces_read"] < report["samples"]
+
+
+class RecordingFaces(FlatFaces):
+    """FlatFaces that remember every expression asked of them."""
+
+    def __init__(self):
+        super().__init__()
+        self.asked = []
+
+    def render(self, character_id, appearance, expression):
+        self.asked.append(np.asarray(expression).copy())
+        return super().render(character_id, appearance, expression[:7] if len(expression) == 7 else np.eye(7)[4])
+
+
+def test_a_speaking_face_shows_each_viseme_and_caches_them_per_emotion(panda_base, make_plugin):
+    from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
+    from sdk.speech import mouth_of
+
+    faces = RecordingFaces()
+    plugin = make_plugin(update_runtime=False, face_source=faces)
+    yuki = plugin.runtime.spawn(asset_path("characters", "yuki.yaml"))
+    view = plugin.attach(yuki)
+    yuki.expression = _vector(joy=0.9)
+    _frames_until(panda_base, plugin, lambda: view.face_emotion == "joy")
+
+    def speak() -> set[str]:
+        line = plugin.runtime.say(yuki.id, "Papa, oh no!")
+        shown = set()
+        while yuki.speaking(plugin.runtime.time):
+            viseme = line.track.viseme_at(plugin.runtime.time)
+            _frames_until(panda_base, plugin, lambda: view.wanted_key.endswith(b"/" + viseme.encode()) and view.ready is None)
+            shown.add(viseme)
+            plugin.runtime.update(1 / 30)
+            yuki.expression = _vector(joy=0.9)  # the update moved the emotion; the test holds it
+        return shown
+
+    shown = speak()
+    assert {"PP", "aa", "oh", "nn"} <= shown
+    speaking = [e for e in faces.asked if len(e) == len(EXPRESSION_PARAMS)]
+    joy = ExpressionParams.from_emotions({"joy": 1.0})  # the quantised face of joy 0.9
+    opened = {round(float(e[EXPRESSION_PARAMS.index("mouth_open")]), 2) for e in speaking}
+    assert {mouth_of(v)["mouth_open"] for v in shown} == opened
+    forms = {float(e[EXPRESSION_PARAMS.index("mouth_form")]) for e in speaking}
+    assert forms == {joy.mouth_form}  # the joyful corners stay up while speaking
+    submitted = plugin.worker.stats()["submitted"]
+    assert speak() == shown and plugin.worker.stats()["submitted"] == submitted  # every mouth from the cache
