@@ -40,6 +40,11 @@ from .village import BELL, BELL_REACH, CAMPFIRE, CAMPFIRE_REACH, VILLAGE_RADIUS,
 
 #: Player actions on the villager in front: key -> event kind.
 ACTION_KEYS = {"g": "greet", "t": "taunt", "h": "gift"}
+#: What a greeted villager answers, by the emotion it feels; its mouth speaks the words (lip sync).
+REPLIES = {"anger": "What do you want now?", "disgust": "Ugh. The well smells again.",
+           "fear": "Did you hear that? Something is out there.", "joy": "Hello there! What a lovely day.",
+           "neutral": "Good morning, traveller.", "sadness": "Oh. Hello. I miss the old days.",
+           "surprise": "Oh! I did not see you coming!"}
 #: How far in front (metres) and how far off the view direction (degrees) the player reaches.
 REACH, REACH_ANGLE = 4.0, 40.0
 #: Seconds the bell rings after B.
@@ -254,11 +259,16 @@ class VillageGame(ShowBase):
         return best
 
     def act(self, kind: str) -> Villager | None:
-        """The player greets, taunts or gives a gift (``kind``) to the villager in front; returns it."""
+        """The player greets, taunts or gives a gift (``kind``) to the villager in front; returns it. A
+        greeted villager answers, in words that fit what it feels, and its mouth speaks them."""
         villager = self.in_front()
         if villager is not None:
             self.runtime.emit(Event(kind, receiver=villager.character.id, sender="player"), ttl=2.0)
             self.tell(f"player: {kind} -> {villager.character.definition.name}")
+            if kind == "greet":
+                reply = REPLIES[villager.character.dominant()[0]]
+                self.runtime.say(villager.character.id, reply)
+                self.tell(f"{villager.character.definition.name}: {reply}")
         else:
             self.tell(f"player: {kind}, but nobody is in front")
         return villager

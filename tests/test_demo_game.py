@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
+from demo_game.game import REPLIES
 from helpers import run_cli
 from demo_game.measure import frame_statistics, overhead_ratio, plot_frame_times
 from demo_game.village import villager_definitions, villager_spots
@@ -55,6 +56,8 @@ KEYS_SCRIPT = textwrap.dedent("""
         game.taskMgr.step()
         game.taskMgr.step()
         sent[key] = [r.character + ":" + r.detail for r in list(game.runtime.trace)[before:] if r.what == "event"]
+        if key == "g":
+            sent["said"] = target.character.line.text if target.character.line else None
     sent["overlay"] = [not v.overlay.isHidden() for v in game.villagers]
     sent["target"] = target.character.id
     sent["walked"] = game.player.getY() - start_y
@@ -73,6 +76,7 @@ def test_key_bindings_send_the_right_events(tmp_path):
         assert [e for e in sent[key] if e.endswith("from player")] == [f"{target}:{kind} from player"]
     bell = [e for e in sent["b"] if e.endswith("bell from player")]
     assert len(bell) == 3  # everyone hears the bell
+    assert sent["said"] in REPLIES.values()  # a greeted villager answers, and its mouth speaks the words
     assert sent["overlay"] == [True] * 3
     assert sent["walked"] > 0.1  # two frames with W held: the player walked forward (+Y)
 
