@@ -120,6 +120,36 @@ def test_the_commands_make_fit_and_evaluate(tmp_path):
     standard = result["recordings"]["standard"]
     assert set(result["recordings"]) == {"standard", "fast_high", "slow_low"} and standard["recordings"] == 6
     accuracy = standard["frame_accuracy_ovr"]
-    assert set(accuracy) == {"text", "text_clip_length", "loudness", "truth_50ms_late", "rest"}
+    assert set(accuracy) == {"text", "text_clip_length", "audio", "audio_no_transcript", "loudness", "truth_50ms_late", "rest"}
     assert all(0 <= v <= 1 for v in accuracy.values()) and accuracy["text"] > accuracy["rest"]
-    assert standard["lip_distance"]["text"]["ld"] >= 0 and standard["text_real_time_factor"] > 1
+    assert standard["lip_distance"]["text"]["ld"] >= 0 and standard["real_time_factor"]["text"] > 1
+    assert accuracy["audio"] > accuracy["rest"]  # the recording's own timing
+
+
+def test_the_voiced_span_is_where_the_audio_is_loud():
+    from sdk.speech.audio import voiced_span
+
+    rate = 16000
+    tone = 0.5 * np.sin(np.arange(rate) * 2 * np.pi * 220 / rate)
+    samples = np.concatenate([np.zeros(rate // 2), tone, np.zeros(rate // 4)])
+    start, end = voiced_span(samples, rate)
+    assert start == pytest.approx(0.5, abs=0.011) and end == pytest.approx(1.5, abs=0.011)
+
+
+@needs_espeak
+def test_a_recording_with_its_transcript_gives_visemes_in_its_own_timing():
+    from sdk.speech.audio import audio_visemes, word_spans
+
+    line = "Bring me five ropes and I will help you gladly."
+    speech = espeak.speak(line)
+    samples = speech.samples.astype(np.float32) / 32768
+    spans = word_spans(samples, speech.sample_rate, line)
+    assert [word for word, _, _ in spans] == ["bring", "me", "five", "ropes", "and", "i", "will", "help", "you", "gladly"]
+    assert all(a < b <= c for (_, a, b), (_, c, _) in zip(spans, spans[1:])) and spans[-1][2] <= speech.seconds + 0.05
+    visemes = audio_visemes(samples, speech.sample_rate, line)
+    truth = truth_visemes([list(p) for p in speech.phonemes], speech.seconds)
+    first_p = next(v.start for v in truth if v.viseme == "PP")  # the B of "bring"
+    assert next(v.start for v in visemes if v.viseme == "PP") == pytest.approx(first_p, abs=0.06)
+    assert audio_visemes(samples, speech.sample_rate)  # recognised without a transcript
+    with pytest.raises(Exception, match="sample_rate"):
+        audio_visemes(samples, 100, line)

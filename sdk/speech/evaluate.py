@@ -5,7 +5,8 @@ events read as visemes (:func:`truth_visemes`: each event lasts until the next; 
 splits its time evenly), and the prediction is the text path (:func:`sdk.speech.text.text_visemes`) at
 the recording's speed: ``rate = words_per_minute / pace_wpm`` (the duration table's own pace, that of the
 recordings it was fitted on); and the text path told the clip's length (``text_visemes(...,
-seconds=...)``: what a game knows of a voice clip it has not aligned). Both play as
+seconds=...)``: what a game knows of a voice clip it has not aligned); and the audio path
+(:func:`sdk.speech.audio.audio_visemes`) on the recording, with its transcript and without. All play as
 :class:`~sdk.speech.track.VisemeTrack` from 0, sampled at ``fps`` frames a second:
 
 * **frame accuracy**: the share of frames whose viseme is the truth's, in each viseme set (OVR's 15,
@@ -15,7 +16,7 @@ seconds=...)``: what a game knows of a voice clip it has not aligned). Both play
   median, and the share of onsets so matched;
 * **LD / LVD** (lip distance and lip velocity distance, after Lu): mean absolute difference of the
   ``mouth_open`` curves, and of their frame-to-frame changes;
-* **real-time factor**: seconds of speech per second of the text path's work, on one thread.
+* **real-time factor**: seconds of speech per second of each path's work, on one thread.
 
 The do-nothing figures stand beside them: a mouth that **flaps with the audio's loudness** (the RMS of
 each frame's samples over the recording's 95th percentile, clipped to 1, as ``mouth_open``; viseme ``aa``
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnisyncError
+from .audio import audio_visemes
 from .data import MANIFEST, read_wav
 from .espeak import ipa_phonemes
 from .durations import DurationTable
@@ -97,20 +99,34 @@ def _open_curve(track: VisemeTrack, frames: int, fps: float) -> np.ndarray:
     return np.array([track.mouth_at(k / fps)["mouth_open"] for k in range(frames)])
 
 
-#: The tracks measured against the truth: the text path alone, and told the clip's length.
-PREDICTIONS = ("text", "text_clip_length")
+#: The tracks measured against the truth: the text path alone, told the clip's length, and the audio
+#: path with and without the transcript.
+PREDICTIONS = ("text", "text_clip_length", "audio", "audio_no_transcript")
+
+
+def _predictions(entry: dict, samples: np.ndarray, sample_rate: int, durations: DurationTable) -> tuple[dict, dict]:
+    """Each prediction's visemes of a recording, and the seconds each took."""
+    rate = entry["words_per_minute"] / durations.pace_wpm
+    makers = {
+        "text": lambda: text_visemes(entry["text"], rate, durations),
+        "text_clip_length": lambda: text_visemes(entry["text"], rate, durations, seconds=entry["seconds"]),
+        "audio": lambda: audio_visemes(samples, sample_rate, entry["text"], durations),
+        "audio_no_transcript": lambda: audio_visemes(samples, sample_rate, None, durations),
+    }
+    tracks, work = {}, {}
+    for kind, make in makers.items():
+        started = time.perf_counter()
+        tracks[kind] = VisemeTrack(make())
+        work[kind] = time.perf_counter() - started
+    return tracks, work
 
 
 def evaluate_recording(entry: dict, root: Path, fps: float, durations: DurationTable) -> dict:
     """The figures of one recording (module docstring), before averaging."""
     truth = VisemeTrack(truth_visemes(entry["phonemes"], entry["seconds"]))
-    rate = entry["words_per_minute"] / durations.pace_wpm
-    started = time.perf_counter()
-    tracks = {"text": VisemeTrack(text_visemes(entry["text"], rate, durations))}
-    work = time.perf_counter() - started
-    tracks["text_clip_length"] = VisemeTrack(text_visemes(entry["text"], rate, durations, seconds=entry["seconds"]))
-    frames = int(np.ceil(max(truth.end, *(track.end for track in tracks.values())) * fps))
     samples, sample_rate = read_wav(root / entry["wav"])
+    tracks, work = _predictions(entry, samples, sample_rate, durations)
+    frames = int(np.ceil(max(truth.end, *(track.end for track in tracks.values())) * fps))
     loud = loudness(samples, sample_rate, fps, frames)
     result = {"seconds": entry["seconds"], "work_seconds": work, "frames": frames}
     for name in VISEME_SETS:
@@ -147,7 +163,8 @@ def _summary(results: list[dict]) -> dict:
                                   "matched": len(errors) / onsets if onsets else None, "onsets": onsets}
     summary["lip_distance"] = {kind: {measure: pooled(lambda r, k=kind, m=measure: r["distances"][k][m])
                                       for measure in ("ld", "lvd")} for kind in results[0]["distances"]}
-    summary["text_real_time_factor"] = summary["speech_seconds"] / max(sum(r["work_seconds"] for r in results), 1e-9)
+    summary["real_time_factor"] = {kind: summary["speech_seconds"] / max(sum(r["work_seconds"][kind] for r in results), 1e-9)
+                                   for kind in PREDICTIONS}
     return summary
 
 
@@ -186,5 +203,6 @@ def format_report(result: dict) -> str:
                 f"{kind} {value['median_ms']:.0f} ms ({100 * value['matched']:.0f} %)" for kind, value in onset.items()
                 if value["median_ms"] is not None),
             "    LD / LVD of mouth_open: " + "; ".join(f"{kind} {v['ld']:.3f} / {v['lvd']:.3f}" for kind, v in distance.items()),
-            f"    text path: {summary['text_real_time_factor']:.0f}x faster than real time (one thread)"]
+            "    faster than real time (one thread): " + ", ".join(
+                f"{kind} {factor:.0f}x" for kind, factor in summary["real_time_factor"].items())]
     return "\n".join(lines)

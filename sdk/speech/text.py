@@ -89,6 +89,12 @@ def spell(word: str) -> tuple[str, ...]:
     return tuple(phonemes)
 
 
+def spoken_words(text: str) -> list[str]:
+    """The words of ``text`` as they are spoken, lower case (a digit as its name), marks left out."""
+    return [_DIGITS[int(token)] if token.isdigit() else token.lower()
+            for token in (match.group() for match in _TOKENS.finditer(text)) if token not in ",;:.!?"]
+
+
 def pronounce(word: str) -> tuple[str, ...]:
     """The ARPAbet phonemes of one ``word``: the dictionary's, else :func:`spell`'s."""
     return _dictionary().get(word.lower()) or spell(word)
