@@ -7,8 +7,9 @@ camera sees whole, and run real frames (offscreen window, real-time clock) while
 whatever the crowd size. After ``--warmup`` seconds, and once every character shows its first face, every counter is reset and
 ``--seconds`` seconds are measured. Reported (and written to ``--json``; the keys are documented in
 ``docs/benchmarks.md``): the plugin task's ms per frame and its phases, frame time, uploads per second,
-cache hit rate, request-to-screen latency of worker faces, the synchronisation rate, and with
-``--judge`` the in-game legibility (:mod:`engine_plugin.legibility`).
+cache hit rate, request-to-screen latency of worker faces, the synchronisation rate, with ``--judge`` the
+in-game legibility (:mod:`engine_plugin.legibility`), and with ``--speakers K`` the faces shown per second
+on K characters that speak line after line (lip sync; lines drawn by :func:`sdk.speech.data.sentences`).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
 
     from sdk import Runtime
     from sdk.headless import spawn_samples
+    from sdk.speech.data import sentences
 
     from .legibility import LegibilitySampler
     from .neural import load_face_source
@@ -132,6 +134,15 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
 
     scheduled = -1
     frame_seconds: list[float] = []
+    speakers = list(runtime.characters)[:args.speakers]
+    lines = iter(sentences(10**6, args.seed))
+    shown = dict.fromkeys(speakers, 0)  # faces shown per speaker
+
+    def count_shown(character, emotion) -> None:
+        if character.id in shown:
+            shown[character.id] += 1
+
+    base.accept("anisync-face-shown", count_shown)
 
     def frames_for(seconds: float, until=lambda: True) -> None:
         nonlocal scheduled
@@ -140,6 +151,9 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
             while scheduled < int(runtime.time):  # the script's events for each started second
                 scheduled += 1
                 script.schedule_second(float(scheduled))
+            for speaker in speakers:  # line after line
+                if not runtime.characters[speaker].speaking(runtime.time):
+                    runtime.say(speaker, next(lines))
             started = time.perf_counter()
             base.taskMgr.step()
             frame_seconds.append(time.perf_counter() - started)
@@ -147,6 +161,7 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
     frames_for(args.warmup, until=lambda: all(view.face_emotion for view in plugin.views.values()))
     plugin.reset_stats()
     frame_seconds.clear()
+    shown.update(dict.fromkeys(speakers, 0))
     sampler = LegibilitySampler(plugin) if judge is not None else None
     measured = time.perf_counter()
     frames_for(args.seconds)
@@ -156,7 +171,11 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
 
     result = {"npcs": npcs, "faces": faces, "face_source": type(source).__name__, "face_size": source.size,
               **_figures(plugin, frame_seconds, wall),
-              "legibility": sampler.report(judge, source.size) if sampler is not None else None}
+              "legibility": sampler.report(judge, source.size) if sampler is not None else None,
+              "speakers": len(speakers),
+              "speaking_faces_per_second": {"mean": float(np.mean(list(shown.values()))) / wall,
+                                            "min": float(min(shown.values())) / wall} if speakers else None}
+    base.ignore("anisync-face-shown")
     plugin.destroy()
     return result
 
@@ -207,7 +226,9 @@ def _print(result: dict) -> None:
           f"  frame {result['frame_ms']['p50']:7.1f} ms ({result['fps']:5.1f} fps)  uploads/s {result['uploads_per_second']:6.1f}"
           f"  cache hits {100 * result['cache']['hit_rate']:5.1f}%  latency {result['face_latency_ms']['p50'] or 0:6.1f}/"
           f"{result['face_latency_ms']['p95'] or 0:6.1f} ms  sync {100 * (sync or 0):5.1f}%  legible "
-          + ("-" if legible is None else f"{100 * legible:5.1f}%"))
+          + ("-" if legible is None else f"{100 * legible:5.1f}%")
+          + ("" if not result["speakers"] else f"  speaking faces/s {result['speaking_faces_per_second']['mean']:5.1f} "
+             f"(min {result['speaking_faces_per_second']['min']:5.1f})"))
 
 
 def _bench_plugin(args: argparse.Namespace) -> int:
@@ -249,5 +270,7 @@ def register(commands) -> None:
                         help="face worker kind (default: the face source's own, thread for neural, process for procedural)")
     parser.add_argument("--workers", type=int, default=1, help="face worker threads or processes")
     parser.add_argument("--window", type=parse_window, default=(640, 360), help="offscreen window WIDTHxHEIGHT (default 640x360)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of characters and script")
+    parser.add_argument("--speakers", type=int, default=0,
+                        help="characters (the first N) that speak line after line: faces shown per second (lip sync)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of characters, script and lines")
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON")

@@ -305,7 +305,7 @@ def _mean_colour_judge(path):
 def test_bench_plugin_measures_both_face_sources_in_one_run_and_writes_its_documented_json(tmp_path):
     out = tmp_path / "plugin.json"
     result = run_cli("bench", "plugin", "--npcs", "2", "--seconds", "2", "--warmup", "0.3", "--size", "64",
-                     "--window", "64x64", "--judge", str(_mean_colour_judge(tmp_path / "judge.onnx")),
+                     "--window", "64x64", "--judge", str(_mean_colour_judge(tmp_path / "judge.onnx")), "--speakers", "1",
                      "--json", str(out), cwd=tmp_path, env={**os.environ, "LP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
     assert "2 NPCs     neural  plugin" in result.stdout and "2 NPCs procedural  plugin" in result.stdout
@@ -321,6 +321,8 @@ def test_bench_plugin_measures_both_face_sources_in_one_run_and_writes_its_docum
         assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
         legibility = figures["legibility"]
         assert legibility["samples"] > 0 and 0.0 <= legibility["legibility"] <= 1.0
+        speaking = figures["speaking_faces_per_second"]
+        assert figures["speakers"] == 1 and 0 < speaking["min"] <= speaking["mean"]  # the speaker's mouth moved
 
 
 def test_bench_plugin_names_a_bad_argument(tmp_path):
