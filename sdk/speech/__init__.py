@@ -4,13 +4,20 @@
   in one table, and the mouth parameters each draws.
 * :mod:`sdk.speech.text`: text to timed visemes offline (a pronouncing dictionary, letter rules for
   unknown words, a duration table and a speaking rate), streamed word by word.
+* :mod:`sdk.speech.audio`: a voice recording to timed visemes (pocketsphinx hears where each word is).
 * :mod:`sdk.speech.track`: :class:`VisemeTrack`, a line playing on a clock, and
   :func:`speaking_expression`, the speaking mouth blended with the face's emotion.
+* :mod:`sdk.speech.durations`: the phoneme duration table and its fitting; :mod:`sdk.speech.espeak`,
+  :mod:`sdk.speech.data` and :mod:`sdk.speech.evaluate`: the ground truth and the measures
+  (``anisync data speech``, ``train durations``, ``eval lipsync``).
+
+Importing this package imports neither pocketsphinx nor espeak-ng: each loads when first needed.
 """
 
+from .audio import audio_visemes, wav_visemes
 from .text import TimedViseme, pronounce, stream_visemes, text_visemes
 from .track import VisemeTrack, speaking_expression
 from .visemes import VISEME_SETS, VISEMES, in_set, mouth_of
 
-__all__ = ["TimedViseme", "VISEMES", "VISEME_SETS", "VisemeTrack", "in_set", "mouth_of", "pronounce",
-           "speaking_expression", "stream_visemes", "text_visemes"]
+__all__ = ["TimedViseme", "VISEMES", "VISEME_SETS", "VisemeTrack", "audio_visemes", "in_set", "mouth_of", "pronounce",
+           "speaking_expression", "stream_visemes", "text_visemes", "wav_visemes"]

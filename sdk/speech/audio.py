@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import AnisyncError, InvalidArgumentError
 from .durations import PAUSE_MARKS, DurationTable
-from .text import TimedViseme, _dictionary, phoneme_contexts, pronounce, shipped_durations, spell, spoken_words
+from .text import TimedViseme, pronouncing_dictionary, phoneme_contexts, pronounce, shipped_durations, spell, spoken_words
 from .visemes import phoneme_visemes
 
 #: pocketsphinx's sample rate.
@@ -85,7 +85,7 @@ def word_spans(samples: np.ndarray, sample_rate: int, transcript: str | None = N
     if not words:
         return []
     decoder = _decoder(lm=None, **ALIGN_BEAMS)
-    for word in set(words) - set(_dictionary()):
+    for word in set(words) - set(pronouncing_dictionary()):
         decoder.add_word(word, " ".join(spell(word)), True)
     decoder.set_align_text(" ".join(words))
     decoder.start_utt()

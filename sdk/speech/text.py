@@ -58,7 +58,9 @@ class TimedViseme(NamedTuple):
 
 
 @functools.cache
-def _dictionary() -> dict[str, tuple[str, ...]]:
+def pronouncing_dictionary() -> dict[str, tuple[str, ...]]:
+    """The CMU Pronouncing Dictionary that pocketsphinx ships: word (lower case) to its first
+    pronunciation's ARPAbet phonemes; read once."""
     import pocketsphinx
 
     path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
@@ -97,7 +99,7 @@ def spoken_words(text: str) -> list[str]:
 
 def pronounce(word: str) -> tuple[str, ...]:
     """The ARPAbet phonemes of one ``word``: the dictionary's, else :func:`spell`'s."""
-    return _dictionary().get(word.lower()) or spell(word)
+    return pronouncing_dictionary().get(word.lower()) or spell(word)
 
 
 @functools.cache
