@@ -267,12 +267,14 @@ def plot_losses(history: dict[str, list[float]], path: Path) -> None:
 
 def trained_on(data: str | Path) -> dict:
     """What the evaluation's split guard reads from a card: a procedural dataset's seed and the numbers of
-    the identities trained on (identity n is drawn from the seed and n, so these name the faces exactly)."""
+    the identities trained on (identity n is drawn from the seed and n, so these name the faces exactly);
+    and the share of speaking faces (``anisync data make --speech``)."""
     manifest = Path(data) / "manifest.json"
     if not manifest.is_file():
         return {}
     settings = json.loads(manifest.read_text(encoding="utf-8"))
-    return {"dataset_seed": settings["seed"], "train_identity_numbers": settings["splits"]["train"]}
+    return {"dataset_seed": settings["seed"], "train_identity_numbers": settings["splits"]["train"],
+            "speech": settings.get("speech", 0.0)}
 
 
 def _edit_loss(trainer: TrainingRun) -> str:
