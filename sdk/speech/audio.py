@@ -12,8 +12,9 @@ English acoustic model, language model and dictionary come with it, nothing down
 3. Each word's phonemes share the word's heard span in proportion to their durations in context
    (:class:`~sdk.speech.durations.DurationTable`); silence between words is the rest viseme.
 
-pocketsphinx reports time in 10 ms frames. Its phone-level second pass fails on synthetic voices
-(docs/results/lipsync.md), hence word spans with phonemes timed inside them.
+pocketsphinx reports time in 10 ms frames. Its phone-level second pass fails on a third of the synthetic
+lines and is hardly more accurate where it works (docs/results/lipsync.md), hence word spans with
+phonemes timed inside them.
 """
 
 from __future__ import annotations
@@ -125,7 +126,12 @@ def audio_visemes(samples: np.ndarray, sample_rate: int, transcript: str | None 
     clock = 0.0
     for word, start, end in spans:
         phonemes = pronounce(word)
-        weights = np.array([table.seconds(*next(contexts)) for _ in phonemes])
+        if not phonemes:
+            continue
+        # A recognised word the tokenizer reads otherwise gets plain contexts rather than shifted ones.
+        context = [next(contexts, None) for _ in phonemes]
+        weights = np.array([table.seconds(*c) if c is not None and c[0] == phoneme else table.seconds(phoneme, 0, 0, 0, 0, 0)
+                            for c, phoneme in zip(context, phonemes)])
         if start > clock:
             visemes.append(TimedViseme(clock, start, "sil", ""))
         edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
