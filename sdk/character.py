@@ -12,11 +12,12 @@ import numpy as np
 from .appearance.attributes import ATTRIBUTES, MAX_SEED
 from .behavior.tree import character_tree
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
+from .errors import InvalidArgumentError
 from .events import Event
 from .loading import load_yaml
 from .portrait import check_portrait
 from .procedural.expression import ExpressionParams
-from .speech import VisemeTrack, speaking_expression, text_visemes
+from .speech import VisemeTrack, speaking_expression, text_visemes, wav_visemes
 from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
@@ -143,22 +144,32 @@ class Behavior(Protocol):
 
 @dataclass(frozen=True)
 class SpokenLine:
-    """A line a character speaks: its text, speaking rate, clip length (or None), start on the runtime's
-    clock, and the viseme track that plays it."""
+    """A line a character speaks: its text, speaking rate, clip length (or None), voice recording (or
+    None), start on the runtime's clock, and the viseme track that plays it."""
 
     text: str
     rate: float
     seconds: float | None
+    audio: str | None
     track: VisemeTrack
 
     @classmethod
-    def start(cls, text: str, rate: float, start: float, seconds: float | None = None) -> "SpokenLine":
-        """The line's visemes (:func:`sdk.speech.text_visemes`) playing from ``start``."""
-        return cls(text, rate, seconds, VisemeTrack(text_visemes(text, rate, seconds=seconds), start))
+    def start(cls, text: str, rate: float, start: float, seconds: float | None = None,
+              audio: str | Path | None = None) -> "SpokenLine":
+        """The line playing from ``start``: its visemes heard in the ``audio`` recording (a mono 16-bit
+        WAV, :func:`sdk.speech.wav_visemes`), else read from the text (:func:`sdk.speech.text_visemes`)."""
+        if audio is None:
+            return cls(text, rate, seconds, None, VisemeTrack(text_visemes(text, rate, seconds=seconds), start))
+        if not isinstance(text, str):
+            raise InvalidArgumentError(f"text: expected a string, got {type(text).__name__}")
+        if not isinstance(audio, (str, Path)) or not Path(audio).is_file():
+            raise InvalidArgumentError(f"audio: expected the path of a WAV file, got {audio!r}")
+        return cls(text, rate, None, str(audio), VisemeTrack(wav_visemes(audio, text), start))
 
     def snapshot(self) -> dict:
         """What :meth:`start` remakes the line from (timing is a function of them)."""
-        return {"text": self.text, "rate": self.rate, "start": self.track.start, "seconds": self.seconds}
+        return {"text": self.text, "rate": self.rate, "start": self.track.start, "seconds": self.seconds,
+                "audio": self.audio}
 
 
 class Character:
@@ -244,7 +255,8 @@ class Character:
         self.rng.bit_generator.state = data["rng"]
         self.expression = data["expression"]
         line = data.get("line")
-        self.line = None if line is None else SpokenLine.start(line["text"], line["rate"], line["start"], line["seconds"])
+        self.line = None if line is None else SpokenLine.start(line["text"], line["rate"], line["start"], line["seconds"],
+                                                                line["audio"])
 
     def __repr__(self) -> str:
         label, intensity = self.dominant()

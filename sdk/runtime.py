@@ -189,16 +189,18 @@ class Runtime:
         self._record(character_id, "despawn", "")
         return character
 
-    def say(self, character_id: str, text: str, rate: float = 1.0, seconds: float | None = None) -> SpokenLine:
+    def say(self, character_id: str, text: str, rate: float = 1.0, seconds: float | None = None,
+            audio: str | Path | None = None) -> SpokenLine:
         """Have a character speak ``text`` from now at ``rate`` (1: the duration table's pace), or
-        stretched over a voice clip of ``seconds``; it replaces any line still playing. While the line
-        plays, :meth:`Character.face` shows its visemes (:mod:`sdk.speech`). Returns the line, whose
-        ``track`` says which viseme shows when."""
+        stretched over a voice clip of ``seconds``, or in the timing of its voice recording ``audio`` (a
+        mono 16-bit WAV; pocketsphinx hears where each word is, a few tenths of a second's work per line);
+        it replaces any line still playing. While the line plays, :meth:`Character.face` shows its visemes
+        (:mod:`sdk.speech`). Returns the line, whose ``track`` says which viseme shows when."""
         try:
             character = self.characters[character_id]
         except KeyError:
             raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
-        character.line = SpokenLine.start(text, rate, self.time, seconds)
+        character.line = SpokenLine.start(text, rate, self.time, seconds, audio)
         self._record(character_id, "say", excerpt(text))
         return character.line
 

@@ -42,6 +42,7 @@ EMOTION_SNAPSHOT = Record({
 LINE_SNAPSHOT = Record({
     "text": Field(Text()), "rate": Field(Number(0.5, 3.0)), "start": Field(SECONDS),
     "seconds": Field(AnyOf((Nothing(), Number(0.0, 3600.0))), doc="null: the text's own timing"),
+    "audio": Field(AnyOf((Nothing(), Text())), None, doc="the voice recording whose timing it follows; null: none"),
 })
 CHARACTER_SNAPSHOT = Record({
     "emotion": Field(EMOTION_SNAPSHOT), "behavior": Field(Anything(), doc="checked by the behavior"),

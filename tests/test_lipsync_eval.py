@@ -153,3 +153,27 @@ def test_a_recording_with_its_transcript_gives_visemes_in_its_own_timing():
     assert audio_visemes(samples, speech.sample_rate)  # recognised without a transcript
     with pytest.raises(Exception, match="sample_rate"):
         audio_visemes(samples, 100, line)
+
+
+@needs_espeak
+def test_a_character_speaks_a_recorded_line_in_its_own_timing(tmp_path):
+    from sdk import Runtime, asset_path
+    from sdk.speech.data import write_wav
+
+    line = "Welcome back, traveller."
+    speech = espeak.speak(line, words_per_minute=130)  # slower than the duration table's pace
+    write_wav(tmp_path / "line.wav", speech.samples, speech.sample_rate)
+    runtime = Runtime(seed=1)
+    mira = runtime.spawn(asset_path("characters", "mira.yaml"))
+    spoken = runtime.say(mira.id, line, audio=tmp_path / "line.wav")
+    read = runtime.say(mira.id, line)  # the same words, timed from the text alone
+    assert abs(spoken.track.end - speech.seconds) < abs(read.track.end - speech.seconds)
+    runtime.say(mira.id, line, audio=tmp_path / "line.wav")
+    saved = runtime.snapshot()
+    assert saved["characters"][mira.id]["line"]["audio"] == str(tmp_path / "line.wav")
+    again = Runtime(seed=1)
+    copy = again.spawn(asset_path("characters", "mira.yaml"))
+    again.restore(saved)
+    assert copy.line.track.visemes == spoken.track.visemes
+    with pytest.raises(Exception, match="audio"):
+        runtime.say(mira.id, line, audio=tmp_path / "missing.wav")

@@ -73,7 +73,8 @@ def sentences(count: int, seed: int) -> list[str]:
     return lines
 
 
-def _write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write mono 16-bit ``samples`` as a WAV file."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
@@ -106,7 +107,7 @@ def make_speech_dataset(out: str | Path, count: int = 200, seed: int = 0, varian
     for k, recording in (progress(work, desc="speaking") if show_progress else work):
         speech = speak(lines[k], **RECORDINGS[recording])
         wav = f"{k:04d}-{recording}.wav"
-        _write_wav(out / wav, speech.samples, speech.sample_rate)
+        write_wav(out / wav, speech.samples, speech.sample_rate)
         entries.append({"id": k, "text": lines[k], "split": "train" if k < count // 2 else "test",
                         "recording": recording, **RECORDINGS[recording], "wav": wav, "seconds": speech.seconds,
                         "phonemes": [[round(t, 4), ipa] for t, ipa in speech.phonemes]})
