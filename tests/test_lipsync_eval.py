@@ -177,3 +177,14 @@ def test_a_character_speaks_a_recorded_line_in_its_own_timing(tmp_path):
     assert copy.line.track.visemes == spoken.track.visemes
     with pytest.raises(Exception, match="audio"):
         runtime.say(mira.id, line, audio=tmp_path / "missing.wav")
+
+
+def test_the_lipsync_command_prints_and_writes_a_lines_cues(tmp_path):
+    out = run_cli("lipsync", "Papa, oh no!", "--visemes", "rhubarb", "--json", str(tmp_path / "cues.json"), cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    cues = json.loads((tmp_path / "cues.json").read_text())["cues"]
+    assert [c["viseme"] for c in cues][:2] == ["A", "D"]  # P (closed lips), then AA (wide open)
+    assert all(a["end"] == b["start"] and a["viseme"] != b["viseme"] for a, b in zip(cues, cues[1:]))
+    assert len(out.stdout.splitlines()) == len(cues)
+    bad = run_cli("lipsync", "hi", "--rate", "9", cwd=tmp_path)
+    assert bad.returncode != 0 and "rate" in bad.stderr

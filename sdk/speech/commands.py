@@ -1,4 +1,5 @@
-"""The lip-sync command lines: ``anisync data speech`` (:mod:`sdk.speech.data`), ``anisync train durations``
+"""The lip-sync command lines: ``anisync lipsync`` (a line's timed visemes, for a game or an animation
+tool), ``anisync data speech`` (:mod:`sdk.speech.data`), ``anisync train durations``
 (:mod:`sdk.speech.durations`) and ``anisync eval lipsync`` (:mod:`sdk.speech.evaluate`)."""
 
 from __future__ import annotations
@@ -8,7 +9,30 @@ import json
 import sys
 from pathlib import Path
 
-from ..arguments import at_least_two, non_negative, positive_float, seed
+from ..arguments import DefaultsHelpFormatter, at_least_two, non_negative, positive_float, seed
+from .visemes import VISEME_SETS
+
+
+def _lipsync_command(args: argparse.Namespace) -> int:
+    from .audio import wav_visemes
+    from .text import text_visemes
+    from .visemes import in_set
+
+    visemes = wav_visemes(args.audio, args.text) if args.audio else text_visemes(args.text, args.rate)
+    # Named in the chosen set, neighbours that share a name merged, as an animation tool keys them.
+    cues: list[dict] = []
+    for viseme in visemes:
+        name = in_set(viseme.viseme, args.visemes)
+        if cues and cues[-1]["viseme"] == name:
+            cues[-1]["end"] = round(viseme.end, 4)
+        else:
+            cues.append({"start": round(viseme.start, 4), "end": round(viseme.end, 4), "viseme": name})
+    for cue in cues:
+        print(f"{cue['start']:8.3f} {cue['end']:8.3f}  {cue['viseme']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"text": args.text, "audio": args.audio, "visemes": args.visemes,
+                                               "cues": cues}, indent=1) + "\n", encoding="utf-8")
+    return 0
 
 
 def _data_command(args: argparse.Namespace) -> int:
@@ -45,7 +69,14 @@ def _eval_command(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    """Add ``anisync data speech``, ``anisync train durations`` and ``anisync eval lipsync``."""
+    """Add ``anisync lipsync``, ``anisync data speech``, ``anisync train durations`` and ``anisync eval lipsync``."""
+    lipsync = commands.command("lipsync", _lipsync_command, formatter_class=DefaultsHelpFormatter,
+                               help="a line's timed visemes (start, end, viseme), from its text or its recording")
+    lipsync.add_argument("text", help="the line's words (with --audio: its transcript)")
+    lipsync.add_argument("--audio", metavar="WAV", help="the line's voice recording (mono 16-bit); visemes in its timing")
+    lipsync.add_argument("--visemes", choices=VISEME_SETS, default="ovr", help="the viseme set to name them in")
+    lipsync.add_argument("--rate", type=positive_float, default=1.0, help="speaking rate of the text path (1: the table's pace)")
+    lipsync.add_argument("--json", metavar="PATH", help="also write the cues as JSON")
     data = commands.subcommand("data", "speech", _data_command,
                                help="speak sentences with espeak-ng and record each phoneme's time (lip-sync ground truth)")
     data.add_argument("--out", required=True, help="output folder")
