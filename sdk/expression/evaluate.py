@@ -78,7 +78,7 @@ from ..portrait import resize_face
 from ..procedural.render import LANDMARK_NAMES, render_face
 from ..timing import call_seconds
 from .editor import ExpressionEditor
-from .judge import Judge, clear_targets, spearman
+from .judge import READINGS, Judge, clear_targets, spearman
 
 
 def psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray | None = None) -> float:
@@ -295,8 +295,6 @@ MOUTH_SWEEPS = {"mouth_open": ((0.0, 1.0), {}), "mouth_width": ((-1.0, 1.0), {"m
 
 def _mouth_control(editor: ExpressionEditor, judge: Judge, dataset: FaceDataset, faces: int) -> dict:
     """The mouth-control figures of the module docstring."""
-    from .judge import READINGS
-
     neutral = _neutral_faces(dataset, faces)
     sweeps = {}
     for name, ((low, high), still) in MOUTH_SWEEPS.items():

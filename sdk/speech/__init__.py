@@ -15,9 +15,9 @@ Importing this package imports neither pocketsphinx nor espeak-ng: each loads wh
 """
 
 from .audio import audio_visemes, wav_visemes
-from .text import TimedViseme, pronounce, stream_visemes, text_visemes
+from .text import pronounce, stream_visemes, text_visemes
 from .track import VisemeTrack, speaking_expression
-from .visemes import VISEME_SETS, VISEMES, in_set, mouth_of
+from .visemes import VISEME_SETS, VISEMES, TimedViseme, in_set, mouth_of
 
 __all__ = ["TimedViseme", "VISEMES", "VISEME_SETS", "VisemeTrack", "audio_visemes", "in_set", "mouth_of", "pronounce",
            "speaking_expression", "stream_visemes", "text_visemes", "wav_visemes"]

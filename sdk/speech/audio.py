@@ -26,8 +26,8 @@ import numpy as np
 
 from ..errors import AnisyncError, InvalidArgumentError
 from .durations import PAUSE_MARKS, DurationTable
-from .text import TimedViseme, pronouncing_dictionary, phoneme_contexts, pronounce, shipped_durations, spell, spoken_words
-from .visemes import phoneme_visemes
+from .text import pronouncing_dictionary, phoneme_contexts, pronounce, shipped_durations, spell, spoken_words
+from .visemes import TimedViseme, phoneme_visemes
 
 #: pocketsphinx's sample rate.
 SAMPLE_RATE = 16000
@@ -103,7 +103,7 @@ def word_spans(samples: np.ndarray, sample_rate: int, transcript: str | None = N
         table = shipped_durations() if durations is None else durations
         start, end = voiced_span(samples, sample_rate)
         start = spans[-1][2] if spans else start
-        weights = np.array([sum(table.seconds(p, 0, 0, 0, 0, 0) for p in pronounce(word)) for word in rest])
+        weights = np.array([sum(table.base[p] for p in pronounce(word)) for word in rest])
         edges = start + max(end - start, 0.0) * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
         spans += [(word, float(a), float(b)) for word, a, b in zip(rest, edges[:-1], edges[1:])]
     return spans
@@ -130,7 +130,7 @@ def audio_visemes(samples: np.ndarray, sample_rate: int, transcript: str | None 
             continue
         # A recognised word the tokenizer reads otherwise gets plain contexts rather than shifted ones.
         context = [next(contexts, None) for _ in phonemes]
-        weights = np.array([table.seconds(*c) if c is not None and c[0] == phoneme else table.seconds(phoneme, 0, 0, 0, 0, 0)
+        weights = np.array([table.seconds(*c) if c is not None and c[0] == phoneme else table.base[phoneme]
                             for c, phoneme in zip(context, phonemes)])
         if start > clock:
             visemes.append(TimedViseme(clock, start, "sil", ""))

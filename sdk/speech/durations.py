@@ -153,16 +153,20 @@ def _align(ours: list[str], theirs: list[str]) -> list[tuple[int, int]]:
     def viseme(p: str) -> str:
         return "sil" if p == _PAUSE else DIPHTHONGS[p][0] if p in DIPHTHONGS else PHONEME_VISEME[p]
 
+    def substitution(a: str, b: str) -> float:
+        """0 for the same phoneme, 0.5 for the same viseme, else more than a gap and a skip."""
+        return 0.0 if a == b else 0.5 if viseme(a) == viseme(b) else 1.5
+
     n, m = len(ours), len(theirs)
     cost = np.zeros((n + 1, m + 1))
     cost[:, 0], cost[0, :] = np.arange(n + 1), np.arange(m + 1)
     for i in range(1, n + 1):
         for j in range(1, m + 1):
-            step = 0.0 if ours[i - 1] == theirs[j - 1] else 0.5 if viseme(ours[i - 1]) == viseme(theirs[j - 1]) else 1.5
+            step = substitution(ours[i - 1], theirs[j - 1])
             cost[i, j] = min(cost[i - 1, j - 1] + step, cost[i - 1, j] + 1, cost[i, j - 1] + 1)
     pairs, i, j = [], n, m
     while i and j:
-        step = 0.0 if ours[i - 1] == theirs[j - 1] else 0.5 if viseme(ours[i - 1]) == viseme(theirs[j - 1]) else 1.5
+        step = substitution(ours[i - 1], theirs[j - 1])
         if cost[i, j] == cost[i - 1, j - 1] + step:
             if step < 1:
                 pairs.append((i - 1, j - 1))

@@ -38,9 +38,9 @@ from .audio import audio_visemes
 from .data import MANIFEST, read_wav
 from .espeak import ipa_phonemes
 from .durations import DurationTable
-from .text import TimedViseme, shipped_durations, text_visemes
+from .text import shipped_durations, text_visemes
 from .track import VisemeTrack
-from .visemes import VISEME_SETS, in_set, mouth_of, phoneme_visemes
+from .visemes import VISEME_SETS, TimedViseme, in_set, mouth_of, phoneme_visemes
 
 #: How late (seconds) the shifted truth of the module docstring runs.
 SHIFT = 0.05

@@ -19,12 +19,12 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from ..errors import InvalidArgumentError
 from ..resources import asset_path
 from .durations import CLAUSE_BREAK, CLAUSE_WORDS, FUNCTION_WORDS, PAUSE_MARKS, VOWELS, DurationTable
-from .visemes import phoneme_visemes
+from .visemes import TimedViseme, phoneme_visemes
 
 #: The speaking rates accepted: a half to three times the table's pace.
 RATES = (0.5, 3.0)
@@ -45,16 +45,6 @@ LETTER_RULES: dict[str, tuple[str, ...]] = {
 _LONGEST_RULE = max(map(len, LETTER_RULES))
 _DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TOKENS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|[0-9]|[,;:.!?]")
-
-
-class TimedViseme(NamedTuple):
-    """One viseme of a line: from ``start`` to ``end`` seconds after the line begins, the OVR ``viseme``
-    and the ``phoneme`` it shows (``""`` for a pause)."""
-
-    start: float
-    end: float
-    viseme: str
-    phoneme: str
 
 
 @functools.cache

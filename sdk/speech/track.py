@@ -20,8 +20,7 @@ import numpy as np
 
 from ..errors import InvalidArgumentError
 from ..procedural.expression import ExpressionParams
-from .text import TimedViseme
-from .visemes import VISEMES, check_viseme_set, in_set, mouth_of
+from .visemes import VISEMES, TimedViseme, check_viseme_set, in_set, mouth_of
 
 #: Seconds over which the mouth moves from one viseme's shape to the next.
 BLEND_SECONDS = 0.05

@@ -39,6 +39,16 @@ from typing import NamedTuple
 from ..errors import InvalidArgumentError
 
 
+class TimedViseme(NamedTuple):
+    """One viseme of a line: from ``start`` to ``end`` seconds after the line begins, the OVR ``viseme``
+    and the ``phoneme`` it shows (``""`` for a pause)."""
+
+    start: float
+    end: float
+    viseme: str
+    phoneme: str
+
+
 class VisemeRow(NamedTuple):
     """One row of the table in the module docstring."""
 
@@ -99,11 +109,9 @@ def in_set(viseme: str, viseme_set: str) -> str:
     return viseme if viseme_set == "ovr" else getattr(VISEMES[viseme], viseme_set)
 
 
-def phoneme_visemes(phoneme: str, start: float, end: float) -> list:
-    """One ARPAbet ``phoneme`` sounding from ``start`` to ``end`` seconds as
-    :class:`~sdk.speech.text.TimedViseme` (a diphthong as its two halves)."""
-    from .text import TimedViseme
-
+def phoneme_visemes(phoneme: str, start: float, end: float) -> list[TimedViseme]:
+    """One ARPAbet ``phoneme`` sounding from ``start`` to ``end`` seconds as visemes (a diphthong as its
+    two halves)."""
     halves = DIPHTHONGS.get(phoneme)
     if halves is None:
         return [TimedViseme(start, end, PHONEME_VISEME[phoneme], phoneme)]
