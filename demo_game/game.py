@@ -32,7 +32,7 @@ from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, Transparen
                           loadPrcFileData)
 
 from engine_plugin import AnisyncPlugin, AttachedCharacter, FaceSource, load_face_source
-from sdk import BROADCAST, Event, Runtime, asset_path
+from sdk import BROADCAST, EMOTIONS, Event, Runtime, asset_path
 from sdk.behavior.smart import SmartObject, SmartObjectDefinition
 
 from .measure import texture_memory
@@ -40,6 +40,10 @@ from .village import BELL, BELL_REACH, CAMPFIRE, CAMPFIRE_REACH, VILLAGE_RADIUS,
 
 #: Player actions on the villager in front: key -> event kind.
 ACTION_KEYS = {"g": "greet", "t": "taunt", "h": "gift"}
+#: What the player says with each action: the villager in front hears the words (read by the dialogue
+#: classifier, appraised by its personality) as well as feeling the act itself.
+PLAYER_WORDS = {"greet": "Good morning! Lovely to see you.", "taunt": "You're useless. Get out of my way!",
+                "gift": "Here, I brought you something nice."}
 #: What a greeted villager answers, by the emotion it feels; its mouth speaks the words (lip sync).
 REPLIES = {"anger": "What do you want now?", "disgust": "Ugh. The well smells again.",
            "fear": "Did you hear that? Something is out there.", "joy": "Hello there! What a lovely day.",
@@ -259,15 +263,19 @@ class VillageGame(ShowBase):
         return best
 
     def act(self, kind: str) -> Villager | None:
-        """The player greets, taunts or gives a gift (``kind``) to the villager in front; returns it. A
-        greeted villager answers, in words that fit what it feels, and its mouth speaks them."""
+        """The player greets, taunts or gives a gift (``kind``) to the villager in front, saying
+        :data:`PLAYER_WORDS`; returns the villager. A greeted villager answers, in words that fit what it
+        feels, and its mouth speaks them."""
         villager = self.in_front()
         if villager is not None:
-            self.runtime.emit(Event(kind, receiver=villager.character.id, sender="player"), ttl=2.0)
-            self.tell(f"player: {kind} -> {villager.character.definition.name}")
+            target = villager.character.id
+            self.runtime.emit(Event(kind, receiver=target, sender="player"), ttl=2.0)
+            words = self.runtime.hear(PLAYER_WORDS[kind], to=target, heard_by=target)
+            heard_as = "" if words is None else f" (heard as {EMOTIONS[int(words.argmax())]})"
+            self.tell(f"player: {kind} -> {villager.character.definition.name}: \"{PLAYER_WORDS[kind]}\"{heard_as}")
             if kind == "greet":
                 reply = REPLIES[villager.character.dominant()[0]]
-                self.runtime.say(villager.character.id, reply)
+                self.runtime.say(target, reply, heard_by=None)
                 self.tell(f"{villager.character.definition.name}: {reply}")
         else:
             self.tell(f"player: {kind}, but nobody is in front")

@@ -11,6 +11,7 @@ import numpy as np
 
 from .appearance.attributes import ATTRIBUTES, MAX_SEED
 from .behavior.tree import character_tree
+from .dialogue.appraisal import DIALOGUE_SCHEMA, DialogueAppraisal
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
 from .errors import InvalidArgumentError
 from .events import Event
@@ -21,6 +22,8 @@ from .speech import VisemeTrack, speaking_expression, text_visemes, wav_visemes
 from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
+#: The event kind of words said (:meth:`sdk.Runtime.say`, :meth:`sdk.Runtime.hear`).
+SAY = "say"
 _UNIT_OPEN = Number(0.0, 1.0, open_min=True, open_max=True)
 
 #: A character's look, in the one vocabulary the procedural renderer and the appearance generator share
@@ -57,6 +60,8 @@ CHARACTER_SCHEMA = Record({
         MapOf(MapOf(Number(-1.0, 1.0), key=_EMOTION_KEY), key=Text(pattern=NAME_PATTERN)), default=dict,
         doc="event kind -> emotion impulse per label, in [-1,1]",
     ),
+    "dialogue": Field(DIALOGUE_SCHEMA, default=None,
+                      doc="what words said and heard do to its emotion (sdk.dialogue.appraisal; default: its defaults)"),
     "reflexes": Field(
         MapOf(ListOf(Text(pattern=NAME_PATTERN), min_items=1), key=_EMOTION_KEY), default=dict,
         doc="dominant emotion -> activities the default behavior picks from",
@@ -84,6 +89,8 @@ class CharacterDefinition:
     #: The appraisal table as vectors in EMOTIONS order, for applying many impulses at once.
     impulses: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False, compare=False)
     tree: Any = None  # a sdk.behavior.tree.TreeDefinition, or None for the reflex behavior
+    #: What words said and heard do to its emotion (the ``dialogue`` section).
+    dialogue: DialogueAppraisal = dataclasses.field(default_factory=DialogueAppraisal, compare=False)
 
     @classmethod
     def from_dict(cls, data: Any, source: object = None) -> "CharacterDefinition":
@@ -105,6 +112,7 @@ class CharacterDefinition:
             source=None if source is None else str(source),
             impulses={kind: emotion_vector(table) for kind, table in checked["appraisal"].items()},
             tree=tree,
+            dialogue=DialogueAppraisal() if checked["dialogue"] is None else DialogueAppraisal.from_checked(checked["dialogue"]),
         )
 
     @classmethod
@@ -234,7 +242,14 @@ class Character:
         return self._emit(Event(content=content, receiver=receiver or self.id, sender=self.id, **fields))
 
     def impulse_for(self, event: Event) -> np.ndarray | None:
-        """The emotion impulse this character's appraisal table gives for the event's kind, if any."""
+        """The emotion impulse the event gives: for words (a ``say`` event carrying the classifier's
+        ``emotions``), the ``dialogue`` section's (said by this character, or heard); for any other kind,
+        the appraisal table's, if it has the kind."""
+        if event.content == SAY and "emotions" in event.payload:
+            probabilities = np.asarray(event.payload["emotions"], dtype=np.float64)
+            if event.sender == self.id:
+                return self.definition.dialogue.speaking(probabilities)
+            return self.definition.dialogue.hearing(probabilities, event.sender, event.payload.get("to") == self.id)
         return self.definition.impulses.get(event.content)
 
     def snapshot(self) -> dict:

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "sdk.expression.commands",
     "sdk.appearance.commands",
     "sdk.speech.commands",
+    "sdk.dialogue.commands",
     "engine_plugin.bench",
 )
 

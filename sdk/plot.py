@@ -70,3 +70,32 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: 
         draw.text((lx + 20, ly), name, fill=(30, 30, 30))
     draw.text((left, height - bottom + 16), x_label, fill=(60, 60, 60))
     image.save(path)
+
+
+def confusion_plot(counts: np.ndarray, labels: Sequence[str], path: str | Path, title: str = "") -> None:
+    """Write a confusion matrix (``counts[true, predicted]``) as a grid whose cells are shaded by the share
+    of their row (each true label's recall across the predictions), with the percentage and the row's count."""
+    from PIL import Image, ImageDraw
+
+    counts = np.asarray(counts, np.float64)
+    shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    cell, left, top = 64, 96, 48 if title else 28
+    size = (left + cell * len(labels) + 16, top + cell * len(labels) + 40)
+    image = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    if title:
+        draw.text((8, 6), title, fill=(0, 0, 0))
+    for j, label in enumerate(labels):
+        draw.text((left + j * cell + 4, top - 14), label[:9], fill=(0, 0, 0))
+    draw.text((left, top + cell * len(labels) + 8), "predicted (columns); true label and count (rows)", fill=(90, 90, 90))
+    for i, label in enumerate(labels):
+        draw.text((6, top + i * cell + cell // 2 - 12), label, fill=(0, 0, 0))
+        draw.text((6, top + i * cell + cell // 2 + 2), f"n={int(counts[i].sum())}", fill=(90, 90, 90))
+        for j in range(len(labels)):
+            shade = int(255 - 200 * shares[i, j])
+            box = (left + j * cell, top + i * cell, left + (j + 1) * cell - 2, top + (i + 1) * cell - 2)
+            draw.rectangle(box, fill=(shade, shade, 255))
+            draw.text((box[0] + 14, box[1] + cell // 2 - 8), f"{100 * shares[i, j]:.0f}%",
+                      fill=(255, 255, 255) if shares[i, j] > 0.5 else (0, 0, 0))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    image.save(path)

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from .character import Behavior, Character, CharacterDefinition, SpokenLine
+from .character import SAY, Behavior, Character, CharacterDefinition, SpokenLine
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
 from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError, excerpt
 from .events import MAX_TIME, Event, EventBus
@@ -53,6 +53,8 @@ log = logging.getLogger("anisync.runtime")
 DEFAULT_MAX_DT = 1.0
 #: Callback errors logged with their traceback per runtime; later ones are only counted.
 LOGGED_CALLBACK_ERRORS = 10
+#: Lines of dialogue the runtime remembers as the classifier's context.
+DIALOGUE_MEMORY = 8
 
 
 class TraceRecord(NamedTuple):
@@ -98,6 +100,9 @@ class Runtime:
         scheduler: decides when behavior trees tick (default: :class:`BehaviorScheduler`, on change).
         behavior_factory: makes the behavior of each spawned character (default: a
             :class:`~sdk.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
+        dialogue: what reads the emotion of words said (:meth:`say`) and heard (:meth:`hear`): ``"shipped"``
+            (the shipped :class:`~sdk.dialogue.EmotionClassifier`, loaded when the first line is said), a
+            classifier of your own, or ``None`` (lines move the mouth, not the emotions).
     """
 
     def __init__(self, seed: int = 0, *, fixed_step: float | None = None, max_substeps: int = 8,
@@ -105,7 +110,7 @@ class Runtime:
                  trace_bytes: int = 16 << 20, raise_callback_errors: bool = False,
                  asset_roots: Iterable[str | Path] = (),
                  behavior_factory: Callable[[Character], Behavior] = _default_behavior,
-                 scheduler: BehaviorScheduler | None = None):
+                 scheduler: BehaviorScheduler | None = None, dialogue: object = "shipped"):
         if fixed_step is not None and not (finite_number(fixed_step) and fixed_step > 0):
             raise InvalidArgumentError(f"fixed_step: expected a positive number of seconds or None, got {fixed_step!r}")
         if max_dt is not None and not (finite_number(max_dt) and max_dt > 0):
@@ -144,6 +149,11 @@ class Runtime:
         self._subscribers: list[tuple[Callable[[Character, EmotionChange], None], float]] = []
         #: Decides which behavior trees tick in each update (see :mod:`sdk.behavior.scheduler`).
         self.scheduler = scheduler if scheduler is not None else BehaviorScheduler()
+        if not (dialogue is None or dialogue == "shipped" or hasattr(dialogue, "classify")):
+            raise InvalidArgumentError(f"dialogue: expected 'shipped', an EmotionClassifier or None, got {excerpt(dialogue)}")
+        self._dialogue = dialogue
+        #: The last lines said or heard, ``(speaker, text)``, oldest first: what the classifier reads as context.
+        self.dialogue_lines: deque[tuple[str, str]] = deque(maxlen=DIALOGUE_MEMORY)
 
     # --- characters --------------------------------------------------------------------------------
     def spawn(self, definition: CharacterDefinition | str | Path, character_id: str | None = None) -> Character:
@@ -190,19 +200,63 @@ class Runtime:
         return character
 
     def say(self, character_id: str, text: str, rate: float = 1.0, seconds: float | None = None,
-            audio: str | Path | None = None) -> SpokenLine:
+            audio: str | Path | None = None, *, to: str | None = None, heard_by: str | None = "*") -> SpokenLine:
         """Have a character speak ``text`` from now at ``rate`` (1: the duration table's pace), or
         stretched over a voice clip of ``seconds``, or in the timing of its voice recording ``audio`` (a
         mono 16-bit WAV; pocketsphinx hears where each word is, a few tenths of a second's work per line);
         it replaces any line still playing. While the line plays, :meth:`Character.face` shows its visemes
-        (:mod:`sdk.speech`). Returns the line, whose ``track`` says which viseme shows when."""
+        (:mod:`sdk.speech`). Returns the line, whose ``track`` says which viseme shows when.
+
+        The words also carry emotion (unless the runtime's ``dialogue`` is None): the classifier reads them
+        with the last lines said as context, and a ``say`` event takes what they express to the speaker
+        and to ``heard_by`` (a character id, ``group:NAME``, ``"*"``: everyone, or None: nobody), each of whom appraises
+        it by its ``dialogue`` section, ``to`` (a character id) being the one they are aimed at
+        (:mod:`sdk.dialogue.appraisal`). The emotions move at the next update, as for any event.
+        """
         try:
             character = self.characters[character_id]
         except KeyError:
             raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
-        character.line = SpokenLine.start(text, rate, self.time, seconds, audio)
+        line = SpokenLine.start(text, rate, self.time, seconds, audio)
+        self._words(character_id, text, to, heard_by, to_speaker=True)
+        character.line = line
         self._record(character_id, "say", excerpt(text))
         return character.line
+
+    def hear(self, text: str, speaker: str = "player", *, to: str | None = None, heard_by: str | None = "*") -> np.ndarray | None:
+        """Words said by someone who is not a character (the player, a narrator): the characters
+        ``heard_by`` appraise what they express as in :meth:`say`, ``to`` being the one they are aimed at.
+        Returns the classifier's seven probabilities (None when the runtime's ``dialogue`` is None)."""
+        probabilities = self._words(speaker, text, to, heard_by, to_speaker=False)
+        self._record(speaker, "say", excerpt(text))
+        return probabilities
+
+    @property
+    def dialogue(self):
+        """The classifier that reads words' emotion (loading the shipped one on first use), or None."""
+        if self._dialogue == "shipped":
+            from .dialogue import shipped_classifier
+
+            self._dialogue = shipped_classifier()
+        return self._dialogue
+
+    def _words(self, speaker: str, text: str, to: str | None, heard_by: str | None,
+               to_speaker: bool) -> np.ndarray | None:
+        """Classify ``text`` and queue its ``say`` events; raises (changing nothing) for a bad argument."""
+        if to is not None and to not in self.characters:
+            raise InvalidArgumentError(f"to: no spawned character {to!r}")
+        if heard_by is not None:
+            self.bus.receivers(heard_by, speaker)  # EventError for an address nobody answers to, before any work
+        if self.dialogue is None:
+            return None
+        probabilities = self.dialogue.classify(text, list(self.dialogue_lines), speaker)
+        payload = {"text": text, "emotions": [float(p) for p in probabilities], "to": to}
+        if heard_by is not None:
+            self.emit(Event(SAY, receiver=heard_by, sender=speaker, payload=payload))
+        if to_speaker:
+            self.emit(Event(SAY, receiver=speaker, sender=speaker, payload=payload))
+        self.dialogue_lines.append((speaker, text))
+        return probabilities
 
     def __iter__(self) -> Iterator[Character]:
         return iter(self.characters.values())
@@ -351,6 +405,7 @@ class Runtime:
             "accumulator": self._accumulator, "next_event_id": self._next_event_id,
             "queues": self.bus.snapshot(),
             "characters": {cid: character.snapshot() for cid, character in self.characters.items()},
+            "dialogue": [list(line) for line in self.dialogue_lines],
         }
 
     def restore(self, data: dict) -> None:
@@ -372,6 +427,7 @@ class Runtime:
         self.time, self.steps, self.dropped_steps = data["time"], data["steps"], data["dropped_steps"]
         self._accumulator, self._next_event_id = data["accumulator"], data["next_event_id"]
         self.bus.restore(data["queues"])
+        self.dialogue_lines = deque(map(tuple, data["dialogue"]), maxlen=DIALOGUE_MEMORY)
         self._last_dominant = None  # dominant emotions are re-read, not compared with the pre-restore world
         self.scheduler.reset()
         for character_id, state in data["characters"].items():

@@ -53,6 +53,8 @@ RUNTIME_SNAPSHOT = Record({
     "time": Field(Number(0.0, MAX_TIME)), "steps": Field(COUNT), "dropped_steps": Field(COUNT),
     "accumulator": Field(Number(0.0, MAX_TIME)), "next_event_id": Field(Number(1, 2 ** 53, integer=True)),
     "queues": Field(MapOf(ListOf(EVENT_SNAPSHOT))), "characters": Field(MapOf(CHARACTER_SNAPSHOT)),
+    "dialogue": Field(ListOf(ListOf(Text(), 2, 2)), list,
+                      doc="the last lines said or heard, [speaker, text], oldest first (the classifier's context)"),
 })
 
 

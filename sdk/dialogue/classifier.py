@@ -1,0 +1,135 @@
+"""Emotion from what is said: :class:`EmotionClassifier` turns an utterance, and the lines of the dialogue
+before it, into the seven emotion probabilities (EMOTIONS order), with onnxruntime and no network.
+
+Two graphs run: the frozen sentence encoder (:mod:`sdk.dialogue.encoder`) reads the utterance's tokens, and
+the shipped head (``assets/models/dialogue.onnx``, :mod:`sdk.dialogue.model`) reads those and the vectors
+of up to ``context_slots`` earlier lines. Each line's vector is computed once and kept (a bounded cache
+keyed by its text), so a game that classifies every line as it is said encodes each line once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Sequence, Union
+
+import numpy as np
+
+from ..emotion import EMOTIONS
+from ..errors import ModelInputError
+from ..expression.card import checked_card
+from ..resources import asset_path
+from ..sessions import checked_signature, model_file, open_session
+from .encoder import check_text, shared_encoder
+
+#: The head's graph: input and output names with their ranks. A head trained to read no context
+#: (``--context 0``) has only the first two inputs.
+SIGNATURE = {"inputs": {"tokens": 3, "mask": 2, "context": 3, "same_speaker": 2, "context_mask": 2},
+             "outputs": {"logits": 2, "vector": 2}}
+CONTEXT_INPUTS = ("context", "same_speaker", "context_mask")
+#: Line vectors an :class:`EmotionClassifier` keeps (about 1 KB each).
+CACHED_LINES = 4096
+
+#: An earlier line of the dialogue: its text, or ``(speaker, text)``.
+ContextLine = Union[str, tuple[str, str]]
+
+
+class EmotionClassifier:
+    """What an utterance expresses, as seven probabilities. Thread-safe.
+
+    Args:
+        path: the head's ONNX file (default: the shipped ``dialogue.onnx``), checked against its card.
+        threads: onnxruntime intra-op threads for both graphs (1: what a game's loop can spare).
+    """
+
+    def __init__(self, path: str | Path | None = None, threads: int = 1):
+        self.path = model_file(asset_path("models", "dialogue.onnx") if path is None else path, threads)
+        #: The head's model card (None when the file has none).
+        self.card = checked_card(self.path)
+        self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
+        reads_context = any(node.name == "context" for node in self.session.get_inputs())
+        signature = SIGNATURE if reads_context else {
+            "inputs": {k: v for k, v in SIGNATURE["inputs"].items() if k not in CONTEXT_INPUTS},
+            "outputs": SIGNATURE["outputs"]}
+        shapes = checked_signature(self.session, self.path, signature)
+        #: Earlier lines the head reads (0: it reads none), and the width of a line's vector.
+        self.context_slots = int(shapes["inputs"]["context"][1]) if reads_context else 0
+        self.width = int(shapes["outputs"]["vector"][1])
+        self.encoder = shared_encoder(threads)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def classify(self, text: str | bytes, context: Sequence[ContextLine] = (), speaker: str | None = None) -> np.ndarray:
+        """The seven probabilities (float32, EMOTIONS order, summing to 1) of what ``text`` expresses.
+
+        Args:
+            text: the utterance (str, or UTF-8 bytes), at most
+                :data:`~sdk.dialogue.encoder.MAX_CHARACTERS` characters.
+            context: earlier lines of the dialogue, oldest first: texts, or ``(speaker, text)`` pairs; the
+                last ``context_slots`` count. Unknown speakers are fine.
+            speaker: who says ``text``, to tell the head which earlier lines are the same speaker's.
+
+        Raises ModelInputError naming the argument for empty, over-long, non-text or non-UTF-8 input.
+        """
+        text = check_text(text)
+        lines = self._context(context)
+        tokens, mask = self.encoder.encode([text])
+        logits, vector = self._run(tokens, mask, lines, speaker)
+        self._remember(text, vector)
+        shifted = np.exp(logits - logits.max())
+        return (shifted / shifted.sum()).astype(np.float32)
+
+    def dominant(self, text: str | bytes, context: Sequence[ContextLine] = (), speaker: str | None = None) -> tuple[str, float]:
+        """The most probable emotion of ``text`` and its probability (:meth:`classify`'s arguments)."""
+        probabilities = self.classify(text, context, speaker)
+        best = int(np.argmax(probabilities))
+        return EMOTIONS[best], float(probabilities[best])
+
+    def _context(self, context: Sequence[ContextLine]) -> list[tuple[str | None, str]]:
+        if isinstance(context, (str, bytes)) or not isinstance(context, Sequence):
+            raise ModelInputError(f"context: expected a sequence of earlier lines (texts or (speaker, text) pairs), "
+                                  f"got {type(context).__name__}")
+        lines = []
+        for index, line in enumerate(context[len(context) - self.context_slots:] if self.context_slots else ()):
+            who = None
+            if isinstance(line, tuple) and len(line) == 2:
+                who, line = line
+            lines.append((who, check_text(line, f"context[{index}]")))
+        return lines
+
+    def _run(self, tokens: np.ndarray, mask: np.ndarray, lines: list[tuple[str | None, str]], speaker: str | None):
+        if not self.context_slots:
+            logits, vector = self.session.run(None, {"tokens": tokens, "mask": mask})
+            return logits[0], vector[0]
+        slots = self.context_slots
+        context = np.zeros((1, slots, self.width), np.float32)
+        same = np.zeros((1, slots), np.float32)
+        filled = np.zeros((1, slots), np.float32)
+        # Newest line in the last slot, as the head was trained.
+        for slot, (who, line) in zip(range(slots - len(lines), slots), lines):
+            context[0, slot] = self._vector(line)
+            same[0, slot] = speaker is not None and who == speaker
+            filled[0, slot] = 1
+        logits, vector = self.session.run(None, {"tokens": tokens, "mask": mask, "context": context,
+                                                 "same_speaker": same, "context_mask": filled})
+        return logits[0], vector[0]
+
+    def _vector(self, line: str) -> np.ndarray:
+        """A line's vector (the head's reading of it alone), from the cache or computed now."""
+        with self._lock:
+            vector = self._vectors.get(line)
+            if vector is not None:
+                self._vectors.move_to_end(line)
+                return vector
+        tokens, mask = self.encoder.encode([line])
+        _, vector = self._run(tokens, mask, [], None)
+        self._remember(line, vector)
+        return vector
+
+    def _remember(self, line: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._vectors[line] = vector
+            self._vectors.move_to_end(line)
+            while len(self._vectors) > CACHED_LINES:
+                self._vectors.popitem(last=False)

@@ -1,0 +1,96 @@
+"""MELD's text (Poria et al., ACL 2019; GPL-3.0): the dialogues the classifier learns from and is measured
+on, read from the dataset's CSV files, and their token features cached once for training.
+
+The files live outside the package (``../shared/datasets/meld/`` in the development checkout, or any
+folder given with ``--meld``) and never go into it: only a model trained on them ships, and its card names
+the dataset and its licence.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..emotion import EMOTION_INDEX
+from ..errors import InvalidArgumentError
+from ..progress import progress
+from .encoder import SentenceEncoder
+
+#: MELD's splits and their files.
+SPLITS = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
+#: The dataset's folder in the development checkout (beside the repository).
+DEFAULT_MELD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "meld"
+#: Its licence, for model cards.
+LICENCE = "GPL-3.0"
+#: Utterances encoded per onnxruntime run when caching features.
+ENCODE_BATCH = 32
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One line of a MELD dialogue: who said what, with which emotion (an index into EMOTIONS)."""
+
+    dialogue: int
+    turn: int
+    speaker: str
+    text: str
+    emotion: int
+
+
+def read_split(folder: str | Path, split: str) -> list[Utterance]:
+    """The utterances of one split, in dialogue and turn order; InvalidArgumentError naming the file when
+    it is missing or lacks a column."""
+    if split not in SPLITS:
+        raise InvalidArgumentError(f"split: expected one of {', '.join(SPLITS)}, got {split!r}")
+    path = Path(folder) / SPLITS[split]
+    if not path.is_file():
+        raise InvalidArgumentError(f"{path}: no such file; --meld names the folder of MELD's CSV files "
+                                   f"({', '.join(SPLITS.values())})")
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    try:
+        utterances = [Utterance(int(row["Dialogue_ID"]), int(row["Utterance_ID"]), row["Speaker"],
+                                row["Utterance"], EMOTION_INDEX[row["Emotion"]]) for row in rows]
+    except KeyError as error:
+        raise InvalidArgumentError(f"{path}: a row lacks {error}; expected MELD's columns Utterance, Speaker, "
+                                   "Emotion, Dialogue_ID, Utterance_ID") from None
+    return sorted(utterances, key=lambda u: (u.dialogue, u.turn))
+
+
+def dialogues(utterances: list[Utterance]) -> list[list[int]]:
+    """Indices of ``utterances`` grouped by dialogue, each in turn order."""
+    groups: dict[int, list[int]] = {}
+    for index, utterance in enumerate(utterances):
+        groups.setdefault(utterance.dialogue, []).append(index)
+    return list(groups.values())
+
+
+def cached_features(folder: str | Path, split: str, cache: str | Path,
+                    encoder: SentenceEncoder | None = None) -> dict[str, np.ndarray]:
+    """Token features of a split's utterances, computed once and kept in ``cache/meld-SPLIT.npz``.
+
+    Ragged: ``tokens`` holds every utterance's token features one after another (float16), utterance i
+    owning rows ``offsets[i]:offsets[i + 1]``; ``labels`` are the emotion indices. Texts are the files'
+    own (the speakers' words as written, including MELD's stray encoding marks).
+    """
+    path = Path(cache) / f"meld-{split}.npz"
+    if path.is_file():
+        return dict(np.load(path))
+    utterances = read_split(folder, split)
+    encoder = encoder or SentenceEncoder()
+    order = sorted(range(len(utterances)), key=lambda i: len(utterances[i].text))  # little padding per batch
+    pieces: list[np.ndarray | None] = [None] * len(utterances)
+    for start in progress(range(0, len(order), ENCODE_BATCH), desc=f"encoding MELD {split}"):
+        batch = order[start:start + ENCODE_BATCH]
+        hidden, mask = encoder.encode([utterances[i].text for i in batch])
+        for row, index in enumerate(batch):
+            pieces[index] = hidden[row, : int(mask[row].sum())].astype(np.float16)
+    lengths = np.array([len(piece) for piece in pieces])
+    features = {"tokens": np.concatenate(pieces), "offsets": np.concatenate([[0], np.cumsum(lengths)]),
+                "labels": np.array([u.emotion for u in utterances], np.int64)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **features)
+    return features
