@@ -23,6 +23,10 @@ Game code can listen through Panda3D's messenger; every event's first argument i
 ``anisync-attached``          ``(character, view)``
 ``anisync-detached``          ``(character,)``
 ============================  ==================================================================
+
+A scene played with :meth:`AnisyncPlugin.play` also sends, with the :class:`sdk.scenes.SceneCue` as the
+only argument: ``anisync-line-started``, ``anisync-line-ended``, ``anisync-choice-needed`` and
+``anisync-scene-ended``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 from direct.actor.Actor import Actor
@@ -45,6 +49,9 @@ from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotion
 from .rig import JointMap, RigBinding
 from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
 from .worker import FaceRequest, FaceWorker, face_key
+
+if TYPE_CHECKING:
+    from sdk.scenes import ScenePlayer
 
 #: Sort of the plugin's task: after input and game tasks at the default sort 0, before rendering (50).
 TASK_SORT = 40
@@ -254,6 +261,17 @@ class AnisyncPlugin:
             view.node.cleanup()
             view.node.removeNode()
         self.base.messenger.send("anisync-detached", [view.character])
+
+    def play(self, scene) -> "ScenePlayer":
+        """Perform ``scene`` (:func:`sdk.scenes.load_scene`) in the runtime (:meth:`sdk.Runtime.play`),
+        sending each cue through the messenger as ``anisync-`` plus its kind with dashes
+        (``anisync-line-started``); returns the scene's player."""
+        from sdk.scenes import CUE_KINDS
+
+        player = self.runtime.play(scene)
+        for kind in CUE_KINDS:
+            player.on(kind, lambda cue, name="anisync-" + kind.replace("_", "-"): self.base.messenger.send(name, [cue]))
+        return player
 
     def pause(self) -> None:
         """Stop advancing and showing the runtime: every character keeps the face and pose it has (a

@@ -32,7 +32,7 @@ import math
 import zlib
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from . import loading
 from .reflex import ReflexBehavior
 from .schema import finite_number
 from .snapshot import check_snapshot
+
+if TYPE_CHECKING:
+    from .scenes import Scene, ScenePlayer
 
 log = logging.getLogger("anisync.runtime")
 
@@ -154,6 +157,8 @@ class Runtime:
         self._dialogue = dialogue
         #: The last lines said or heard, ``(speaker, text)``, oldest first: what the classifier reads as context.
         self.dialogue_lines: deque[tuple[str, str]] = deque(maxlen=DIALOGUE_MEMORY)
+        #: Scenes playing (:meth:`play`), advanced after every step; each leaves the list when it ends.
+        self.scenes: list = []
 
     # --- characters --------------------------------------------------------------------------------
     def spawn(self, definition: CharacterDefinition | str | Path, character_id: str | None = None) -> Character:
@@ -200,7 +205,8 @@ class Runtime:
         return character
 
     def say(self, character_id: str, text: str, rate: float = 1.0, seconds: float | None = None,
-            audio: str | Path | None = None, *, to: str | None = None, heard_by: str | None = "*") -> SpokenLine:
+            audio: str | Path | None = None, *, to: str | None = None, heard_by: str | Sequence[str] | None = "*",
+            at: float | None = None, emotions: Sequence[float] | None = None) -> SpokenLine:
         """Have a character speak ``text`` from now at ``rate`` (1: the duration table's pace), or
         stretched over a voice clip of ``seconds``, or in the timing of its voice recording ``audio`` (a
         mono 16-bit WAV; pocketsphinx hears where each word is, a few tenths of a second's work per line);
@@ -209,27 +215,40 @@ class Runtime:
 
         The words also carry emotion (unless the runtime's ``dialogue`` is None): the classifier reads them
         with the last lines said as context, and a ``say`` event takes what they express to the speaker
-        and to ``heard_by`` (a character id, ``group:NAME``, ``"*"``: everyone, or None: nobody), each of whom appraises
-        it by its ``dialogue`` section, ``to`` (a character id) being the one they are aimed at
-        (:mod:`sdk.dialogue.appraisal`). The emotions move at the next update, as for any event.
+        and to ``heard_by`` (a character id, ``group:NAME``, ``"*"``: everyone, a list of ids, or None: nobody),
+        each of whom appraises it by its ``dialogue`` section, ``to`` (a character id) being the one they are
+        aimed at (:mod:`sdk.dialogue.appraisal`). The emotions move at the next update, as for any event.
+        ``emotions`` (seven probabilities) stands in for the classifier's reading when the emotion is known
+        (a scene's tag); ``at`` starts the line at that runtime time rather than now (a scene's cue time).
         """
         try:
             character = self.characters[character_id]
         except KeyError:
             raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
-        line = SpokenLine.start(text, rate, self.time, seconds, audio)
-        self._words(character_id, text, to, heard_by, to_speaker=True)
+        line = SpokenLine.start(text, rate, self.time if at is None else float(at), seconds, audio)
+        self._words(character_id, text, to, heard_by, to_speaker=True, emotions=emotions)
         character.line = line
         self._record(character_id, "say", excerpt(text))
         return character.line
 
-    def hear(self, text: str, speaker: str = "player", *, to: str | None = None, heard_by: str | None = "*") -> np.ndarray | None:
+    def hear(self, text: str, speaker: str = "player", *, to: str | None = None,
+             heard_by: str | Sequence[str] | None = "*", emotions: Sequence[float] | None = None) -> np.ndarray | None:
         """Words said by someone who is not a character (the player, a narrator): the characters
         ``heard_by`` appraise what they express as in :meth:`say`, ``to`` being the one they are aimed at.
-        Returns the classifier's seven probabilities (None when the runtime's ``dialogue`` is None)."""
-        probabilities = self._words(speaker, text, to, heard_by, to_speaker=False)
+        Returns the seven probabilities the words carried (None when the runtime's ``dialogue`` is None)."""
+        probabilities = self._words(speaker, text, to, heard_by, to_speaker=False, emotions=emotions)
         self._record(speaker, "say", excerpt(text))
         return probabilities
+
+    def play(self, scene: "Scene") -> "ScenePlayer":
+        """Start performing ``scene`` (:func:`sdk.scenes.load_scene`) now: its cues fire as updates reach
+        their times, and its cast follows the script until it ends. Returns the
+        :class:`~sdk.scenes.ScenePlayer`, for callbacks, choices, pausing and skipping."""
+        from .scenes import ScenePlayer
+
+        player = ScenePlayer(self, scene)
+        self.scenes.append(player)
+        return player
 
     @property
     def dialogue(self):
@@ -240,19 +259,27 @@ class Runtime:
             self._dialogue = shipped_classifier()
         return self._dialogue
 
-    def _words(self, speaker: str, text: str, to: str | None, heard_by: str | None,
-               to_speaker: bool) -> np.ndarray | None:
-        """Classify ``text`` and queue its ``say`` events; raises (changing nothing) for a bad argument."""
+    def _words(self, speaker: str, text: str, to: str | None, heard_by: str | Sequence[str] | None,
+               to_speaker: bool, emotions: Sequence[float] | None = None) -> np.ndarray | None:
+        """Classify ``text`` (unless ``emotions`` are given) and queue its ``say`` events; raises, changing
+        nothing, for a bad argument."""
         if to is not None and to not in self.characters:
             raise InvalidArgumentError(f"to: no spawned character {to!r}")
-        if heard_by is not None:
-            self.bus.receivers(heard_by, speaker)  # EventError for an address nobody answers to, before any work
-        if self.dialogue is None:
+        addresses = [] if heard_by is None else [heard_by] if isinstance(heard_by, str) else list(heard_by)
+        for address in addresses:
+            self.bus.receivers(address, speaker)  # EventError for an address nobody answers to, before any work
+        if emotions is not None:
+            probabilities = np.asarray(emotions, dtype=np.float64)
+            if probabilities.shape != (len(EMOTIONS),) or not np.all(np.isfinite(probabilities)):
+                raise InvalidArgumentError(f"emotions: expected {len(EMOTIONS)} finite probabilities, got {excerpt(emotions)}")
+        elif self.dialogue is None:
             return None
-        probabilities = self.dialogue.classify(text, list(self.dialogue_lines), speaker)
+        else:
+            probabilities = self.dialogue.classify(text, list(self.dialogue_lines), speaker)
         payload = {"text": text, "emotions": [float(p) for p in probabilities], "to": to}
-        if heard_by is not None:
-            self.emit(Event(SAY, receiver=heard_by, sender=speaker, payload=payload))
+        for address in addresses:
+            if address != speaker:
+                self.emit(Event(SAY, receiver=address, sender=speaker, payload=payload))
         if to_speaker:
             self.emit(Event(SAY, receiver=speaker, sender=speaker, payload=payload))
         self.dialogue_lines.append((speaker, text))
@@ -376,6 +403,10 @@ class Runtime:
             if (character := self._by_row.get(int(row))) is not None:
                 self._record(character.id, "dominant", EMOTIONS[dominant[row]])
         self._last_dominant = dominant
+        if self.scenes:
+            for scene in self.scenes:
+                scene.advance(end)
+            self.scenes = [scene for scene in self.scenes if not scene.finished]
 
     def _react(self, deliveries: list[tuple[Character, list[tuple[float, Event]]]]) -> None:
         """Appraise delivered events in rounds: round r takes every character's r-th event at once.

@@ -1,0 +1,149 @@
+"""The scene command lines: ``anisync scene FILE`` performs a scene headless with the shipped characters
+and prints each line with what everyone felt; ``anisync bench scene FILE`` times compiling it and checks
+its cues' timing and face-body sync at several update rates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..arguments import positive
+
+
+def _cast(args: argparse.Namespace):
+    from ..character import CharacterDefinition
+    from ..resources import shipped_characters
+
+    files = args.cast or shipped_characters()
+    return [CharacterDefinition.load(path) for path in files]
+
+
+def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, on_line=None) -> dict:
+    """Play ``scene`` to its end in a fresh runtime stepping ``rate`` times a second, taking ``choices`` in
+    turn (then option 0); returns the cues' lateness in steps and the face-body sync while it played."""
+    from engine_plugin.sync import SyncFrame, SyncTracker
+
+    from ..emotion import EMOTIONS
+    from ..runtime import Runtime
+
+    runtime = Runtime(seed=seed)
+    cast = [runtime.spawn(definition) for definition in definitions]
+    player = runtime.play(scene)
+    if on_line is not None:
+        player.on("line_started", lambda cue: on_line(runtime, cue, cast))
+    trackers = {c.id: SyncTracker() for c in cast if c.id in scene.cast}
+    pending = list(choices)
+    dt = 1.0 / rate
+    while not player.finished and runtime.time < 3600:
+        runtime.update(dt)
+        if player.choices:
+            player.choose(pending.pop(0) if pending else 0)
+        for character in cast:
+            if character.id in trackers and not player.finished:
+                order = np.argsort(-character.emotion.vector)
+                face, second = EMOTIONS[order[0]], EMOTIONS[order[1]]
+                trackers[character.id].add(SyncFrame(runtime.time, face, face, character.orientation, second))
+    late = [(fired - cue.time) / dt for cue, fired in player.fired]
+    counted = sum(t.counted for t in trackers.values())
+    return {"rate": rate, "cues": len(late), "max_late_steps": round(max(late), 3),
+            "cues_over_one_step_late": sum(1 for x in late if x > 1 + 1e-6),
+            "sync": round(sum(t.agreed for t in trackers.values()) / max(counted, 1), 4), "sync_frames": counted,
+            "seconds": round(runtime.time, 2)}
+
+
+def _scene_command(args: argparse.Namespace) -> int:
+    from .script import load_scene
+
+    definitions = _cast(args)
+    scene = load_scene(args.file, definitions)
+    transcript = []
+
+    def on_line(runtime, cue, cast):
+        felt = {c.id: c.dominant() for c in cast}
+        line = cue.line
+        extras = " ".join(f"{k}={v}" for k, v in (("gesture", line.gesture), ("to", line.look)) if v)
+        print(f"{cue.time:6.2f}s {line.speaker}: {line.text}  [{cue.emotion}, {cue.source}] {extras}")
+        print("         felt: " + ", ".join(f"{cid} {name} {value:.2f}" for cid, (name, value) in felt.items()))
+        transcript.append({"time": round(cue.time, 3), "speaker": line.speaker, "text": line.text,
+                           "emotion": cue.emotion, "source": cue.source, "gesture": line.gesture, "look": line.look,
+                           "felt": {cid: [name, round(value, 3)] for cid, (name, value) in felt.items()}})
+
+    result = perform(scene, definitions, args.rate, args.choose or [], args.seed, on_line)
+    print(f"scene ended at {result['seconds']} s: {result['cues']} cues, at most {result['max_late_steps']} "
+          f"step(s) late; face-body sync {100 * result['sync']:.1f} %")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"scene": str(args.file), **result, "lines": transcript}, indent=1)
+                                   + "\n", encoding="utf-8")
+    return 0
+
+
+class _EvenReader:
+    """Stands in for the dialogue classifier to time compiling without it."""
+
+    def classify(self, text, context=(), speaker=None):
+        from ..emotion import EMOTIONS
+
+        return np.full(len(EMOTIONS), 1 / len(EMOTIONS))
+
+
+def _bench_command(args: argparse.Namespace) -> int:
+    from ..dialogue import shipped_classifier
+    from .script import load_scene
+
+    definitions = _cast(args)
+    classifier = shipped_classifier()  # loaded once per process, outside the timings
+    timings = {"compile_ms": [], "compile_cold_cache_ms": [], "compile_without_classifier_ms": []}
+    for _ in range(args.runs):
+        classifier._vectors.clear()
+        started = time.perf_counter()
+        scene = load_scene(args.file, definitions)
+        timings["compile_cold_cache_ms"].append(1e3 * (time.perf_counter() - started))
+        started = time.perf_counter()
+        load_scene(args.file, definitions)
+        timings["compile_ms"].append(1e3 * (time.perf_counter() - started))
+        started = time.perf_counter()
+        load_scene(args.file, definitions, classifier=_EvenReader())
+        timings["compile_without_classifier_ms"].append(1e3 * (time.perf_counter() - started))
+    untagged = sum(1 for line in scene.lines.values() if line.emotion is None)
+    report = {"scene": str(args.file), "lines": len(scene.lines), "untagged_lines": untagged, "runs": args.runs,
+              **{k: round(statistics.median(v), 1) for k, v in timings.items()},
+              "playback": [perform(scene, definitions, rate, [], 0) for rate in args.rates]}
+    print(f"{args.file}: {report['lines']} lines ({untagged} without an emotion tag): compiled in "
+          f"{report['compile_ms']} ms median ({report['compile_cold_cache_ms']} ms with no line read before, "
+          f"{report['compile_without_classifier_ms']} ms without the classifier)")
+    for run in report["playback"]:
+        print(f"  {run['rate']:5g} updates/s: {run['cues']} cues, at most {run['max_late_steps']} step(s) late, "
+              f"{run['cues_over_one_step_late']} over one; face-body sync {100 * run['sync']:.1f} %")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``anisync scene`` and ``anisync bench scene``."""
+    from ..arguments import DefaultsHelpFormatter, positive_float, seed
+
+    scene = commands.command("scene", _scene_command, formatter_class=DefaultsHelpFormatter,
+                             help="perform a scene (compiled Ink JSON) headless and print what everyone felt")
+    scene.add_argument("file", type=Path, help="the compiled Ink story, e.g. assets/scenes/campfire.json")
+    scene.add_argument("--cast", action="append", metavar="YAML", help="a character file (default: the shipped ones)")
+    scene.add_argument("--choose", type=int, action="append", metavar="N", help="the option to take at each choice, in "
+                       "order (repeat; then option 0)")
+    scene.add_argument("--rate", type=positive_float, default=60.0, help="updates per second")
+    scene.add_argument("--seed", type=seed, default=0, help="the runtime's seed")
+    scene.add_argument("--json", metavar="PATH", help="also write the lines and figures as JSON")
+
+    bench = commands.subcommand("bench", "scene", _bench_command,
+                                help="time compiling a scene; cue timing and face-body sync at several update rates")
+    bench.add_argument("file", type=Path, help="the compiled Ink story")
+    bench.add_argument("--cast", action="append", metavar="YAML", help="a character file (default: the shipped ones)")
+    bench.add_argument("--runs", type=positive, default=5, help="compilations timed")
+    bench.add_argument("--rates", type=lambda text: [float(x) for x in text.split(",")], default=[30.0, 60.0, 144.0],
+                       help="update rates to play it at, comma-separated")
+    bench.add_argument("--json", metavar="PATH", help="write the report as JSON")

@@ -1,0 +1,243 @@
+"""Playing a scene on the runtime's clock: :meth:`sdk.Runtime.play` makes a :class:`ScenePlayer`, which
+the runtime advances at the end of every update step.
+
+A passage (the story's lines up to its next choice or its end) is scheduled when it begins: each line
+starts after the previous one's end, a :data:`LINE_GAP` and its own ``pause``, and lasts as long as its
+visemes (:func:`sdk.speech.text_visemes`). Cues fire in the step whose end reaches their time, so at most
+one step late, and the line's visemes are timed from the cue's own time, not the step's:
+
+* ``line_started``: the speaker's emotion takes the tag's (or the words' reading sets it through the
+  dialogue appraisal), its mouth speaks the line (:meth:`sdk.Runtime.say`, heard by the cast, aimed at
+  the ``look`` target), and its gesture starts;
+* ``line_ended``;
+* ``choice_needed``: the scene waits for :meth:`ScenePlayer.choose`;
+* ``scene_ended``: every cast member's own behavior comes back.
+
+While the scene plays, its characters' behavior slots hold a :class:`ScriptedBehavior` (talking,
+listening or gesturing, as the script says), so their trees neither tick nor fight the script; the trees
+resume, where they were, when the scene ends. Callbacks (:meth:`ScenePlayer.on`) receive a
+:class:`SceneCue`. A scene in progress is not part of :meth:`sdk.Runtime.snapshot`: save between scenes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..emotion import EMOTION_ORIENTATION, EMOTIONS
+from ..errors import InvalidArgumentError
+from ..speech import text_visemes
+from .script import Scene, ScriptLine
+
+log = logging.getLogger("anisync.scenes")
+
+LINE_STARTED, LINE_ENDED, CHOICE_NEEDED, SCENE_ENDED = "line_started", "line_ended", "choice_needed", "scene_ended"
+CUE_KINDS = (LINE_STARTED, LINE_ENDED, CHOICE_NEEDED, SCENE_ENDED)
+#: Silence between one line's end and the next line's start, in seconds.
+LINE_GAP = 0.35
+#: At a tagged line's start every other emotion of the speaker is held to this share of the tag's intensity.
+TAG_LEAD = 0.75
+
+
+@dataclass(frozen=True)
+class SceneCue:
+    """One scheduled moment of a scene: ``kind`` (one of :data:`CUE_KINDS`) at runtime time ``time``; for
+    lines, the line and the emotion it carries (``emotion``: the dominant one, ``source``: "tag" or
+    "words"); for a choice, its options."""
+
+    kind: str
+    time: float
+    line: ScriptLine | None = None
+    emotion: str | None = None
+    source: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+class ScriptedBehavior:
+    """What fills a cast member's behavior slot during a scene: ``talk`` while speaking, the gesture while
+    it lasts, ``listen`` otherwise. The player sets the activity; talking and listening take the
+    orientation of whatever the face shows (one listens fearfully or gladly), a gesture keeps its own."""
+
+    def __init__(self):
+        self.activity = "listen"
+        self.orientation = "neutral"
+
+    def on_event(self, character, event) -> None:
+        """The script, not events, decides what a cast member does."""
+
+    def update(self, character, dt: float) -> None:
+        if self.activity in ("talk", "listen"):
+            dominant = character.dominant()[0]
+            self.orientation = "neutral" if dominant == "surprise" else EMOTION_ORIENTATION[dominant]
+
+    def snapshot(self) -> dict:
+        return {"activity": self.activity, "orientation": self.orientation}
+
+    def restore(self, data) -> None:
+        self.activity, self.orientation = data["activity"], data["orientation"]
+
+
+class ScenePlayer:
+    """A scene playing in a runtime (make one with :meth:`sdk.Runtime.play`).
+
+    Attributes:
+        fired: every cue fired so far, as ``(cue, runtime time it fired at)``.
+        choices: the options waiting for :meth:`choose` (empty when none is).
+        finished: whether the scene has ended.
+    """
+
+    def __init__(self, runtime, scene: Scene):
+        missing = [cid for cid in scene.cast if cid not in runtime.characters]
+        if missing:
+            raise InvalidArgumentError(f"scene: cast member(s) {', '.join(missing)} of {scene.source} are not spawned")
+        from bink.story import Story
+
+        self.runtime, self.scene = runtime, scene
+        self.story = Story(scene.story_json)
+        self.fired: list[tuple[SceneCue, float]] = []
+        self.choices: tuple[str, ...] = ()
+        self.finished = False
+        self.paused_at: float | None = None
+        self._callbacks: dict[str, list[Callable[[SceneCue], None]]] = {kind: [] for kind in CUE_KINDS}
+        self._cues: list[SceneCue] = []
+        self._gesture_ends: dict[str, float] = {}
+        self._speaking: dict[str, float] = {}  # speaker -> end of its line
+        self._saved = {cid: runtime.characters[cid].behavior for cid in scene.cast}
+        for cid in scene.cast:
+            runtime.characters[cid].behavior = ScriptedBehavior()
+        runtime.scheduler.reset()
+        self._schedule_passage(runtime.time)
+
+    def on(self, kind: str, callback: Callable[[SceneCue], None]) -> None:
+        """Call ``callback(cue)`` when a cue of ``kind`` (one of :data:`CUE_KINDS`) fires."""
+        if kind not in CUE_KINDS:
+            raise InvalidArgumentError(f"kind: expected one of {', '.join(CUE_KINDS)}, got {kind!r}")
+        self._callbacks[kind].append(callback)
+
+    # --- control -----------------------------------------------------------------------------------
+    def choose(self, index: int) -> None:
+        """Take option ``index`` of the waiting choice; the next passage starts now."""
+        if not self.choices:
+            raise InvalidArgumentError("index: no choice is waiting in the scene")
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.choices):
+            raise InvalidArgumentError(f"index: expected 0 to {len(self.choices) - 1} (the options: "
+                                       f"{', '.join(self.choices)}), got {index!r}")
+        self.story.choose_choice_index(int(index))
+        self.choices = ()
+        self._schedule_passage(self.runtime.time)
+
+    def pause(self) -> None:
+        """Hold the scene: no cue fires until :meth:`resume` (whose time the rest of the scene moves by)."""
+        if self.paused_at is None:
+            self.paused_at = self.runtime.time
+
+    def resume(self) -> None:
+        """Continue a paused scene; every cue still to come moves later by the time it was paused."""
+        if self.paused_at is not None:
+            self._shift(self.runtime.time - self.paused_at)
+            self.paused_at = None
+
+    def skip_line(self) -> None:
+        """End the line being spoken now (its speaker falls silent); the rest of the scene moves earlier.
+        Does nothing between lines."""
+        ending = next((cue for cue in self._cues if cue.kind == LINE_ENDED), None)
+        if ending is None or ending.line.speaker not in self._speaking:
+            return
+        if (character := self.runtime.characters.get(ending.line.speaker)) is not None:
+            character.line = None
+        self._shift(self.runtime.time - ending.time)
+
+    # --- playing -----------------------------------------------------------------------------------
+    def advance(self, now: float) -> None:
+        """Fire every cue due by ``now`` (called by the runtime after each step)."""
+        if self.paused_at is not None or self.finished:
+            return
+        for speaker, end in list(self._gesture_ends.items()):
+            if end <= now:
+                self._set(speaker, "talk" if speaker in self._speaking else "listen")
+                del self._gesture_ends[speaker]
+        while self._cues and self._cues[0].time <= now:
+            cue = self._cues.pop(0)
+            self._fire(cue)
+            self.fired.append((cue, now))
+            for callback in self._callbacks[cue.kind]:
+                callback(cue)
+
+    def _fire(self, cue: SceneCue) -> None:
+        if cue.kind == LINE_STARTED:
+            self._start_line(cue)
+        elif cue.kind == LINE_ENDED:
+            self._speaking.pop(cue.line.speaker, None)
+            if cue.line.speaker not in self._gesture_ends:
+                self._set(cue.line.speaker, "listen")
+        elif cue.kind == CHOICE_NEEDED:
+            self.choices = cue.choices
+        elif cue.kind == SCENE_ENDED:
+            self._end()
+
+    def _start_line(self, cue: SceneCue) -> None:
+        line, runtime = cue.line, self.runtime
+        probabilities = self.scene.probabilities[line.key]
+        hearers = [cid for cid in self.scene.cast if cid != line.speaker]
+        if line.speaker in runtime.characters:
+            character = runtime.characters[line.speaker]
+            if line.emotion is not None:
+                # The tagged emotion at its intensity, every other below it: the face shows what the line says.
+                name, intensity = line.emotion
+                vector = np.minimum(character.emotion.vector, TAG_LEAD * intensity)
+                vector[EMOTIONS.index(name)] = intensity
+                character.emotion.vector = vector
+            runtime.say(line.speaker, line.text, to=line.look, heard_by=hearers, at=cue.time, emotions=probabilities)
+            self._speaking[line.speaker] = cue.time
+            self._set(line.speaker, "talk")
+            if line.gesture is not None:
+                seconds, orientation = self.scene.gestures[line.gesture]
+                self._set(line.speaker, line.gesture, orientation)
+                self._gesture_ends[line.speaker] = cue.time + seconds
+        else:
+            runtime.hear(line.text, line.speaker, to=line.look, heard_by=hearers, emotions=probabilities)
+
+    def _set(self, cid: str, activity: str, orientation: str | None = None) -> None:
+        character = self.runtime.characters.get(cid)  # voices (the player) have no behavior
+        behavior = None if character is None else character.behavior
+        if isinstance(behavior, ScriptedBehavior):
+            behavior.activity = activity
+            if orientation is not None:
+                behavior.orientation = orientation
+
+    def _end(self) -> None:
+        for cid, behavior in self._saved.items():
+            if cid in self.runtime.characters:
+                self.runtime.characters[cid].behavior = behavior
+        self.runtime.scheduler.reset()
+        self.finished = True
+
+    def _shift(self, seconds: float) -> None:
+        self._cues = [SceneCue(c.kind, c.time + seconds, c.line, c.emotion, c.source, c.choices) for c in self._cues]
+        self._gesture_ends = {k: v + seconds for k, v in self._gesture_ends.items()}
+
+    def _schedule_passage(self, start: float) -> None:
+        """Read the story up to its next choice or end and queue the cues of those lines from ``start``."""
+        time = start
+        while self.story.can_continue():
+            raw = self.story.cont()
+            if not raw.strip():
+                continue
+            line = self.scene.line(raw)
+            time += line.pause
+            probabilities = self.scene.probabilities[line.key]
+            emotion = EMOTIONS[int(np.argmax(probabilities))]
+            source = "tag" if line.emotion is not None else "words"
+            visemes = text_visemes(line.text)
+            end = time + (visemes[-1].end if visemes else 0.0)
+            self._cues += [SceneCue(LINE_STARTED, time, line, emotion, source),
+                           SceneCue(LINE_ENDED, end, line, emotion, source)]
+            time = end + LINE_GAP
+        options = self.story.get_current_choices()
+        if len(options):
+            self._cues.append(SceneCue(CHOICE_NEEDED, time, choices=tuple(options)))
+        else:
+            self._cues.append(SceneCue(SCENE_ENDED, time))
