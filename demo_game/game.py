@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from collections import deque
 from dataclasses import dataclass
 
@@ -32,8 +33,9 @@ from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, Transparen
                           loadPrcFileData)
 
 from engine_plugin import AnisyncPlugin, AttachedCharacter, FaceSource, load_face_source
-from sdk import BROADCAST, EMOTIONS, Event, Runtime, asset_path
+from sdk import BROADCAST, EMOTIONS, CharacterDefinition, Event, Runtime, asset_path
 from sdk.behavior.smart import SmartObject, SmartObjectDefinition
+from sdk.scenes import ScenePlayer, SceneCue, load_scene
 
 from .measure import texture_memory
 from .village import BELL, BELL_REACH, CAMPFIRE, CAMPFIRE_REACH, VILLAGE_RADIUS, Scenery, Spot, villager_definitions, villager_spots
@@ -44,6 +46,12 @@ ACTION_KEYS = {"g": "greet", "t": "taunt", "h": "gift"}
 #: classifier, appraised by its personality) as well as feeling the act itself.
 PLAYER_WORDS = {"greet": "Good morning! Lovely to see you.", "taunt": "You're useless. Get out of my way!",
                 "gift": "Here, I brought you something nice."}
+#: The scene villagers perform by the campfire (assets/scenes/), and the option each action key takes
+#: while it offers the player a choice.
+CAMPFIRE_SCENE = "campfire.json"
+CHOICE_KEYS = {"greet": 0, "taunt": 1, "gift": 2}
+#: Height of a speech bubble above a villager's feet, in metres.
+BUBBLE_HEIGHT = 2.25
 #: What a greeted villager answers, by the emotion it feels; its mouth speaks the words (lip sync).
 REPLIES = {"anger": "What do you want now?", "disgust": "Ugh. The well smells again.",
            "fear": "Did you hear that? Something is out there.", "joy": "Hello there! What a lovely day.",
@@ -106,6 +114,7 @@ class Villager:
     overlay: NodePath | None = None
     bar: NodePath | None = None
     label: TextNode | None = None
+    bubble: NodePath | None = None
     shown_activity: str = ""
     near_fire: bool = False
 
@@ -140,6 +149,8 @@ class VillageGame(ShowBase):
         self.task_seconds: deque[float] = deque(maxlen=100_000)
         self._hud_next = 0.0
         self.plugin: AnisyncPlugin | None = None
+        #: The scene being performed (:meth:`start_scene`), if any.
+        self.scene_player: ScenePlayer | None = None
         #: Face sources by name, each made once and kept for every crowd (neutral faces are made once).
         self.face_sources: dict[str, FaceSource] = {}
         self.setup_scenery()
@@ -149,6 +160,8 @@ class VillageGame(ShowBase):
             self.populate(options.npcs)
         if options.interactive:
             self.setup_controls()
+            if options.npcs:
+                self.start_scene()
         self.taskMgr.add(self.village_task, "village", sort=10)
 
     # --- setup -------------------------------------------------------------------------------------
@@ -181,6 +194,7 @@ class VillageGame(ShowBase):
             self._overlay_for(villager)
             self.villagers.append(villager)
         self.bell_until = -math.inf
+        self.scene_player = None
         self.log.clear()
 
     def setup_smart_objects(self) -> None:
@@ -266,6 +280,12 @@ class VillageGame(ShowBase):
         """The player greets, taunts or gives a gift (``kind``) to the villager in front, saying
         :data:`PLAYER_WORDS`; returns the villager. A greeted villager answers, in words that fit what it
         feels, and its mouth speaks them."""
+        if self.scene_player is not None and self.scene_player.choices:
+            options, index = self.scene_player.choices, CHOICE_KEYS[kind]
+            if index < len(options):
+                self.tell(f"player chooses: {options[index]}")
+                self.scene_player.choose(index)
+                return None
         villager = self.in_front()
         if villager is not None:
             target = villager.character.id
@@ -280,6 +300,66 @@ class VillageGame(ShowBase):
         else:
             self.tell(f"player: {kind}, but nobody is in front")
         return villager
+
+    # --- the campfire scene --------------------------------------------------------------------------
+    def start_scene(self, name: str = CAMPFIRE_SCENE) -> ScenePlayer | None:
+        """The first villager of each archetype (Mira, Yuki, Bram) plays that part of the scene ``name``;
+        lines show in speech bubbles and the log, with what the cast felt when each line ended. Returns the
+        scene's player, or None when the village lacks one of the parts."""
+        parts = ("bram", "mira", "yuki")
+        cast: dict[str, str] = {}
+        for villager in self.villagers:
+            cast.setdefault(Path(villager.character.definition.source).stem, villager.character.id)
+        if not all(part in cast for part in parts):
+            self.tell(f"the campfire scene needs a villager for each of {', '.join(parts)}; not played")
+            return None
+        scene = load_scene(asset_path("scenes", name), [CharacterDefinition.load(asset_path("characters", f"{part}.yaml"))
+                                                        for part in parts])
+        self.scene_player = self.plugin.play(scene, cast)
+        self.scene_player.on("line_started", self._line_started)
+        self.scene_player.on("line_ended", self._line_ended)
+        self.scene_player.on("choice_needed", lambda cue: self.tell(
+            "choose: " + ", ".join(f"{key.upper()} {option}" for key, option in zip("gth", cue.choices))))
+        self.scene_player.on("scene_ended", lambda cue: self.tell("the campfire scene ends"))
+        return self.scene_player
+
+    def _villager(self, part: str) -> Villager | None:
+        actor = self.scene_player.actor(part)
+        return next((v for v in self.villagers if v.character.id == actor), None)
+
+    def _line_started(self, cue: SceneCue) -> None:
+        line, villager = cue.line, self._villager(cue.line.speaker)
+        name = villager.character.definition.name if villager else line.speaker
+        gesture = f", {line.gesture}" if line.gesture else ""
+        self.tell(f"{name} ({line.speaker}): \"{line.text}\" [{cue.emotion} from the {cue.source}{gesture}]")
+        if villager is not None:
+            self._bubble(villager).show()
+            villager.bubble.node().setText(line.text)
+
+    def _line_ended(self, cue: SceneCue) -> None:
+        if (villager := self._villager(cue.line.speaker)) is not None and villager.bubble is not None:
+            villager.bubble.hide()
+        felt = ", ".join(f"{part} {self.runtime.characters[actor].dominant()[0]}"
+                         for part, actor in self.scene_player.cast.items())
+        self.tell(f"  felt: {felt}")
+
+    def _bubble(self, villager: Villager) -> NodePath:
+        """The villager's speech bubble: wrapped text on a pale card, always facing the camera."""
+        if villager.bubble is None:
+            text = TextNode("bubble")
+            text.setAlign(TextNode.ACenter)
+            text.setWordwrap(14)
+            text.setTextColor(0.1, 0.1, 0.1, 1)
+            text.setCardColor(1, 1, 0.95, 0.85)
+            text.setCardAsMargin(0.4, 0.4, 0.25, 0.25)
+            text.setCardDecal(True)
+            villager.bubble = villager.node.attachNewNode(text)
+            villager.bubble.setScale(0.16)
+            villager.bubble.setPos(0, 0, BUBBLE_HEIGHT)
+            villager.bubble.setBillboardPointEye()
+            villager.bubble.setLightOff(1)
+            villager.bubble.setDepthOffset(2)
+        return villager.bubble
 
     def ring_bell(self) -> None:
         """Everyone hears the bell; those near the tower are startled while it rings."""

@@ -130,6 +130,7 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
     _wait_for_faces(game, tour)
     game.plugin.reset_stats()
     game.toggle_overlay()  # the screenshot shows each villager's emotion bar and behavior
+    game.start_scene()  # three villagers talk by the campfire while the player tours the square
     told, start = 0, game.runtime.time
 
     def each_second(second: int) -> None:

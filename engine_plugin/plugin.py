@@ -262,13 +262,14 @@ class AnisyncPlugin:
             view.node.removeNode()
         self.base.messenger.send("anisync-detached", [view.character])
 
-    def play(self, scene) -> "ScenePlayer":
-        """Perform ``scene`` (:func:`sdk.scenes.load_scene`) in the runtime (:meth:`sdk.Runtime.play`),
+    def play(self, scene, cast: dict[str, str] | None = None) -> "ScenePlayer":
+        """Perform ``scene`` (:func:`sdk.scenes.load_scene`) in the runtime (:meth:`sdk.Runtime.play`, with
+        its ``cast``),
         sending each cue through the messenger as ``anisync-`` plus its kind with dashes
         (``anisync-line-started``); returns the scene's player."""
         from sdk.scenes import CUE_KINDS
 
-        player = self.runtime.play(scene)
+        player = self.runtime.play(scene, cast)
         for kind in CUE_KINDS:
             player.on(kind, lambda cue, name="anisync-" + kind.replace("_", "-"): self.base.messenger.send(name, [cue]))
         return player

@@ -240,13 +240,15 @@ class Runtime:
         self._record(speaker, "say", excerpt(text))
         return probabilities
 
-    def play(self, scene: "Scene") -> "ScenePlayer":
+    def play(self, scene: "Scene", cast: dict[str, str] | None = None) -> "ScenePlayer":
         """Start performing ``scene`` (:func:`sdk.scenes.load_scene`) now: its cues fire as updates reach
-        their times, and its cast follows the script until it ends. Returns the
-        :class:`~sdk.scenes.ScenePlayer`, for callbacks, choices, pausing and skipping."""
+        their times, and its cast follows the script until it ends. ``cast`` maps a part of the script to
+        the spawned character who plays it (``{"mira": "villager_004"}``; by default each part is played by
+        the character of that id). Returns the :class:`~sdk.scenes.ScenePlayer`, for callbacks, choices,
+        pausing and skipping."""
         from .scenes import ScenePlayer
 
-        player = ScenePlayer(self, scene)
+        player = ScenePlayer(self, scene, cast)
         self.scenes.append(player)
         return player
 

@@ -5,6 +5,7 @@ started from a temporary folder so that the installed package is the one importe
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -32,6 +33,9 @@ def test_scripted_scene_runs_offscreen_and_its_screenshot_is_not_blank(tmp_path)
     result = _demo("--npcs", "4", "--seconds", "5", "--size", "320x180", "--screenshot", "shot.png", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "4 villagers" in result.stdout and "player: greet -> " in result.stdout
+    # The campfire scene: its lines in the log, with what the cast felt as each ended.
+    assert '(mira): "Bram! Come sit by the fire, it\'s warm tonight." [joy from the tag, wave]' in result.stdout
+    assert re.search(r"felt: bram \w+, mira \w+, yuki \w+", result.stdout)
     assert "fps mean" in result.stdout and "MB resident" in result.stdout
     image = Image.open(tmp_path / "shot.png").convert("RGB")
     assert image.size == (320, 180)

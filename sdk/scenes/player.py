@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -89,8 +89,15 @@ class ScenePlayer:
         finished: whether the scene has ended.
     """
 
-    def __init__(self, runtime, scene: Scene):
-        missing = [cid for cid in scene.cast if cid not in runtime.characters]
+    def __init__(self, runtime, scene: Scene, cast: Mapping[str, str] | None = None):
+        cast = dict(cast or {})
+        unknown = sorted(set(cast) - set(scene.cast))
+        if unknown:
+            raise InvalidArgumentError(f"cast: {', '.join(unknown)} play no part in {scene.source} "
+                                       f"(its parts: {', '.join(scene.cast)})")
+        #: Which spawned character plays each part of the scene (a part nobody is cast for plays itself).
+        self.cast = {part: cast.get(part, part) for part in scene.cast}
+        missing = [actor for actor in self.cast.values() if actor not in runtime.characters]
         if missing:
             raise InvalidArgumentError(f"scene: cast member(s) {', '.join(missing)} of {scene.source} are not spawned")
         from bink.story import Story
@@ -105,11 +112,15 @@ class ScenePlayer:
         self._cues: list[SceneCue] = []
         self._gesture_ends: dict[str, float] = {}
         self._speaking: dict[str, float] = {}  # speaker -> end of its line
-        self._saved = {cid: runtime.characters[cid].behavior for cid in scene.cast}
-        for cid in scene.cast:
+        self._saved = {cid: runtime.characters[cid].behavior for cid in self.cast.values()}
+        for cid in self.cast.values():
             runtime.characters[cid].behavior = ScriptedBehavior()
         runtime.scheduler.reset()
         self._schedule_passage(runtime.time)
+
+    def actor(self, part: str | None) -> str | None:
+        """The character id playing ``part`` (a voice such as ``player`` plays itself)."""
+        return None if part is None else self.cast.get(part, part)
 
     def on(self, kind: str, callback: Callable[[SceneCue], None]) -> None:
         """Call ``callback(cue)`` when a cue of ``kind`` (one of :data:`CUE_KINDS`) fires."""
@@ -146,7 +157,7 @@ class ScenePlayer:
         ending = next((cue for cue in self._cues if cue.kind == LINE_ENDED), None)
         if ending is None or ending.line.speaker not in self._speaking:
             return
-        if (character := self.runtime.characters.get(ending.line.speaker)) is not None:
+        if (character := self.runtime.characters.get(self.actor(ending.line.speaker))) is not None:
             character.line = None
         self._shift(self.runtime.time - ending.time)
 
@@ -181,16 +192,17 @@ class ScenePlayer:
     def _start_line(self, cue: SceneCue) -> None:
         line, runtime = cue.line, self.runtime
         probabilities = self.scene.probabilities[line.key]
-        hearers = [cid for cid in self.scene.cast if cid != line.speaker]
-        if line.speaker in runtime.characters:
-            character = runtime.characters[line.speaker]
+        speaker, to = self.actor(line.speaker), self.actor(line.look)
+        hearers = [cid for cid in self.cast.values() if cid != speaker]
+        if line.speaker in self.cast:
+            character = runtime.characters[speaker]
             if line.emotion is not None:
                 # The tagged emotion at its intensity, every other below it: the face shows what the line says.
                 name, intensity = line.emotion
                 vector = np.minimum(character.emotion.vector, TAG_LEAD * intensity)
                 vector[EMOTIONS.index(name)] = intensity
                 character.emotion.vector = vector
-            runtime.say(line.speaker, line.text, to=line.look, heard_by=hearers, at=cue.time, emotions=probabilities)
+            runtime.say(speaker, line.text, to=to, heard_by=hearers, at=cue.time, emotions=probabilities)
             self._speaking[line.speaker] = cue.time
             self._set(line.speaker, "talk")
             if line.gesture is not None:
@@ -198,10 +210,10 @@ class ScenePlayer:
                 self._set(line.speaker, line.gesture, orientation)
                 self._gesture_ends[line.speaker] = cue.time + seconds
         else:
-            runtime.hear(line.text, line.speaker, to=line.look, heard_by=hearers, emotions=probabilities)
+            runtime.hear(line.text, speaker, to=to, heard_by=hearers, emotions=probabilities)
 
-    def _set(self, cid: str, activity: str, orientation: str | None = None) -> None:
-        character = self.runtime.characters.get(cid)  # voices (the player) have no behavior
+    def _set(self, part: str, activity: str, orientation: str | None = None) -> None:
+        character = self.runtime.characters.get(self.actor(part))  # voices (the player) have no behavior
         behavior = None if character is None else character.behavior
         if isinstance(behavior, ScriptedBehavior):
             behavior.activity = activity
