@@ -23,9 +23,16 @@ def _cast(args: argparse.Namespace):
     return [CharacterDefinition.load(path) for path in files]
 
 
-def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, on_line=None) -> dict:
+#: Seconds after a line starts when its speaker's face is sampled for the judge.
+FACE_SAMPLE_DELAY = 0.3
+
+
+def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, on_line=None,
+            faces: list | None = None) -> dict:
     """Play ``scene`` to its end in a fresh runtime stepping ``rate`` times a second, taking ``choices`` in
-    turn (then option 0); returns the cues' lateness in steps and the face-body sync while it played."""
+    turn (then option 0); returns the cues' lateness in steps and the face-body sync while it played.
+    With a ``faces`` list, each character's line adds ``(appearance, expression, emotion)``: its speaker's
+    appearance and expression :data:`FACE_SAMPLE_DELAY` after the line starts, and the line's emotion."""
     from engine_plugin.sync import SyncFrame, SyncTracker
 
     from ..emotion import EMOTIONS
@@ -36,6 +43,10 @@ def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, 
     player = runtime.play(scene)
     if on_line is not None:
         player.on("line_started", lambda cue: on_line(runtime, cue, cast))
+    due: list = []  # (time, speaker, emotion) of faces still to sample
+    if faces is not None:
+        player.on("line_started", lambda cue: cue.line.speaker in runtime.characters and due.append(
+            (cue.time + FACE_SAMPLE_DELAY, runtime.characters[cue.line.speaker], cue.emotion)))
     trackers = {c.id: SyncTracker() for c in cast if c.id in scene.cast}
     pending = list(choices)
     dt = 1.0 / rate
@@ -43,6 +54,9 @@ def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, 
         runtime.update(dt)
         if player.choices:
             player.choose(pending.pop(0) if pending else 0)
+        while due and due[0][0] <= runtime.time:
+            _, character, emotion = due.pop(0)
+            faces.append((character.definition.appearance, character.expression.copy(), emotion))
         for character in cast:
             if character.id in trackers and not player.finished:
                 order = np.argsort(-character.emotion.vector)
@@ -110,19 +124,50 @@ def _bench_command(args: argparse.Namespace) -> int:
         load_scene(args.file, definitions, classifier=_EvenReader())
         timings["compile_without_classifier_ms"].append(1e3 * (time.perf_counter() - started))
     untagged = sum(1 for line in scene.lines.values() if line.emotion is None)
+    faces: list = []
     report = {"scene": str(args.file), "lines": len(scene.lines), "untagged_lines": untagged, "runs": args.runs,
               **{k: round(statistics.median(v), 1) for k, v in timings.items()},
-              "playback": [perform(scene, definitions, rate, [], 0) for rate in args.rates]}
+              "playback": [perform(scene, definitions, rate, [], 0, faces=faces if i == 0 else None)
+                           for i, rate in enumerate(args.rates)]}
+    if args.judge:
+        report["faces_judged"] = _judge_faces(faces, args.judge, args.faces)
     print(f"{args.file}: {report['lines']} lines ({untagged} without an emotion tag): compiled in "
           f"{report['compile_ms']} ms median ({report['compile_cold_cache_ms']} ms with no line read before, "
           f"{report['compile_without_classifier_ms']} ms without the classifier)")
     for run in report["playback"]:
         print(f"  {run['rate']:5g} updates/s: {run['cues']} cues, at most {run['max_late_steps']} step(s) late, "
               f"{run['cues_over_one_step_late']} over one; face-body sync {100 * run['sync']:.1f} %")
+    if args.judge:
+        judged = report["faces_judged"]
+        print(f"  the line's emotion read on the speaker's {judged['faces']} face: {100 * judged['accuracy']:.1f} % of "
+              f"{judged['lines']} lines (judge: {args.judge})")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def _judge_faces(faces: list, judge_path: str, kind: str) -> dict:
+    """Draw each sampled face with the ``kind`` face source and have the judge read it: the share whose
+    dominant emotion is the line's, overall and per emotion."""
+    from engine_plugin.neural import load_face_source
+
+    from ..emotion import EMOTIONS
+    from ..expression.judge import Judge
+
+    source = load_face_source(kind)
+    judge = Judge(judge_path)
+    images = np.stack([source.render("scene", appearance, expression) for appearance, expression, _ in faces])
+    if images.shape[1] != judge.size:
+        from ..portrait import resize_face
+
+        images = np.stack([resize_face(image, judge.size) for image in images])
+    read = [EMOTIONS[i] for i in judge.emotions(images).argmax(1)]
+    wanted = [emotion for _, _, emotion in faces]
+    per = {e: [r == w for r, w in zip(read, wanted) if w == e] for e in EMOTIONS}
+    return {"faces": type(source).__name__, "judge": str(judge_path), "lines": len(faces),
+            "accuracy": round(float(np.mean([r == w for r, w in zip(read, wanted)])), 4),
+            "per_emotion": {e: [int(sum(v)), len(v)] for e, v in per.items() if v}}
 
 
 def register(commands) -> None:
@@ -146,4 +191,7 @@ def register(commands) -> None:
     bench.add_argument("--runs", type=positive, default=5, help="compilations timed")
     bench.add_argument("--rates", type=lambda text: [float(x) for x in text.split(",")], default=[30.0, 60.0, 144.0],
                        help="update rates to play it at, comma-separated")
+    bench.add_argument("--judge", metavar="ONNX", help="an emotion judge (anisync train judge): read each line's "
+                       "emotion on its speaker's face, drawn by --faces")
+    bench.add_argument("--faces", choices=("neural", "procedural"), default="neural", help="the face source to draw with")
     bench.add_argument("--json", metavar="PATH", help="write the report as JSON")

@@ -6,9 +6,9 @@ starts after the previous one's end, a :data:`LINE_GAP` and its own ``pause``, a
 visemes (:func:`sdk.speech.text_visemes`). Cues fire in the step whose end reaches their time, so at most
 one step late, and the line's visemes are timed from the cue's own time, not the step's:
 
-* ``line_started``: the speaker's emotion takes the tag's (or the words' reading sets it through the
-  dialogue appraisal), its mouth speaks the line (:meth:`sdk.Runtime.say`, heard by the cast, aimed at
-  the ``look`` target), and its gesture starts;
+* ``line_started``: the speaker's emotion takes the line's (the tag's, or the classifier's reading of
+  the words) so that the face shows it, its mouth speaks the line (:meth:`sdk.Runtime.say`: the cast
+  hears it and appraises it, the ``look`` target as aimed at it), and its gesture starts;
 * ``line_ended``;
 * ``choice_needed``: the scene waits for :meth:`ScenePlayer.choose`;
 * ``scene_ended``: every cast member's own behavior comes back.
@@ -38,8 +38,10 @@ LINE_STARTED, LINE_ENDED, CHOICE_NEEDED, SCENE_ENDED = "line_started", "line_end
 CUE_KINDS = (LINE_STARTED, LINE_ENDED, CHOICE_NEEDED, SCENE_ENDED)
 #: Silence between one line's end and the next line's start, in seconds.
 LINE_GAP = 0.35
-#: At a tagged line's start every other emotion of the speaker is held to this share of the tag's intensity.
-TAG_LEAD = 0.75
+#: At a line's start every other emotion of the speaker is held to this share of the line's intensity.
+TAG_LEAD = 0.4
+#: The least intensity a line whose emotion the classifier read gives the speaker's face.
+READ_INTENSITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -196,12 +198,12 @@ class ScenePlayer:
         hearers = [cid for cid in self.cast.values() if cid != speaker]
         if line.speaker in self.cast:
             character = runtime.characters[speaker]
-            if line.emotion is not None:
-                # The tagged emotion at its intensity, every other below it: the face shows what the line says.
-                name, intensity = line.emotion
-                vector = np.minimum(character.emotion.vector, TAG_LEAD * intensity)
-                vector[EMOTIONS.index(name)] = intensity
-                character.emotion.vector = vector
+            # The line's emotion (tagged, or the words' reading at their probability, at least
+            # READ_INTENSITY) at its intensity and every other below it: the face shows what the line says.
+            name, intensity = line.emotion or (cue.emotion, max(READ_INTENSITY, float(probabilities.max())))
+            vector = np.minimum(character.emotion.vector, TAG_LEAD * intensity)
+            vector[EMOTIONS.index(name)] = intensity
+            character.emotion.vector = vector
             runtime.say(speaker, line.text, to=to, heard_by=hearers, at=cue.time, emotions=probabilities)
             self._speaking[line.speaker] = cue.time
             self._set(line.speaker, "talk")
