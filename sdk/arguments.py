@@ -1,9 +1,12 @@
 """Argument types and checks shared by the ``anisync`` subcommands: each argparse type raises
-``argparse.ArgumentTypeError`` with what it expected, so the parser names the option."""
+``argparse.ArgumentTypeError`` with what it expected, so the parser names the option. Also the writer of
+every command's ``--json PATH`` report."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from .errors import InvalidArgumentError
 
@@ -81,3 +84,9 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
             return text
         shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else "%(default)s"
         return f"{text} (default: {shown})"
+
+
+def write_json_report(path: str | Path, report: object) -> None:
+    """Write a command's ``--json PATH`` report (indented JSON), making its folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

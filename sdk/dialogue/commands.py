@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..arguments import positive, positive_float, seed
+from ..arguments import positive, positive_float, seed, write_json_report
 
 
 def _dialogue_command(args: argparse.Namespace) -> int:
@@ -41,8 +41,7 @@ def _eval_command(args: argparse.Namespace) -> int:
     report = evaluate(args)
     print_table(report)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_json_report(args.json, report)
     return 0
 
 

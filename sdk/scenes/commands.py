@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..arguments import positive
+from ..arguments import positive, write_json_report
 
 
 def _cast(args: argparse.Namespace):
@@ -142,8 +142,7 @@ def _bench_command(args: argparse.Namespace) -> int:
         print(f"  the line's emotion read on the speaker's {judged['faces']} face: {100 * judged['accuracy']:.1f} % of "
               f"{judged['lines']} lines (judge: {args.judge})")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_json_report(args.json, report)
     return 0
 
 

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..arguments import DefaultsHelpFormatter, at_least_two, non_negative, positive_float, seed
+from ..arguments import DefaultsHelpFormatter, at_least_two, non_negative, positive_float, seed, write_json_report
 from .visemes import VISEME_SETS
 
 
@@ -63,8 +63,7 @@ def _eval_command(args: argparse.Namespace) -> int:
     result = evaluate(args.data, fps=args.fps, durations=args.durations)
     print(format_report(result))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_json_report(args.json, result)
     return 0
 
 
