@@ -543,3 +543,25 @@ def test_a_speaking_face_shows_each_viseme_and_caches_them_per_emotion(panda_bas
     assert forms == {joy.mouth_form}  # the joyful corners stay up while speaking
     submitted = plugin.worker.stats()["submitted"]
     assert speak() == shown and plugin.worker.stats()["submitted"] == submitted  # every mouth from the cache
+
+
+def test_a_scene_played_through_the_plugin_sends_its_cues_to_the_messenger(panda_base, make_plugin):
+    from sdk.scenes import load_scene
+
+    plugin = make_plugin(runtime=Runtime(seed=4), update_runtime=False)
+    cast = [plugin.runtime.spawn(asset_path("characters", f"{name}.yaml")) for name in ("bram", "mira", "yuki")]
+    scene = load_scene(asset_path("scenes", "campfire.json"), [c.definition for c in cast])
+    heard = []
+    listener = DirectObject()
+    for name in ("anisync-line-started", "anisync-line-ended", "anisync-choice-needed"):
+        listener.accept(name, lambda cue, name=name: heard.append((name, cue.kind)))
+    try:
+        player = plugin.play(scene)
+        while not player.choices:
+            plugin.runtime.update(0.1)
+            _frames(panda_base, 1)  # the messenger delivers between frames
+        _frames(panda_base, 1)
+    finally:
+        listener.ignoreAll()
+    assert ("anisync-line-started", "line_started") in heard and ("anisync-line-ended", "line_ended") in heard
+    assert heard[-1] == ("anisync-choice-needed", "choice_needed")
