@@ -19,6 +19,8 @@ Game code can listen through Panda3D's messenger; every event's first argument i
 ``anisync-emotion-changed``   ``(character, change)`` the emotion moved past ``emotion_threshold``
 ``anisync-behavior-started``  ``(character, activity, previous)``
 ``anisync-behavior-ended``    ``(character, activity, next)``
+``anisync-event``             ``(character, event, status)`` an event reached it: ``"delivered"``,
+                              ``"unappraised"`` or ``"dropped"`` (:meth:`sdk.Runtime.on_event`)
 ``anisync-face-shown``        ``(character, emotion)`` a new face is on screen, showing ``emotion``
 ``anisync-attached``          ``(character, view)``
 ``anisync-detached``          ``(character,)``
@@ -182,6 +184,16 @@ class AnisyncPlugin:
         #: False while :meth:`pause` holds the characters still.
         self.running = True
         self._task = base.taskMgr.add(self._frame_task, f"anisync-plugin-{id(self):x}", sort=TASK_SORT)
+        # The runtime's callbacks, sent on for attached characters.
+        self._unsubscribe = [
+            runtime.on_behavior_started(lambda *args: self._send("anisync-behavior-started", args)),
+            runtime.on_behavior_ended(lambda *args: self._send("anisync-behavior-ended", args)),
+            runtime.on_event(lambda *args: self._send("anisync-event", args)),
+        ]
+
+    def _send(self, name: str, arguments: tuple) -> None:
+        if arguments[0].id in self.views:
+            self.base.messenger.send(name, list(arguments))
 
     # --- attaching ---------------------------------------------------------------------------------
     def attach(self, character: Character | str, node: NodePath | None = None, rig: JointMap | None = None,
@@ -291,6 +303,8 @@ class AnisyncPlugin:
         for character_id in list(self.views):
             self.detach(character_id)
         self.base.taskMgr.remove(self._task)
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         self.worker.close()
 
     def _spawned(self, character: Character | str) -> Character:
@@ -402,11 +416,9 @@ class AnisyncPlugin:
         for view in views:
             activity = view.character.activity
             if activity != view.activity:
-                previous, view.activity = view.activity, activity
+                view.activity = activity
                 view.from_pose = view.pose.copy()
                 view.action, view.clock, view.blend_age = self.actions.index[resolve_action(activity)], 0.0, 0.0
-                self.base.messenger.send("anisync-behavior-ended", [view.character, previous, activity])
-                self.base.messenger.send("anisync-behavior-started", [view.character, activity, previous])
         dominant = np.fromiter((float(v.character.expression.max()) for v in views), np.float64, len(views))
         target, tempo = intensity_gain(dominant)
         gains = np.array([t if v.gain is None else v.gain + (t - v.gain) * smoothing for v, t in zip(views, target)])

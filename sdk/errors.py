@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import reprlib
+from typing import Iterable
 
 #: How much of a bad value a message quotes: a value from a hostile file may be megabytes long, or nested
 #: deep, so messages show a short excerpt (the whole value stays in the error's ``got``).
@@ -14,6 +16,17 @@ _EXCERPT.maxdict = _EXCERPT.maxlist = _EXCERPT.maxtuple = _EXCERPT.maxset = 6
 def excerpt(value: object) -> str:
     """A short ``repr`` of ``value`` for an error message (at most a line, whatever the value)."""
     return _EXCERPT.repr(value)
+
+
+def nearest(name: str, known: Iterable[str], listed: int = 12) -> str:
+    """An error message's hint for a misspelled ``name``: the known names closest to it (ignoring case),
+    then up to ``listed`` of them all, e.g. ``"did you mean 'mira'? (known: bram, mira, yuki)"``."""
+    known = sorted(known)
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
+    shown = ", ".join(known[:listed]) + (f" and {len(known) - listed} more" if len(known) > listed else "")
+    hint = f"did you mean {' or '.join(repr(by_lower[c]) for c in close)}? " if close else ""
+    return f"{hint}(known: {shown or 'none'})"
 
 
 class AnisyncError(Exception):

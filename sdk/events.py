@@ -22,9 +22,9 @@ import math
 import numbers
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from .errors import EventError, InvalidArgumentError, excerpt
+from .errors import EventError, InvalidArgumentError, excerpt, nearest
 from .schema import finite_number
 
 BROADCAST = "*"
@@ -99,10 +99,12 @@ class BusStats:
 class EventBus:
     """Bounded per-receiver event queues with group and broadcast addressing."""
 
-    def __init__(self, capacity: int = 64):
+    def __init__(self, capacity: int = 64, on_drop: Callable[[str, Event], None] | None = None):
         if not (isinstance(capacity, int) and capacity > 0):
             raise InvalidArgumentError(f"capacity: expected a positive integer, got {capacity!r}")
         self.capacity = capacity
+        #: Called with ``(receiver, event)`` for every event dropped (expired or pushed out of a full queue).
+        self.on_drop = on_drop
         self.stats = BusStats()
         self._queues: dict[str, deque[Event]] = {}
         self._groups: dict[str, set[str]] = {}
@@ -129,7 +131,8 @@ class EventBus:
             return [r for r in self._queues if r in members and r != sender]
         if address in self._queues:
             return [address]
-        raise EventError(f"event receiver {address!r}: expected a spawned character id, 'group:NAME' or '*'")
+        raise EventError(f"event receiver {address!r}: expected a spawned character id, 'group:NAME' or '*'; "
+                         f"{nearest(address, self._queues)}")
 
     # --- traffic -----------------------------------------------------------------------------------
     def send(self, event: Event) -> int:
@@ -138,11 +141,15 @@ class EventBus:
         for target in targets:
             queue = self._queues[target]
             if len(queue) >= self.capacity:
-                queue.popleft()
+                self._dropped(target, queue.popleft())
                 self.stats.dropped_overflow += 1
             queue.append(event)
         self.stats.sent += 1
         return len(targets)
+
+    def _dropped(self, receiver: str, event: Event) -> None:
+        if self.on_drop is not None:
+            self.on_drop(receiver, event)
 
     def deliver(self, receiver: str, start: float, end: float) -> list[tuple[float, Event]]:
         """Take ``receiver``'s events due by ``end`` as ``(effect_time, event)``, oldest first.
@@ -161,6 +168,7 @@ class EventBus:
                 continue
             effect_time = max(event.timestamp, start)
             if effect_time > event.expiry:
+                self._dropped(receiver, event)
                 self.stats.dropped_expired += 1
             else:
                 due.append((effect_time, event))

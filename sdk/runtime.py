@@ -30,7 +30,7 @@ import dataclasses
 import logging
 import math
 import zlib
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -38,7 +38,7 @@ import numpy as np
 
 from .character import SAY, Behavior, Character, CharacterDefinition, SpokenLine
 from .emotion import EMOTIONS, EmotionBank, EmotionChange
-from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError, excerpt
+from .errors import CallbackError, EventError, InvalidArgumentError, SnapshotError, excerpt, nearest
 from .events import MAX_TIME, Event, EventBus
 from .behavior.scheduler import BehaviorScheduler
 from .behavior.tree import TreeBehavior
@@ -79,6 +79,14 @@ def _default_behavior(character: Character) -> Behavior:
     if tree is not None:
         return TreeBehavior(tree)
     return ReflexBehavior(character.definition.reflexes)
+
+
+def _subscribed(callbacks: list[Callable], callback: Callable) -> Callable[[], None]:
+    """Add ``callback`` to ``callbacks``; returns the function that removes it (once; later calls do nothing)."""
+    if not callable(callback):
+        raise InvalidArgumentError(f"callback: expected a callable, got {excerpt(callback)}")
+    callbacks.append(callback)
+    return lambda: callback in callbacks and callbacks.remove(callback)
 
 
 class Runtime:
@@ -131,11 +139,16 @@ class Runtime:
         self.max_dt = max_dt
         #: Updates whose dt was longer than max_dt and was clamped to it.
         self.clamped_updates = 0
-        #: Exceptions raised by emotion subscribers (each logged; the update went on).
+        #: Exceptions raised by subscribers (each logged; the update went on).
         self.callback_errors = 0
         self.raise_callback_errors = raise_callback_errors
         self.behavior_factory = behavior_factory
-        self.bus = EventBus(queue_capacity)
+        self.bus = EventBus(queue_capacity, on_drop=lambda receiver, event: self._drops.append((receiver, event)))
+        self._drops: list[tuple[str, Event]] = []  # dropped since the last step, for on_event subscribers
+        #: Event kinds emitted that no spawned character appraises (a typo, or words for behaviors only),
+        #: with how often; each kind is logged once.
+        self.unappraised_kinds: Counter[str] = Counter()
+        self._appraised_kinds: set[str] = {SAY}
         self.time = 0.0
         self.steps = 0
         self.dropped_steps = 0
@@ -150,6 +163,9 @@ class Runtime:
         self._accumulator = 0.0
         self._next_event_id = 1
         self._subscribers: list[tuple[Callable[[Character, EmotionChange], None], float]] = []
+        self._behavior_started: list[Callable[[Character, str, str], None]] = []
+        self._behavior_ended: list[Callable[[Character, str, str], None]] = []
+        self._event_subscribers: list[Callable[[Character, Event, str], None]] = []
         #: Decides which behavior trees tick in each update (see :mod:`sdk.behavior.scheduler`).
         self.scheduler = scheduler if scheduler is not None else BehaviorScheduler()
         if not (dialogue is None or dialogue == "shipped" or hasattr(dialogue, "classify")):
@@ -185,6 +201,7 @@ class Runtime:
         character.behavior = self.behavior_factory(character)
         self.characters[character_id] = character
         self.bus.register(character_id, definition.groups)
+        self._appraised_kinds.update(definition.impulses)
         for callback, threshold in self._subscribers:
             self._subscribe(character, callback, threshold)
         self._record(character_id, "spawn", definition.id)
@@ -195,8 +212,10 @@ class Runtime:
         try:
             character = self.characters.pop(character_id)
         except KeyError:
-            raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
+            raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}; "
+                                       f"{nearest(character_id, self.characters)}") from None
         self.bus.unregister(character_id)
+        self._appraised_kinds = {SAY}.union(*(c.definition.impulses for c in self.characters.values()))
         self.emotions.release(character.emotion.row)
         del self._by_row[character.emotion.row]
         self._last_dominant = None
@@ -224,7 +243,8 @@ class Runtime:
         try:
             character = self.characters[character_id]
         except KeyError:
-            raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}") from None
+            raise InvalidArgumentError(f"character_id: no spawned character {character_id!r}; "
+                                       f"{nearest(character_id, self.characters)}") from None
         line = SpokenLine.start(text, rate, self.time if at is None else float(at), seconds, audio)
         self._words(character_id, text, to, heard_by, to_speaker=True, emotions=emotions)
         character.line = line
@@ -300,21 +320,48 @@ class Runtime:
         for character in self.characters.values():
             self._subscribe(character, callback, threshold)
 
+    def on_behavior_started(self, callback: Callable[[Character, str, str], None]) -> Callable[[], None]:
+        """Call ``callback(character, activity, previous)`` in the update in which a character's activity
+        (the behavior it performs) changes, for characters spawned now and later; returns an unsubscribe
+        function."""
+        return _subscribed(self._behavior_started, callback)
+
+    def on_behavior_ended(self, callback: Callable[[Character, str, str], None]) -> Callable[[], None]:
+        """Call ``callback(character, activity, next)`` in the update in which a character stops an
+        activity (``next`` is the one it starts); returns an unsubscribe function."""
+        return _subscribed(self._behavior_ended, callback)
+
+    def on_event(self, callback: Callable[[Character, Event, str], None]) -> Callable[[], None]:
+        """Call ``callback(character, event, status)`` for every event that reaches a character, in the
+        update that takes it: ``status`` is ``"delivered"`` (appraised), ``"unappraised"`` (delivered, but
+        the character's appraisal has no entry for its kind, so its emotion did not move) or ``"dropped"``
+        (it expired before taking effect, or a full queue pushed it out; ``runtime.bus.stats`` counts which).
+        Returns an unsubscribe function."""
+        return _subscribed(self._event_subscribers, callback)
+
+    @staticmethod
+    def _notify(callbacks: list[Callable], arguments: tuple, errors: list[Exception]) -> None:
+        for callback in callbacks:
+            try:
+                callback(*arguments)
+            except Exception as error:  # a game's callback must not stop the world: logged after the update
+                errors.append(error)
+
     @staticmethod
     def _subscribe(character: Character, callback, threshold: float) -> None:
         character.on_emotion_changed(lambda change: callback(character, change), threshold)
 
     def _callbacks_failed(self, errors: list[Exception]) -> None:
-        """Log and count the exceptions emotion subscribers raised in an update that has completed."""
+        """Log and count the exceptions subscribers raised in an update that has completed."""
         for error in errors:
             self.callback_errors += 1
             if self.callback_errors <= LOGGED_CALLBACK_ERRORS:
-                log.error("an emotion subscriber raised at t=%.3f; the update went on (error %d%s)", self.time,
+                log.error("a subscriber raised at t=%.3f; the update went on (error %d%s)", self.time,
                           self.callback_errors, ", the last logged: later ones are only counted in "
                           "runtime.callback_errors" if self.callback_errors == LOGGED_CALLBACK_ERRORS else "",
                           exc_info=error)
         if errors and self.raise_callback_errors:
-            raise CallbackError(f"{len(errors)} emotion subscriber call(s) raised during the update to "
+            raise CallbackError(f"{len(errors)} subscriber call(s) raised during the update to "
                                 f"t={self.time:g}; the first is the cause") from errors[0]
 
     # --- events ------------------------------------------------------------------------------------
@@ -339,7 +386,16 @@ class Runtime:
         self.bus.send(stamped)  # raises EventError for a receiver nobody answers to, before queueing anything
         if event.id is None:
             self._next_event_id += 1
+        if not stamped.internal and stamped.content not in self._appraised_kinds:
+            self._unappraised(stamped.content)
         return stamped
+
+    def _unappraised(self, kind: str) -> None:
+        self.unappraised_kinds[kind] += 1
+        if self.unappraised_kinds[kind] == 1:
+            log.warning("event kind %r: no spawned character appraises it, so it moves no emotion (behaviors may "
+                        "still react to it); %s. Counted in runtime.unappraised_kinds, logged once", kind,
+                        nearest(kind, self._appraised_kinds - {SAY}))
 
     # --- time --------------------------------------------------------------------------------------
     def update(self, dt: float) -> None:
@@ -385,18 +441,25 @@ class Runtime:
         """One step of ``dt`` (the module docstring's deliver and react); subscribers' exceptions go to ``errors``."""
         start, end = self.time, self.time + dt
         deliveries = [(self.characters[receiver], due) for receiver, due in self.bus.deliver_all(start, end)]
+        drops, self._drops = self._drops, []
         self.time = end
+        if self._event_subscribers:
+            for receiver, event in drops:
+                if (character := self.characters.get(receiver)) is not None:
+                    self._notify(self._event_subscribers, (character, event, "dropped"), errors)
         self.steps += 1
         if self._last_dominant is None:
             self._last_dominant = self.emotions.dominant_indices()
         characters = list(self.characters.values())
         activities = [character.behavior.activity for character in characters]
-        self._react(deliveries)
+        self._react(deliveries, errors)
         self.emotions.advance_to(end)
         self.scheduler.step(characters, self.emotions, end, dt, (c.id for c, _ in deliveries))
         for character, before in zip(characters, activities):
-            if character.behavior.activity != before:
-                self._record(character.id, "activity", character.behavior.activity)
+            if (activity := character.behavior.activity) != before:
+                self._record(character.id, "activity", activity)
+                self._notify(self._behavior_ended, (character, before, activity), errors)
+                self._notify(self._behavior_started, (character, activity, before), errors)
             character.emotion.notify(errors)
         bank = self.emotions
         np.copyto(bank.expression[: bank.size], bank.vector[: bank.size])
@@ -410,7 +473,7 @@ class Runtime:
                 scene.advance(end)
             self.scenes = [scene for scene in self.scenes if not scene.finished]
 
-    def _react(self, deliveries: list[tuple[Character, list[tuple[float, Event]]]]) -> None:
+    def _react(self, deliveries: list[tuple[Character, list[tuple[float, Event]]]], errors: list[Exception]) -> None:
         """Appraise delivered events in rounds: round r takes every character's r-th event at once.
 
         Within a round each row advances to its own event's effect time and takes its impulse in one
@@ -426,9 +489,12 @@ class Runtime:
             impulses = [c.impulse_for(event) for c, (_, event) in batch]
             if any(impulse is not None for impulse in impulses):
                 bank.apply_impulses(rows, np.stack([zero if i is None else i for i in impulses]))
-            for character, (_, event) in batch:
+            for (character, (_, event)), impulse in zip(batch, impulses):
                 character.behavior.on_event(character, event)
                 self._record(character.id, "event", f"{event.content} from {event.sender}")
+                if self._event_subscribers:
+                    self._notify(self._event_subscribers,
+                                 (character, event, "unappraised" if impulse is None else "delivered"), errors)
 
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -462,6 +528,7 @@ class Runtime:
         self.bus.restore(data["queues"])
         self.dialogue_lines = deque(map(tuple, data["dialogue"]), maxlen=DIALOGUE_MEMORY)
         self._last_dominant = None  # dominant emotions are re-read, not compared with the pre-restore world
+        self._drops = []  # drops from before the restore are not the restored world's
         self.scheduler.reset()
         for character_id, state in data["characters"].items():
             self.characters[character_id].restore(state)

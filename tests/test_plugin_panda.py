@@ -19,16 +19,19 @@ from engine_plugin import PANDA_JOINT_MAP, AnisyncPlugin, JointMap, ProceduralFa
 
 
 class Puppet:
-    """A behavior whose activity the test sets."""
+    """A behavior whose activity the test sets: at once (``activity``, which bodies follow but the runtime
+    never sees change), or at the runtime's next update (``wanted``, which its callbacks report)."""
 
     def __init__(self, character=None):
         self.activity = "idle"
+        self.wanted = None
 
     def on_event(self, character, event):
         pass
 
     def update(self, character, dt):
-        pass
+        if self.wanted is not None:
+            self.activity, self.wanted = self.wanted, None
 
     def snapshot(self):
         return {"activity": self.activity}
@@ -294,7 +297,9 @@ def test_joint_angles_follow_the_action_with_a_crossfade_and_the_intensity(panda
     arm = view.binding.node("upper_arm_r")
     hand = view.node.exposeJoint(None, "modelRoot", "hand_r")
     resting_roll, resting_hand = arm.getR(), hand.getZ(view.node)
-    mira.behavior.activity = "wave"
+    mira.behavior.wanted = "wave"
+    plugin.runtime.update(0.0)  # the game advances the runtime itself here (update_runtime=False)
+    mira.expression = _vector(joy=0.9)  # which copied the emotion over the test's expression
     _frames(panda_base, 1)
     assert started == [("wave", "idle")]
     assert abs(arm.getR() - resting_roll) < 20  # fading in, not snapping
