@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Protocol
 import numpy as np
 
 from .appearance.attributes import ATTRIBUTES, MAX_SEED
+from .behavior.expr import MAX_MAGNITUDE
 from .behavior.tree import character_tree
 from .dialogue.appraisal import DIALOGUE_SCHEMA, DialogueAppraisal
 from .emotion import EMOTIONS, EmotionBank, EmotionChange, EmotionState, emotion_vector
@@ -19,7 +20,7 @@ from .loading import load_yaml
 from .portrait import check_portrait
 from .procedural.expression import ExpressionParams
 from .speech import VisemeTrack, speaking_expression, text_visemes, wav_visemes
-from .schema import NAME_PATTERN, Field, ListOf, MapOf, Number, Record, Text, check
+from .schema import KEY_PATTERN, NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
 #: The event kind of words said (:meth:`sdk.Runtime.say`, :meth:`sdk.Runtime.hear`).
@@ -68,7 +69,12 @@ CHARACTER_SCHEMA = Record({
     ),
     "behavior": Field(Record({
         "tree": Field(Text(), doc="a shipped tree's name (assets/behaviors/trees/NAME.yaml) or a path relative to this file"),
-        "library": Field(ListOf(Text(pattern=NAME_PATTERN), min_items=1), doc="the autonomous behaviors it may use"),
+        "behaviors": Field(ListOf(Text(pattern=NAME_PATTERN), min_items=1), default=None,
+                           doc="the autonomous behaviors of the tree's library it may use"),
+        "library": Field(ListOf(Text(pattern=NAME_PATTERN), min_items=1), default=None,
+                         doc="old name of behaviors (deprecated: a library is a file of behaviors)"),
+        "blackboard": Field(MapOf(AnyOf((Flag(), Number(-MAX_MAGNITUDE, MAX_MAGNITUDE))), key=Text(pattern=KEY_PATTERN)),
+                            default=dict, doc="starting values of the library's keys, and keys of its own"),
     }), default=None, doc="behavior tree; without one the character shows its dominant emotion (reflexes)"),
 })
 

@@ -21,6 +21,9 @@ from .errors import DefinitionError
 #: ``_`` and ``-``, starting with a letter. Here, at the bottom of the import graph, so every definition
 #: module can use it without importing another.
 NAME_PATTERN = r"[a-z][a-z0-9_\-]*"
+#: Blackboard keys (and Python conditions, which are read as keys): names the trigger language can read
+#: after ``bb.``.
+KEY_PATTERN = r"[a-z_][a-z0-9_]*"
 
 _REQUIRED = object()
 

@@ -40,7 +40,7 @@ def grow(tmp_path):
         (tmp_path / "tree.yaml").write_text(yaml.safe_dump({"library": "library.yaml", "root": root}))
         with asset_roots(tmp_path):  # a definition without a file may reference files under these only
             definition = CharacterDefinition.from_dict(
-                {"id": "t", "behavior": {"tree": str(tmp_path / "tree.yaml"), "library": list(LIBRARY["autonomous"])}})
+                {"id": "t", "behavior": {"tree": str(tmp_path / "tree.yaml"), "behaviors": list(LIBRARY["autonomous"])}})
         runtime = Runtime(seed=0)
         character = runtime.spawn(definition)
         for key, value in blackboard.items():
@@ -245,14 +245,22 @@ def test_parallel_of_opposite_orientations_is_rejected_naming_both(children):
 
 
 def test_character_may_use_only_the_behaviors_it_lists(write_yaml):
-    base = {"id": "x", "behavior": {"tree": "villager", "library": ["flee", "cower"]}}
-    with pytest.raises(DefinitionError, match=r"behavior\.library: expected .*also .*cry") as caught:
+    base = {"id": "x", "behavior": {"tree": "villager", "behaviors": ["flee", "cower"]}}
+    with pytest.raises(DefinitionError, match=r"behavior\.behaviors: expected .*also .*cry") as caught:
         CharacterDefinition.load(write_yaml(base))
     assert caught.value.got == ["flee", "cower"]
-    with pytest.raises(DefinitionError, match=r"behavior\.library\[1\]: expected an autonomous behavior"):
-        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "villager", "library": ["flee", "fly"]}}))
+    with pytest.raises(DefinitionError, match=r"behavior\.behaviors\[1\]: expected an autonomous behavior"):
+        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "villager", "behaviors": ["flee", "fly"]}}))
     with pytest.raises(DefinitionError, match=r"behavior\.tree: expected a shipped tree's name"):
-        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "castle", "library": ["flee"]}}))
+        CharacterDefinition.load(write_yaml({**base, "behavior": {"tree": "castle", "behaviors": ["flee"]}}))
+    # The old name still loads, with a warning; both at once is refused.
+    behaviors = CharacterDefinition.load(asset_path("characters", "mira.yaml")).tree.behaviors
+    with pytest.warns(DeprecationWarning, match="old name of behavior.behaviors"):
+        old = CharacterDefinition.load(write_yaml({"id": "y", "behavior": {"tree": "villager", "library": sorted(behaviors)}}))
+    assert old.tree.behaviors == behaviors
+    with pytest.raises(DefinitionError, match=r"behavior\.behaviors: expected .*not both"):
+        CharacterDefinition.load(write_yaml({"id": "z", "behavior": {"tree": "villager", "library": ["flee"],
+                                                                    "behaviors": ["flee"]}}))
 
 
 def test_restore_needs_the_same_tree(grow):

@@ -73,8 +73,8 @@ def test_assets_are_found_when_the_checkout_is_imported_first():
 
 
 def test_the_plugin_snippet_shows_both_characters_in_frame_facing_the_camera(tmp_path):
-    # docs/images/plugin_characters.py runs the README's snippet as written (base.run() aside) offscreen;
-    # its screenshot is the picture under the snippet.
+    # docs/images/plugin_characters.py runs examples/plugin.py (the README's snippet) as written (base.run()
+    # aside) offscreen; its screenshot is the picture under the snippet.
     result = subprocess.run([sys.executable, str(ROOT / "docs" / "images" / "plugin_characters.py"),
                              "--out", str(tmp_path / "shot.png")], capture_output=True, text=True, timeout=300,
                             cwd=tmp_path, env={**os.environ, "LP_NUM_THREADS": "0"})

@@ -1,5 +1,6 @@
-"""Regenerates ``plugin_characters.png`` by running the README's Panda3D plugin snippet itself, offscreen:
-the snippet as written, with ``base.run()`` replaced by two seconds of frames, then a screenshot. Prints,
+"""Regenerates ``plugin_characters.png`` by running the Panda3D plugin example itself (``examples/plugin.py``,
+shown in the README), offscreen: the example as written, with ``base.run()`` replaced by two seconds of
+frames, then a screenshot. Prints,
 per attached character, whether its body is whole in frame and faces the camera (``tests/test_readme.py``
 runs this script and checks both).
 
@@ -9,7 +10,6 @@ runs this script and checks both).
 import argparse
 import json
 import math
-import re
 import time
 from pathlib import Path
 
@@ -18,10 +18,6 @@ from panda3d.core import ClockObject, Point2, Point3, loadPrcFileData
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def readme_snippet() -> str:
-    """The Python block of the README's "Panda3D plugin" section."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    return re.search(r"## Panda3D plugin.*?```python\n(.*?)```", readme, re.S).group(1)
 
 
 def framing(base, view) -> dict:
@@ -43,7 +39,8 @@ def main() -> None:
     loadPrcFileData("", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n"
                         "audio-library-name null\nsync-video false\nwin-size 960 540\n")
     scope: dict = {}
-    exec(compile(readme_snippet().replace("base.run()", ""), "README.md (Panda3D plugin)", "exec"), scope)
+    example = ROOT / "examples" / "plugin.py"
+    exec(compile(example.read_text(encoding="utf-8").replace("base.run()", ""), str(example), "exec"), scope)
     base, plugin = scope["base"], scope["plugin"]
     ClockObject.getGlobalClock().setMode(ClockObject.MNonRealTime)
     ClockObject.getGlobalClock().setFrameRate(30)

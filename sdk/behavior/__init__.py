@@ -18,7 +18,18 @@ How the parts fit:
   characters within their reach while their condition holds (a lit campfire calms, a ringing bell
   startles).
 
-A character gets a tree through its definition (``behavior: {tree, library}``); the runtime then fills its
-behavior slot with a :class:`sdk.behavior.tree.TreeBehavior`. ``anisync behavior show FILE`` prints a tree
-and can run it with a per-tick trace.
+* **Python** (:mod:`sdk.behavior.python`): conditions, actions and tree leaves written in Python and
+  registered by name (:func:`condition`, :func:`action`, :func:`leaf`) sit beside the YAML ones.
+
+A character gets a tree through its definition (``behavior: {tree, behaviors, blackboard}``); the runtime
+then fills its behavior slot with a :class:`sdk.behavior.tree.TreeBehavior`, whose ``blackboard`` game code
+reads and sets (``character.behavior.blackboard.set("on_duty", False)``). ``anisync behavior show FILE``
+prints a tree and can run it with a per-tick trace.
 """
+
+from .library import Blackboard, BehaviorLibrary
+from .python import PythonAction, PythonLeaf, action, condition, forget, leaf
+from .tree import TreeBehavior, TreeDefinition
+
+__all__ = ["BehaviorLibrary", "Blackboard", "PythonAction", "PythonLeaf", "TreeBehavior", "TreeDefinition", "action",
+           "condition", "forget", "leaf"]

@@ -43,7 +43,7 @@ within +-:data:`~sdk.behavior.expr.MAX_MAGNITUDE` (1e9), so that trigger arithme
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 
@@ -53,8 +53,9 @@ from ..emotion import EMOTIONS, ORIENTATIONS, emotion_vector
 from ..errors import DefinitionError, InvalidArgumentError
 from ..loading import load_yaml, referenced_file
 from ..resources import asset_path
-from ..schema import NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Text, check
+from ..schema import KEY_PATTERN, NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Nothing, Number, Record, Text, check
 from ..snapshot import check_part
+from . import python as python_leaves
 from .expr import MAX_MAGNITUDE, Expression, parse
 
 if TYPE_CHECKING:
@@ -62,8 +63,6 @@ if TYPE_CHECKING:
     from ..events import Event
 
 SUFFERERS = ("self", "target", "group")
-#: Blackboard keys must be names the expression language can read after ``bb.``.
-KEY_PATTERN = r"[a-z_][a-z0-9_]*"
 MAX_RATE = 10.0
 
 _RATES = MapOf(Number(-MAX_RATE, MAX_RATE), key=Text(choices=EMOTIONS))
@@ -83,7 +82,9 @@ _AUTONOMOUS = Record({
         "duration": Field(AnyOf((_SECONDS, ListOf(_SECONDS, min_items=2))), default=None,
                           doc="seconds, or [min, max] to draw from; none: as long as the trigger holds"),
         "bpfa": Field(Text(pattern=NAME_PATTERN), default=None, doc="a composite behavior run by the BPFA"),
-    }), doc="what the behavior does: action (and duration) or bpfa"),
+        "python": Field(Text(pattern=NAME_PATTERN), default=None,
+                        doc="an action written in Python, registered with sdk.behavior.action(NAME)"),
+    }), doc="what the behavior does: action (and duration), bpfa or python"),
 })
 
 _INTERACTIVE = Record({
@@ -92,6 +93,7 @@ _INTERACTIVE = Record({
 })
 
 LIBRARY_SCHEMA = Record({
+    "extends": Field(Text(), default=None, doc="a library this one adds to: 'shipped', or a file relative to this one"),
     "blackboard": Field(MapOf(AnyOf((Flag(), _BLACKBOARD_NUMBER)), key=Text(pattern=KEY_PATTERN)), default=dict,
                         doc="keys triggers read as bb.<key>, with starting values"),
     "autonomous": Field(MapOf(_AUTONOMOUS, key=Text(pattern=NAME_PATTERN)), default=dict),
@@ -206,6 +208,10 @@ def load_composite(path: Path) -> CompositeBehavior:
 
 
 # --- definitions -------------------------------------------------------------------------------------
+#: The library files being loaded through ``extends``, outermost first: a file met again is a cycle.
+_EXTENDING: list[Path] = []
+
+
 @dataclass(frozen=True, eq=False)
 class AutonomousBehavior:
     """An autonomous behavior rule (eq. 20); see the module docstring."""
@@ -280,6 +286,8 @@ class BehaviorLibrary:
     blackboard: Mapping[str, bool | float]
     autonomous: Mapping[str, AutonomousBehavior]
     interactive: Mapping[str, InteractiveBehavior]
+    #: The Python conditions registered when it was loaded, whose keys its blackboard declares.
+    conditions: Mapping[str, python_leaves.PythonCondition] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path, composite_loader: Callable[[Path], Runner] = load_composite) -> "BehaviorLibrary":
@@ -290,10 +298,33 @@ class BehaviorLibrary:
     @classmethod
     def from_dict(cls, data: Any, source: object = None,
                   composite_loader: Callable[[Path], Runner] = load_composite) -> "BehaviorLibrary":
-        """Check ``data`` against :data:`LIBRARY_SCHEMA`, parse every expression and load composites."""
+        """Check ``data`` against :data:`LIBRARY_SCHEMA`, parse every expression and load composites.
+
+        With ``extends``, the result is that library with this one's blackboard keys and behaviors added;
+        a behavior of the same name replaces the one it extends.
+        """
         checked = check(LIBRARY_SCHEMA, data, source)
-        blackboard = checked["blackboard"]
-        autonomous = {}
+        base = None
+        if checked["extends"] == "shipped":
+            base = shipped_library()
+        elif checked["extends"] is not None:
+            path = Path(referenced_file(source, checked["extends"], "extends")).resolve()
+            if path in _EXTENDING or (source is not None and path == Path(str(source)).resolve()):
+                raise DefinitionError(source, "extends", "a library that does not extend itself, directly or through "
+                                      "others", checked["extends"])
+            _EXTENDING.append(path)
+            try:
+                base = BehaviorLibrary.load(path, composite_loader)
+            finally:
+                _EXTENDING.pop()
+        conditions = python_leaves.conditions()
+        for name in checked["blackboard"]:
+            if name in conditions:
+                raise DefinitionError(source, f"blackboard.{name}", "a key no Python condition owns (the registered "
+                                      f"condition {name!r} declares it and writes its value)", name)
+        blackboard = {**{name: rule.default for name, rule in conditions.items()},
+                      **(base.blackboard if base else {}), **checked["blackboard"]}
+        autonomous = dict(base.autonomous) if base else {}
         for name, rule in checked["autonomous"].items():
             key = f"autonomous.{name}"
             trigger = parse(rule["trigger"], source, f"{key}.trigger", blackboard)  # errors name the author's columns
@@ -309,7 +340,7 @@ class BehaviorLibrary:
                 orientation=rule["orientation"],
                 runner=_runner(rule["run"], source, f"{key}.run", composite_loader),
             )
-        interactive = {}
+        interactive = dict(base.interactive) if base else {}
         for name, rule in checked["interactive"].items():
             key = f"interactive.{name}.condition"
             condition = parse(rule["condition"], source, key, blackboard)
@@ -317,20 +348,28 @@ class BehaviorLibrary:
                 raise DefinitionError(source, key, "a condition on the smart object's own bb.<key> values only "
                                       "(a smart object has no emotion or mood)", rule["condition"])
             interactive[name] = InteractiveBehavior(name, condition, emotion_vector(rule["effect"]))
-        return cls(None if source is None else str(source), blackboard, autonomous, interactive)
+        return cls(None if source is None else str(source), blackboard, autonomous, interactive, conditions)
 
     def new_blackboard(self, values: Mapping[str, Any] | None = None, source: object = None,
-                       key: str = "blackboard") -> Blackboard:
-        """A blackboard with the declared keys at their starting values, or at ``values`` (checked:
-        unknown keys and wrong types raise DefinitionError naming ``source`` and ``key``)."""
+                       key: str = "blackboard", own_keys: Mapping[str, bool | float] | None = None) -> Blackboard:
+        """A blackboard with the declared keys (and ``own_keys``, a character's own) at their starting
+        values, or at ``values`` (checked: unknown keys and wrong types raise DefinitionError naming
+        ``source`` and ``key``)."""
         spec = Record({name: Field(Flag() if isinstance(default, bool) else _BLACKBOARD_NUMBER, default=default)
-                       for name, default in self.blackboard.items()})
+                       for name, default in {**self.blackboard, **(own_keys or {})}.items()})
         return Blackboard(spec, spec.check(dict(values or {}), source, key))
 
 
 def _runner(run: Mapping[str, Any], source: object, key: str, composite_loader: Callable[[Path], Runner]) -> Runner:
-    if (run["action"] is None) == (run["bpfa"] is None):
-        raise DefinitionError(source, key, "exactly one of action (a single action) or bpfa (a composite behavior)", run)
+    if sum(run[kind] is not None for kind in ("action", "bpfa", "python")) != 1:
+        raise DefinitionError(source, key, "exactly one of action (a single action), bpfa (a composite behavior) "
+                              "or python (an action written in Python)", run)
+    if run["python"] is not None:
+        if run["duration"] is not None:
+            raise DefinitionError(source, f"{key}.duration", "no duration with python (the action says when it is "
+                                  "done)", run["duration"])
+        return python_leaves.PythonRunner(run["python"], python_leaves.registered("action", run["python"], source,
+                                                                                  f"{key}.python"))
     if run["bpfa"] is not None:
         if run["duration"] is not None:
             raise DefinitionError(source, f"{key}.duration", "no duration with bpfa (the BPFA decides when it is done)",

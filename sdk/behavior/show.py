@@ -29,7 +29,7 @@ def _load(path: Path):
 
         tree = TreeDefinition.from_dict(data, source=path)
         character = CharacterDefinition.from_dict(
-            {"id": "probe", "behavior": {"tree": str(path.resolve()), "library": sorted(tree.behaviors)}})
+            {"id": "probe", "behavior": {"tree": str(path.resolve()), "behaviors": sorted(tree.behaviors)}})
         return tree, character
     character = CharacterDefinition.from_dict(data, source=path)
     if character.tree is None:

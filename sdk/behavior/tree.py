@@ -14,6 +14,7 @@ runs a behavior of the library (:mod:`sdk.behavior.library`)::
           - sequence: {children: [sigh, cry]}              # sequential: one after the other
           - repeat: {times: 2, child: look_around}         # repetitive
           - timeout: {seconds: 5, child: wander}           # modified (also invert, retry, succeed)
+          - python: wave_at_player                         # a leaf written in Python (sdk.behavior.python)
           - idle                                           # a leaf: a behavior of the library
 
 How the forms map to py_trees:
@@ -46,7 +47,9 @@ own :class:`TreeBehavior`, built once from the definition and never changed afte
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
@@ -61,7 +64,9 @@ from ..schema import (NAME_PATTERN, AnyOf, Anything, Field, Flag, ListOf, MapOf,
                       check)
 from ..snapshot import SECONDS, check_part, part
 from .expr import Expression, parse
+from . import python as python_leaves
 from .library import AutonomousBehavior, Blackboard, BehaviorLibrary, shipped_library
+from .python import PythonCondition, PythonLeaf
 
 if TYPE_CHECKING:
     from ..character import Character
@@ -73,11 +78,13 @@ class _TreeNode(Spec):
     """A tree node: a behavior name (a leaf), or a mapping with one key that names its form."""
 
     def describe(self) -> str:
-        return "a behavior name or a mapping with one key: " + ", ".join(_FORMS)
+        return "a behavior name or a mapping with one key: " + ", ".join([*_FORMS, "python"])
 
     def check(self, value, source, path):
         if isinstance(value, str):
             return Text(pattern=NAME_PATTERN).check(value, source, path)
+        if isinstance(value, dict) and len(value) == 1 and "python" in value:
+            return {"python": Text(pattern=NAME_PATTERN).check(value["python"], source, f"{path}.python" if path else "python")}
         if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _FORMS):
             raise self.fail(value, source, path)
         form, body = next(iter(value.items()))
@@ -121,6 +128,7 @@ class NodeSpec:
     children: tuple["NodeSpec", ...] = ()
     behavior: AutonomousBehavior | None = None
     condition: Expression | None = None
+    leaf: type[PythonLeaf] | None = None  # a leaf written in Python
 
     def walk(self) -> Iterator["NodeSpec"]:
         """This node and every node under it, depth first, left to right."""
@@ -244,6 +252,7 @@ _PARALLEL_POLICIES = {"all": lambda: ParallelPolicy.SuccessOnAll(synchronise=Tru
 # form -> builder(spec, children, context)
 _BUILDERS: dict[str, Callable[[NodeSpec, list, _Context], py_trees.behaviour.Behaviour]] = {
     "behavior": lambda spec, kids, context: BehaviorLeaf(spec.behavior, context),
+    "python": lambda spec, kids, context: spec.leaf(spec.name, context),
     "sequence": lambda spec, kids, context: py_trees.composites.Sequence(spec.name, spec.options["memory"], kids),
     "selector": lambda spec, kids, context: py_trees.composites.Selector(spec.name, spec.options["memory"], kids),
     "guard": lambda spec, kids, context: py_trees.composites.Sequence(
@@ -277,6 +286,9 @@ class TreeDefinition:
         triggers: every expression it depends on (leaf triggers, then guard conditions), one per text: the
             tree's outcome can change only when one of these changes value, when a running action ends,
             or when a timeout expires (see :attr:`TreeBehavior.due`).
+        polled: the Python conditions its triggers read, which each character's tree reads at their rate.
+        python_leaves: whether it has leaves written in Python (then it ticks every update).
+        own_keys: blackboard keys a character declares beyond the library's, with starting values.
     """
 
     name: str
@@ -286,6 +298,9 @@ class TreeDefinition:
     root: NodeSpec
     behaviors: frozenset[str]
     triggers: tuple[Expression, ...]
+    polled: tuple[PythonCondition, ...] = ()
+    python_leaves: bool = False
+    own_keys: Mapping[str, bool | float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path) -> "TreeDefinition":
@@ -311,8 +326,11 @@ class TreeDefinition:
         conditions = [spec.condition for spec in root.walk() if spec.condition is not None]
         # One expression per distinct text: a guard often repeats the trigger of a behavior below it.
         triggers = {expression.text: expression for expression in [leaf.trigger for leaf in leaves] + conditions}
+        read = {name for expression in triggers.values() for name in expression.names}
+        polled = tuple(rule for key, rule in library.conditions.items() if f"bb.{key}" in read)
         return cls(name, None if source is None else str(source), library, blackboard, root,
-                   frozenset(leaf.name for leaf in leaves), tuple(triggers.values()))
+                   frozenset(leaf.name for leaf in leaves), tuple(triggers.values()), polled,
+                   any(spec.form == "python" for spec in root.walk()))
 
     def build(self, context: _Context) -> py_trees.behaviour.Behaviour:
         """A fresh py_trees tree of this definition whose nodes share ``context``."""
@@ -325,6 +343,9 @@ class TreeDefinition:
 
 def _spec(node: Any, key: str, source: object, library: BehaviorLibrary) -> NodeSpec:
     """Turn a checked node into a NodeSpec, resolving behaviors and conditions and checking parallels."""
+    if isinstance(node, dict) and "python" in node:
+        return NodeSpec("python", node["python"], f"{key}.python",
+                        leaf=python_leaves.registered("leaf", node["python"], source, f"{key}.python"))
     if isinstance(node, str):
         if node not in library.autonomous:
             raise DefinitionError(source, key, f"an autonomous behavior of {library.source or 'the library'} "
@@ -356,10 +377,13 @@ def _check_orientations(parallel: NodeSpec, source: object) -> None:
 
 
 def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinition:
-    """The tree of a character definition's checked ``behavior: {tree, library}`` section.
+    """The tree of a character definition's checked ``behavior: {tree, behaviors, blackboard}`` section.
 
     ``tree`` is a shipped tree's name (``assets/behaviors/trees/NAME.yaml``) or a path relative to the
-    character file; ``library`` lists the behaviors the character may use, and the tree must use no other.
+    character file; ``behaviors`` lists the behaviors of the tree's library the character may use, and the
+    tree must use no other (``library``, its old name, still works and warns); ``blackboard`` gives
+    starting values of the library's keys and declares the character's own keys (for game code and Python
+    conditions to use).
     """
     tree = behavior["tree"]
     if tree.endswith((".yaml", ".yml")) or "/" in tree:
@@ -370,16 +394,34 @@ def character_tree(behavior: Mapping[str, Any], source: object) -> TreeDefinitio
         except AnisyncError:
             raise DefinitionError(source, "behavior.tree", "a shipped tree's name or the path of a tree file", tree) from None
     definition = TreeDefinition.load(path)
-    allowed = behavior["library"]
+    if (behavior["behaviors"] is None) == (behavior["library"] is None):
+        raise DefinitionError(source, "behavior.behaviors", "the list of behaviors the character may use "
+                              "(behaviors:, or its old name library:, not both)", behavior)
+    key = "behavior.behaviors"
+    allowed = behavior["behaviors"]
+    if allowed is None:
+        key, allowed = "behavior.library", behavior["library"]
+        warnings.warn(f"{source}: behavior.library is the old name of behavior.behaviors (a library is a file of "
+                      "behaviors); rename it", DeprecationWarning, stacklevel=2)
     for i, name in enumerate(allowed):
         if name not in definition.library.autonomous:
-            raise DefinitionError(source, f"behavior.library[{i}]",
-                                  f"an autonomous behavior of {definition.library.source}", name)
+            raise DefinitionError(source, f"{key}[{i}]", f"an autonomous behavior of {definition.library.source}", name)
     missing = sorted(definition.behaviors - set(allowed))
     if missing:
-        raise DefinitionError(source, "behavior.library", "a list of every behavior the tree uses, "
+        raise DefinitionError(source, key, "a list of every behavior the tree uses, "
                               f"also {', '.join(missing)} (used by {definition.source})", allowed)
-    return definition
+    values = behavior["blackboard"]
+    if not values:
+        return definition
+    declared = definition.library.blackboard
+    for name in values:
+        if name in definition.library.conditions:
+            raise DefinitionError(source, f"behavior.blackboard.{name}", "a key no Python condition owns (the "
+                                  f"registered condition {name!r} writes its value)", name)
+    library_values = {name: value for name, value in values.items() if name in declared}
+    definition.library.new_blackboard({**definition.blackboard, **library_values}, source, "behavior.blackboard")
+    return dataclasses.replace(definition, blackboard={**definition.blackboard, **library_values},
+                               own_keys={name: value for name, value in values.items() if name not in declared})
 
 
 # --- the behavior slot -------------------------------------------------------------------------------
@@ -403,7 +445,7 @@ class TreeBehavior:
 
     def __init__(self, definition: TreeDefinition):
         self.definition = definition
-        self.blackboard = definition.library.new_blackboard(definition.blackboard)
+        self.blackboard = definition.library.new_blackboard(definition.blackboard, own_keys=definition.own_keys)
         self._context = _Context(self.blackboard)
         self.root = definition.build(self._context)
         self._nodes = list(self.root.iterate())  # a fixed order for snapshots
@@ -457,7 +499,7 @@ class TreeBehavior:
         changes nothing is a fixed point: with the same triggers, the next one would change nothing
         either. One that changed something may not be: a selector retries a branch that just failed, a
         tree that completed starts over."""
-        return (not self._settled
+        return (not self._settled or self.definition.python_leaves
                 or any(leaf.rule.runner.finished(leaf.run) for leaf in self.running)
                 or any(node.status == Status.RUNNING and node.expired for node in self._timeouts))
 
@@ -482,11 +524,14 @@ class TreeBehavior:
 
     def advance(self, character: "Character", dt: float) -> bool:
         """Let ``dt`` seconds pass without ticking: running actions progress (their aims act through the
-        emotion's continuous aim). Returns :attr:`due`: whether the tree needs a tick now."""
-        self._context.clock += dt
+        emotion's continuous aim) and the Python conditions due are read. Returns whether the tree needs a
+        tick now: :attr:`due`, or a Python condition's value changed."""
+        before, self._context.clock = self._context.clock, self._context.clock + dt
         for leaf in self.running:
             leaf.rule.runner.advance(leaf.run, dt, character)
-        return self.due
+        changed = bool(self.definition.polled) and python_leaves.poll(
+            self.definition.polled, character, self.blackboard, before, self._context.clock, first=before == 0.0)
+        return self.due or changed
 
     def tick(self, character: "Character") -> None:
         """Tick the tree: triggers are checked, finished actions end, new behaviors start.
