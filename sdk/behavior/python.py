@@ -75,7 +75,6 @@ class PythonAction:
 
     Attributes:
         activity: what the character's body shows while it runs (default: the registered name).
-        done: set once :meth:`update` returned True.
     """
 
     activity: str = ""
@@ -148,25 +147,21 @@ def condition(name: str, *, rate: float | None = None, default: bool | float = F
 
 def action(name: str) -> Callable[[type[PythonAction]], type[PythonAction]]:
     """Register a :class:`PythonAction` subclass as action ``name`` (``run: {python: NAME}`` in a library)."""
-    name = _checked_name(name, "action")
-
-    def register(cls: type[PythonAction]) -> type[PythonAction]:
-        if not (isinstance(cls, type) and issubclass(cls, PythonAction)):
-            raise InvalidArgumentError(f"action {name!r}: expected a subclass of sdk.behavior.PythonAction")
-        _actions[name] = cls
-        return cls
-
-    return register
+    return _class_registrar(name, "action", PythonAction)
 
 
 def leaf(name: str) -> Callable[[type[PythonLeaf]], type[PythonLeaf]]:
     """Register a :class:`PythonLeaf` subclass as tree node ``{python: NAME}``."""
-    name = _checked_name(name, "leaf")
+    return _class_registrar(name, "leaf", PythonLeaf)
 
-    def register(cls: type[PythonLeaf]) -> type[PythonLeaf]:
-        if not (isinstance(cls, type) and issubclass(cls, PythonLeaf)):
-            raise InvalidArgumentError(f"leaf {name!r}: expected a subclass of sdk.behavior.PythonLeaf")
-        _leaves[name] = cls
+
+def _class_registrar(name: str, kind: str, base: type) -> Callable[[type], type]:
+    name = _checked_name(name, kind)
+
+    def register(cls: type) -> type:
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise InvalidArgumentError(f"{kind} {name!r}: expected a subclass of sdk.behavior.{base.__name__}")
+        _KINDS[kind][name] = cls
         return cls
 
     return register
