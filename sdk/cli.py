@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "sdk.appearance.commands",
     "sdk.speech.commands",
     "sdk.dialogue.commands",
+    "sdk.dialogue.encoder_build",
     "sdk.scenes.commands",
     "engine_plugin.bench",
 )

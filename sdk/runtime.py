@@ -19,8 +19,9 @@ Guarantees a game can build on (docs/robustness.md lists them with the tests tha
 * a refused :meth:`Runtime.emit`, :meth:`Runtime.update` or :meth:`Runtime.restore` changes nothing;
 * one update of at most ``max_dt`` seconds: a longer one (a stall, a breakpoint) is clamped, counted in
   ``clamped_updates`` and logged, so the world does not jump ahead;
-* an exception in an emotion subscriber is logged and counted in ``callback_errors``, and the update
-  completes for every character (``raise_callback_errors=True`` raises it after the update, for debugging);
+* an exception in a subscriber (emotion, behavior or event callbacks) is logged and counted in
+  ``callback_errors``, and the update completes for every character (``raise_callback_errors=True``
+  raises it after the update, for debugging);
 * the trace keeps at most ``trace_limit`` records and about ``trace_bytes`` bytes.
 """
 
@@ -104,8 +105,8 @@ class Runtime:
         trace_limit: trace records kept (the oldest go first); 0 turns tracing off.
         trace_bytes: roughly the most bytes the trace holds (see :attr:`TraceRecord.size`); the oldest
             records go first.
-        raise_callback_errors: raise :class:`~sdk.errors.CallbackError` at the end of an update in which an
-            emotion subscriber raised (the update itself still completes); for debugging.
+        raise_callback_errors: raise :class:`~sdk.errors.CallbackError` at the end of an update in which a
+            subscriber raised (the update itself still completes); for debugging.
         asset_roots: folders whose files the definitions :meth:`spawn` loads may reference, beyond each
             file's own folder and the shipped assets (see :func:`sdk.loading.asset_roots`).
         scheduler: decides when behavior trees tick (default: :class:`BehaviorScheduler`, on change).

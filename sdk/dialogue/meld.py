@@ -17,7 +17,8 @@ import numpy as np
 from ..emotion import EMOTION_INDEX
 from ..errors import InvalidArgumentError
 from ..progress import progress
-from .encoder import SentenceEncoder
+from ..expression.card import sha256_of
+from .encoder import SentenceEncoder, shared_encoder
 
 #: MELD's splits and their files.
 SPLITS = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
@@ -25,8 +26,6 @@ SPLITS = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "tes
 DEFAULT_MELD = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "meld"
 #: Its licence, for model cards.
 LICENCE = "GPL-3.0"
-#: Utterances encoded per onnxruntime run when caching features.
-ENCODE_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -70,24 +69,19 @@ def dialogues(utterances: list[Utterance]) -> list[list[int]]:
 
 def cached_features(folder: str | Path, split: str, cache: str | Path,
                     encoder: SentenceEncoder | None = None) -> dict[str, np.ndarray]:
-    """Token features of a split's utterances, computed once and kept in ``cache/meld-SPLIT.npz``.
+    """Token features of a split's utterances, computed once by ``encoder`` (default: the shipped one) and
+    kept in ``cache/meld-SPLIT-SHA.npz``, SHA naming the encoder's file.
 
     Ragged: ``tokens`` holds every utterance's token features one after another (float16), utterance i
     owning rows ``offsets[i]:offsets[i + 1]``; ``labels`` are the emotion indices. Texts are the files'
     own (the speakers' words as written, including MELD's stray encoding marks).
     """
-    path = Path(cache) / f"meld-{split}.npz"
+    encoder = encoder or shared_encoder()
+    path = Path(cache) / f"meld-{split}-{sha256_of(encoder.path)[:12]}.npz"
     if path.is_file():
         return dict(np.load(path))
     utterances = read_split(folder, split)
-    encoder = encoder or SentenceEncoder()
-    order = sorted(range(len(utterances)), key=lambda i: len(utterances[i].text))  # little padding per batch
-    pieces: list[np.ndarray | None] = [None] * len(utterances)
-    for start in progress(range(0, len(order), ENCODE_BATCH), desc=f"encoding MELD {split}"):
-        batch = order[start:start + ENCODE_BATCH]
-        hidden, mask = encoder.encode([utterances[i].text for i in batch])
-        for row, index in enumerate(batch):
-            pieces[index] = hidden[row, : int(mask[row].sum())].astype(np.float16)
+    pieces = [encoder.encode(u.text).astype(np.float16) for u in progress(utterances, desc=f"encoding MELD {split}")]
     lengths = np.array([len(piece) for piece in pieces])
     features = {"tokens": np.concatenate(pieces), "offsets": np.concatenate([[0], np.cumsum(lengths)]),
                 "labels": np.array([u.emotion for u in utterances], np.int64)}

@@ -138,3 +138,4 @@ class HeadEnsemble(nn.Module):
     @staticmethod
     def _mean(logits: list[torch.Tensor]) -> torch.Tensor:
         return torch.log(torch.stack([torch.softmax(x, -1) for x in logits]).mean(0))
+

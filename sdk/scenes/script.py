@@ -96,8 +96,9 @@ def load_scene(path: str | Path, cast: Iterable[CharacterDefinition], voices: It
                classifier: object = "shipped") -> Scene:
     """Read and check the compiled Ink story at ``path`` against the characters of ``cast`` (and the
     speakers ``voices``, who are not characters). Lines without an emotion tag are read by ``classifier``
-    (``"shipped"``: :func:`sdk.dialogue.shipped_classifier`), each with the lines before it on its branch as
-    context. Raises DefinitionError naming the file, the source line and what was expected."""
+    (``"shipped"``: :func:`sdk.dialogue.shipped_classifier`; or any object with
+    :meth:`~sdk.dialogue.EmotionClassifier.classify_many`), all at once, each with the lines before it on its
+    branch as context. Raises DefinitionError naming the file, the source line and what was expected."""
     path = Path(path)
     if not path.is_file():
         raise DefinitionError(path, "", "a compiled Ink story (JSON)", missing=True)
@@ -268,8 +269,8 @@ def _probabilities(lines, contexts, classifier) -> dict[tuple[str, str], np.ndar
             from ..dialogue import shipped_classifier
 
             classifier = shipped_classifier()
-        for key in untagged:
-            out[key] = np.asarray(classifier.classify(key[1], contexts[key], key[0]), np.float64)
+        read = classifier.classify_many([(key[1], contexts[key], key[0]) for key in untagged])
+        out.update((key, np.asarray(p, np.float64)) for key, p in zip(untagged, read))
     return out
 
 
