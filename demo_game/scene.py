@@ -168,13 +168,12 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
         for at, what in game.log[told:]:
             print(f"  t={at - start:4.1f}s  {what}", file=out)
         told = len(game.log)
-        if second % 5 == 0:
+        if second % 5 == 0 or second >= seconds:  # and once at the end
             print(game.story(), file=out)
 
     frame_seconds = _story_frames(game, tour, seconds, each_second)
-    each_second(round(seconds))
-    if round(seconds) % 5:
-        print(game.story(), file=out)
+    if seconds % 1:  # the part of a second after the last whole one
+        each_second(math.ceil(seconds))
     stats = frame_statistics(frame_seconds)
     memory = texture_memory(game.win.getGsg())
     sync = sync_summary(game.plugin.sync_report())
