@@ -189,7 +189,7 @@ def test_a_file_that_is_not_a_compiled_story_is_refused(tmp_path, definitions):
 def test_shipped_scene_matches_its_ink_source(tmp_path):
     compiler = shutil.which("inkjs-compiler") or shutil.which("inklecate")
     if compiler is None:
-        pytest.skip("no Ink compiler (npm install -g inkjs, or inklecate) to recompile the shipped scene")
+        pytest.skip("no Ink compiler (npm install -g inkjs@2.4.0, or inklecate) to recompile the shipped scene")
     import subprocess
 
     out = tmp_path / "campfire.json"
