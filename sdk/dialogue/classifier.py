@@ -158,7 +158,6 @@ class EmotionClassifier:
                 self._vectors.popitem(last=False)
 
 
-
 def _batches(features: list[np.ndarray]):
     """Indices of ``features`` in runs of at most :data:`BATCH`, of similar token counts so that the
     head's batches pad little."""
