@@ -1,9 +1,9 @@
-"""``python -m demo_game``: the anisync village.
+"""``python -m anisync.demo``: the anisync village.
 
 With a display it opens a window you walk around in; without one (a server, CI, ssh) it runs the
 20-second scripted scene offscreen, prints what the villagers felt and did, the frame rate and texture
 memory, and saves a screenshot. ``--benchmark`` measures frame rate and texture load for several crowd
-sizes (see :mod:`demo_game.scene`).
+sizes (see :mod:`anisync.demo.scene`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import argparse
 import os
 import sys
 
-from engine_plugin.bench import parse_counts, parse_sources, parse_window
-from sdk.arguments import DefaultsHelpFormatter
+from anisync.arguments import DefaultsHelpFormatter
+from anisync.extras import MissingExtraError, import_extra
+from anisync.panda.bench import parse_counts, parse_sources, parse_window
 
 
 def has_display() -> bool:
@@ -24,7 +25,7 @@ def has_display() -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m demo_game", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m anisync.demo", description=__doc__.split("\n\n")[0],
                                      formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--npcs", type=parse_counts, default=None,
                         help="villagers (default 12); with --benchmark, comma-separated crowd sizes (default 12,50,100)")
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        for package in ("panda3d", "bink", "tokenizers", "pocketsphinx"):
+            import_extra(package, "demo", "the demo village")
+    except MissingExtraError as error:
+        build_parser().exit(2, f"python -m anisync.demo: error: {error}\n")
     if not 64 <= args.face_size <= 512:
         build_parser().error(f"--face-size: expected 64 to 512, got {args.face_size}")
     if args.seconds <= 0:
@@ -57,7 +63,7 @@ def main(argv=None) -> int:
     from . import scene
 
     if args.benchmark:
-        command = "python -m demo_game " + " ".join(sys.argv[1:] if argv is None else argv)
+        command = "python -m anisync.demo " + " ".join(sys.argv[1:] if argv is None else argv)
         scene.run_benchmark(args.npcs or [12, 50, 100], args.seconds, args.seed, args.size, args.face_size,
                             args.report, args.warmup, command, tuple(args.faces or ("neural", "procedural")), args.judge)
         return 0

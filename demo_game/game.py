@@ -9,10 +9,10 @@ What villagers do to each other:
 * **fear spreads**: a villager whose dominant emotion is fear at 0.45 or more screams (once every few seconds);
   everyone within :data:`SCREAM_REACH` metres receives a ``scream`` event from it;
 * **the campfire calms**: the campfire smart object acts on everyone within
-  :data:`~demo_game.village.CAMPFIRE_REACH` of it, and their blackboard's ``near_campfire`` lets them warm
+  :data:`~anisync.demo.village.CAMPFIRE_REACH` of it, and their blackboard's ``near_campfire`` lets them warm
   their hands;
 * **the bell startles**: ringing sends everyone a ``bell`` event, and the bell smart object startles those
-  within :data:`~demo_game.village.BELL_REACH` of the tower while it rings.
+  within :data:`~anisync.demo.village.BELL_REACH` of the tower while it rings.
 
 Walking behaviors move the body: ``wander``, ``patrol`` and ``walk`` stroll round the villager's place,
 ``flee`` runs away from what frightened it (a scream, the bell; from the square's centre after thunder).
@@ -32,10 +32,10 @@ from direct.showbase.ShowBase import ShowBase
 from panda3d.core import (CardMaker, ClockObject, NodePath, TextNode, TransparencyAttrib, Vec3, WindowProperties,
                           loadPrcFileData)
 
-from engine_plugin import AnisyncPlugin, AttachedCharacter, FaceSource, load_face_source
-from sdk import BROADCAST, EMOTIONS, CharacterDefinition, Event, Runtime, asset_path
-from sdk.behavior.smart import SmartObject, SmartObjectDefinition
-from sdk.scenes import ScenePlayer, SceneCue, load_scene
+from anisync.panda import AnisyncPlugin, AttachedCharacter, FaceSource, load_face_source
+from anisync import BROADCAST, EMOTIONS, CharacterDefinition, Event, Runtime, asset_path
+from anisync.behavior.smart import SmartObject, SmartObjectDefinition
+from anisync.scenes import ScenePlayer, SceneCue, load_scene
 
 from .measure import texture_memory
 from .village import BELL, BELL_REACH, CAMPFIRE, CAMPFIRE_REACH, VILLAGE_RADIUS, Scenery, Spot, villager_definitions, villager_spots
@@ -129,15 +129,15 @@ class Villager:
 
 class VillageGame(ShowBase):
     """The demo village. ``VillageGame(GameOptions(...))``, then ``run()`` with a window, or step frames
-    (``taskMgr.step()``) offscreen as :mod:`demo_game.scene` does."""
+    (``taskMgr.step()``) offscreen as :mod:`anisync.demo.scene` does."""
 
     def __init__(self, options: GameOptions):
         self.options = options
         width, height = options.window
-        loadPrcFileData("demo_game", f"win-size {width} {height}\nwindow-title anisync village\n"
+        loadPrcFileData("anisync.demo", f"win-size {width} {height}\nwindow-title anisync village\n"
                                      "audio-library-name null\nsync-video false\n")
         if options.offscreen:
-            loadPrcFileData("demo_game", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n")
+            loadPrcFileData("anisync.demo", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n")
         ShowBase.__init__(self)
         self.disableMouse()
         self.key_map = dict.fromkeys("wasd", False)  # movement keys held

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-
-from engine_plugin import FACE_TEXTURE_PREFIX
-from sdk.plot import line_plot
+from anisync.panda import FACE_TEXTURE_PREFIX
+from anisync.plot import line_plot
 
 
 def texture_memory(gsg) -> dict:

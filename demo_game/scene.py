@@ -4,7 +4,7 @@ run that tells what the villagers felt and did, and the benchmark.
 The same :class:`Tour` drives both: the player walks a fixed arc round the campfire, looking at it, and
 at fixed moments greets, gives a gift, taunts (the villager in front) or rings the bell, and thunder
 rolls once; meanwhile a
-seeded stream of village life (:class:`engine_plugin.bench.CrowdScript`: greetings, gifts, taunts and
+seeded stream of village life (:class:`anisync.panda.bench.CrowdScript`: greetings, gifts, taunts and
 campfire visits aimed at every villager at a fixed rate each) keeps every villager reacting whatever
 the crowd size. Same seed, same crowd size: the same path, the same scheduled actions and the same
 village life (who is in front at each action depends on where the villagers have walked).
@@ -24,13 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from anisync.expression.judge import Judge
+from anisync.panda.bench import CrowdScript, percentiles
+from anisync.panda.legibility import LegibilitySampler
+from anisync.panda.neural import FACE_SOURCES
+from anisync.panda.sync import sync_summary
 from panda3d.core import ClockObject
-
-from engine_plugin.bench import CrowdScript, percentiles
-from engine_plugin.legibility import LegibilitySampler
-from engine_plugin.neural import FACE_SOURCES
-from engine_plugin.sync import sync_summary
-from sdk.expression.judge import Judge
 
 from .game import GameOptions, VillageGame
 from .measure import frame_statistics, overhead_ratio, plot_frame_times, texture_memory
@@ -133,7 +132,7 @@ def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
     while not all(v.view.face_emotion for v in game.villagers):
         if time.perf_counter() > deadline:
             faceless = sum(1 for v in game.villagers if not v.view.face_emotion)
-            print(f"demo_game: warning: {faceless} villagers still have no face after {most:g} s", file=sys.stderr)
+            print(f"anisync.demo: warning: {faceless} villagers still have no face after {most:g} s", file=sys.stderr)
             return
         tour.place_player(0.0)
         game.taskMgr.step()
@@ -193,7 +192,7 @@ def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmu
                   judge: Judge | None = None) -> tuple[dict, dict]:
     """One crowd size with one face source: ``seconds`` with anisync on, then the same path with it
     switched off (the plugin paused: villagers keep their faces and poses, textures stay resident).
-    With a ``judge``, the faces on screen are sampled and read (:mod:`engine_plugin.legibility`).
+    With a ``judge``, the faces on screen are sampled and read (:mod:`anisync.panda.legibility`).
     Returns the figures and the raw frame times."""
     game.populate(npcs, faces)
     tour = Tour(game, npcs, seed)
@@ -301,7 +300,7 @@ def _print(result: dict) -> None:
     print(f"{result['npcs']:>4d} NPCs {result['faces']:>10s}  face p95 {on['face_latency_ms']['p95'] or 0:6.1f} ms  "
           f"legible {'-' if legible is None else f'{100 * legible:5.1f}%'}  hits {100 * on['cache']['hit_rate']:5.1f}%\n"
           f"     {on['mean_fps']:5.1f} fps (1% low {on['low_1pct_fps']:5.1f})  "
-          f"p50 {on['p50_ms']:6.1f} ms p99 {on['p99_ms']:6.1f} ms  sdk {on['sdk_update_ms']:5.2f} ms "
+          f"p50 {on['p50_ms']:6.1f} ms p99 {on['p99_ms']:6.1f} ms  anisync {on['sdk_update_ms']:5.2f} ms "
           f"uploads {on['texture_upload_ms']:5.3f} ms  textures {on['texture_memory']['resident_mb']:6.1f} MB "
           f"({on['texture_memory']['character_mb']:5.1f} MB faces)  {on['uploaded_mb_per_second']:5.2f} MB/s  "
           f"sync {100 * (on['sync']['rate'] or 0):5.1f}%  off {off['mean_fps']:5.1f} fps  "

@@ -1,6 +1,6 @@
 """The village: scenery at dusk, where its villagers stand, and who they are.
 
-The scenery is built in code from :mod:`demo_game.meshes` (houses round a square, a campfire in the
+The scenery is built in code from :mod:`anisync.demo.meshes` (houses round a square, a campfire in the
 middle, a bell tower, lanterns, trees, a ground of the grass texture that ships inside the panda3d wheel),
 lit for dusk: a low orange sun, blue ambient light and fog, and the campfire's flickering point light.
 
@@ -15,10 +15,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from anisync import CharacterDefinition, asset_path
+from anisync.loading import load_yaml
 from panda3d.core import AmbientLight, DirectionalLight, Fog, PointLight, SamplerState
-
-from sdk import CharacterDefinition, asset_path
-from sdk.loading import load_yaml
 
 from .meshes import MeshBuilder
 

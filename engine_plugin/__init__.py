@@ -1,8 +1,8 @@
 """Panda3D integration of anisync: faces that follow feelings, bodies that follow both, in sync.
 
     from direct.showbase.ShowBase import ShowBase
-    from sdk import Runtime, asset_path
-    from engine_plugin import AnisyncPlugin
+    from anisync import Runtime, asset_path
+    from anisync.panda import AnisyncPlugin
 
     base = ShowBase()
     runtime = Runtime(seed=1)
@@ -13,16 +13,18 @@
     base.accept("anisync-behavior-started", lambda character, activity, previous: print(character.id, activity))
     base.run()
 
-``sdk`` never imports Panda3D; this package does, but only when one of the names below that needs it is
+``anisync`` never imports Panda3D; this package does, but only when one of the names below that needs it is
 first used, so the ``anisync`` command line and face worker processes start without it. See
-:mod:`engine_plugin.plugin` for the frame loop and the messenger events, :mod:`engine_plugin.actions` for
-the body actions and the expression-to-joint mapping, :mod:`engine_plugin.sync` for the synchronisation
+:mod:`anisync.panda.plugin` for the frame loop and the messenger events, :mod:`anisync.panda.actions` for
+the body actions and the expression-to-joint mapping, :mod:`anisync.panda.sync` for the synchronisation
 rate.
 """
 
 from __future__ import annotations
 
 import importlib
+
+from ..extras import import_extra
 
 #: Public name -> the submodule defining it.
 _EXPORTS = {
@@ -44,6 +46,7 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import_extra("panda3d", "panda", "the Panda3D plugin")
     return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
 
 

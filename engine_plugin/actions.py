@@ -108,7 +108,7 @@ ACTIONS: dict[str, tuple[Track, ...]] = {
     "wave": (Track("upper_arm_r", "r", 0, -145, "ease", 3.0), Track("forearm_r", "r", -25, 25, "swing", 1.6),
              Track("upper_arm_l", "r", 6, 6), Track("head", "r", 0, 6, "swing", 0.8), Track("head", "h", -8, -8),
              Track("chest", "r", -3, -3)),
-    # A scene's speaker and listeners (sdk.scenes): small nods and a hand that moves with the words; a
+    # A scene's speaker and listeners (anisync.scenes): small nods and a hand that moves with the words; a
     # listener's head tilted toward the talk.
     "talk": (Track("head", "p", -3, 5, "swing", 1.6), Track("upper_arm_r", "p", 10, 30, "swing", 0.7),
              Track("forearm_r", "p", 20, 45, "swing", 0.7), Track("chest", "h", -3, 3, "swing", 0.35)),

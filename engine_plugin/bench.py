@@ -8,8 +8,8 @@ whatever the crowd size. After ``--warmup`` seconds, and once every character sh
 ``--seconds`` seconds are measured. Reported (and written to ``--json``; the keys are documented in
 ``docs/benchmarks.md``): the plugin task's ms per frame and its phases, frame time, uploads per second,
 cache hit rate, request-to-screen latency of worker faces, the synchronisation rate, with ``--judge`` the
-in-game legibility (:mod:`engine_plugin.legibility`), and with ``--speakers K`` the faces shown per second
-on K characters that speak line after line (lip sync; lines drawn by :func:`sdk.speech.data.sentences`).
+in-game legibility (:mod:`anisync.panda.legibility`), and with ``--speakers K`` the faces shown per second
+on K characters that speak line after line (lip sync; lines drawn by :func:`anisync.speech.data.sentences`).
 """
 
 from __future__ import annotations
@@ -63,13 +63,13 @@ def percentiles(values, scale: float = 1e3) -> dict:
 
 
 class CrowdScript:
-    """The events of :data:`sdk.headless.WORLD_SCRIPT`, at a density that does not grow with the crowd:
+    """The events of :data:`anisync.headless.WORLD_SCRIPT`, at a density that does not grow with the crowd:
     each second every character receives Poisson(``per_character``) events aimed at it (greet, gift,
     taunt, campfire, weighted as in the world script) and the world sends Poisson(``broadcasts``) events
     to everyone (bell, thunder), each stamped at a random moment of that second."""
 
     def __init__(self, runtime, seed: int, per_character: float, broadcasts: float):
-        from sdk.headless import WORLD_SCRIPT
+        from anisync.headless import WORLD_SCRIPT
 
         self.runtime, self.per_character, self.broadcasts = runtime, per_character, broadcasts
         self.rng = np.random.default_rng(seed)
@@ -79,7 +79,7 @@ class CrowdScript:
 
     def schedule_second(self, start: float) -> None:
         """Emit the events of the second ``[start, start + 1)``."""
-        from sdk import BROADCAST, Event
+        from anisync import BROADCAST, Event
 
         ids = list(self.runtime.characters)
         aimed = [(receiver, False) for receiver, n in zip(ids, self.rng.poisson(self.per_character, len(ids)))
@@ -113,11 +113,10 @@ def _open_base(width: int, height: int):
 
 def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural", judge=None) -> dict:
     """Measure one crowd size with the face source named ``faces``; returns the figures as plain data."""
+    from anisync import Runtime
+    from anisync.headless import spawn_samples
+    from anisync.speech.data import sentences
     from panda3d.core import ClockObject
-
-    from sdk import Runtime
-    from sdk.headless import spawn_samples
-    from sdk.speech.data import sentences
 
     from .legibility import LegibilitySampler
     from .neural import load_face_source
@@ -232,7 +231,7 @@ def _print(result: dict) -> None:
 
 
 def _bench_plugin(args: argparse.Namespace) -> int:
-    from sdk.expression.judge import Judge
+    from anisync.expression.judge import Judge
 
     base = _open_base(*args.window)
     judge = Judge(args.judge) if args.judge else None

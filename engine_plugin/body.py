@@ -5,12 +5,12 @@ front is a gently curved **face card** showing the face texture (hair, face and 
 face source), with a hair-coloured skull and, for long styles, 3D hair behind it, so the head has volume
 from the side. Every part has an inverted-hull ink outline, the usual trick for a cel-shaded look.
 
-The skeleton is the canonical one of :mod:`engine_plugin.actions` (:data:`~engine_plugin.actions.JOINTS`)
+The skeleton is the canonical one of :mod:`anisync.panda.actions` (:data:`~anisync.panda.actions.JOINTS`)
 with identity rest rotations, standing on Z up and facing +Y. Torso rings are weighted between hips,
 spine and chest by height so that the back bends smoothly; limbs move rigidly with their joints, with
 spheres at elbows and knees that hide the seams.
 
-Bodies are built once per :class:`~engine_plugin.faces.BodyPalette` and copied per character
+Bodies are built once per :class:`~anisync.panda.faces.BodyPalette` and copied per character
 (``Actor(model, copy=True)``), so every character owns its joints and face card.
 """
 

@@ -3,10 +3,10 @@
 Nothing here imports Panda3D, so face sources run in worker threads or processes without it.
 
 * A **face source** draws one character's face for an expression vector: the ONNX appearance generator
-  and expression editor (:class:`~engine_plugin.neural.NeuralFaceSource`, the default) or the procedural
-  renderer (:class:`~engine_plugin.procedural.ProceduralFaceSource`). A source may also offer
+  and expression editor (:class:`~anisync.panda.neural.NeuralFaceSource`, the default) or the procedural
+  renderer (:class:`~anisync.panda.procedural.ProceduralFaceSource`). A source may also offer
   ``render_many(pairs)``, the faces of several ``(appearance, expression)`` pairs in one call, and
-  ``worker_kind``, the worker it suits (:mod:`engine_plugin.worker`).
+  ``worker_kind``, the worker it suits (:mod:`anisync.panda.worker`).
 * Expression vectors are **quantised** (:func:`quantise`) before a face is requested: the quantised vector
   (two strongest emotions, in coarse steps) is both what gets drawn and the cache key, so a cached face is
   exactly the face for its key, and a decaying emotion asks for a new face only when it crosses a step.
@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 import numpy as np
-
-from sdk import EMOTIONS
-from sdk.errors import InvalidArgumentError, ModelInputError
-from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
-from sdk.speech import mouth_of, speaking_expression
+from anisync import EMOTIONS
+from anisync.errors import InvalidArgumentError, ModelInputError
+from anisync.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
+from anisync.speech import mouth_of, speaking_expression
 
 RGB = tuple[int, int, int]
 
@@ -62,10 +61,10 @@ class FaceSource(Protocol):
 
     def render(self, character_id: str, appearance: Mapping[str, Any], expression: np.ndarray) -> np.ndarray:
         """The face of ``character_id`` (whose definition's appearance is ``appearance``) showing
-        ``expression``: seven emotions (values in [0, 1], :data:`sdk.EMOTIONS` order) or, for a speaking
+        ``expression``: seven emotions (values in [0, 1], :data:`anisync.EMOTIONS` order) or, for a speaking
         face, the 13 expression parameters (:func:`expression_params` reads both), as a
         ``(size, size, 4)`` uint8 RGBA array, top row first, straight alpha. The image frames the head
-        like :class:`~engine_plugin.body` expects: hair top at the top edge, chin about 78 % down."""
+        like :class:`~anisync.panda.body` expects: hair top at the top edge, chin about 78 % down."""
         ...
 
     def palette(self, character_id: str, appearance: Mapping[str, Any]) -> BodyPalette:

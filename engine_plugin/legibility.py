@@ -5,7 +5,7 @@ runtime it keeps, for each attached character, the face on screen exactly as it 
 bytes written into the texture, so sampling copies nothing) and the character's dominant emotion, but
 only once that emotion has held for ``settle`` seconds (a face may lag a change by its latency; that
 time is left out). After the run :meth:`LegibilitySampler.report` has an emotion judge
-(:class:`sdk.expression.judge.Judge`) read every sampled face and counts how often its dominant emotion
+(:class:`anisync.expression.judge.Judge`) read every sampled face and counts how often its dominant emotion
 is the character's.
 """
 
@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-
-from sdk.emotion import EMOTIONS
-from sdk.errors import InvalidArgumentError
-from sdk.portrait import resize_face
+from anisync.emotion import EMOTIONS
+from anisync.errors import InvalidArgumentError
+from anisync.portrait import resize_face
 
 from .faces import from_panda_layout
 
-#: Sort of the sampler's task: right after the plugin's (engine_plugin.plugin.TASK_SORT = 40).
+#: Sort of the sampler's task: right after the plugin's (anisync.panda.plugin.TASK_SORT = 40).
 TASK_SORT = 41
 
 
@@ -29,7 +28,7 @@ class LegibilitySampler:
     """Samples the faces on screen of ``plugin``'s characters (module docstring).
 
     Args:
-        plugin: the :class:`~engine_plugin.AnisyncPlugin` whose faces are read.
+        plugin: the :class:`~anisync.panda.AnisyncPlugin` whose faces are read.
         interval: seconds of runtime between samples.
         settle: seconds a dominant emotion must have held before its face is sampled.
     """

@@ -1,9 +1,9 @@
 """The neural face source: the shipped ONNX models draw every face (onnxruntime only, no torch).
 
 * **Who a character is**: its neutral face is made once per appearance and kept. With a ``portrait`` it is
-  that image, framed by :func:`sdk.portrait.frame_portrait`; otherwise the appearance generator draws it
-  at 64 px from the character's attributes and seed (:func:`sdk.appearance.attributes.character_attributes`,
-  the same ones the procedural source draws) and the refiner (:class:`sdk.appearance.refiner.FaceRefiner`)
+  that image, framed by :func:`anisync.portrait.frame_portrait`; otherwise the appearance generator draws it
+  at 64 px from the character's attributes and seed (:func:`anisync.appearance.attributes.character_attributes`,
+  the same ones the procedural source draws) and the refiner (:class:`anisync.appearance.refiner.FaceRefiner`)
   redraws it clean at 128 px, the editor's size.
 * **What it feels**: the expression editor edits the neutral face to each requested expression (the
   plugin's quantised emotion vector). :meth:`NeuralFaceSource.render_many` edits the requests of several
@@ -25,16 +25,15 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-
-from sdk.appearance.attributes import character_attributes
-from sdk.appearance.generator import AppearanceGenerator
-from sdk.appearance.refiner import FaceRefiner
-from sdk.errors import InvalidArgumentError, ModelLoadError
-from sdk.expression.editor import ExpressionEditor
-from sdk.portrait import frame_portrait, resize_face
-from sdk.procedural.expression import REST
-from sdk.procedural.palette import INK, mix
-from sdk.resources import asset_path
+from anisync.appearance.attributes import character_attributes
+from anisync.appearance.generator import AppearanceGenerator
+from anisync.appearance.refiner import FaceRefiner
+from anisync.errors import InvalidArgumentError, ModelLoadError
+from anisync.expression.editor import ExpressionEditor
+from anisync.portrait import frame_portrait, resize_face
+from anisync.procedural.expression import REST
+from anisync.procedural.palette import INK, mix
+from anisync.resources import asset_path
 
 from .faces import BodyPalette, FaceSource, expression_params
 
@@ -102,7 +101,7 @@ class NeuralFaceSource:
     Thread-safe, and picklable for a worker process (the models are reopened there).
     """
 
-    #: onnxruntime releases the GIL while it runs, so worker threads suffice (:mod:`engine_plugin.worker`).
+    #: onnxruntime releases the GIL while it runs, so worker threads suffice (:mod:`anisync.panda.worker`).
     worker_kind = "thread"
 
     def __init__(self, generator: str | Path | None = None, editor: str | Path | None = None,

@@ -11,22 +11,22 @@ Each frame, in one task sorted before rendering (:data:`TASK_SORT` < the render 
 3. **bodies**: a change of activity starts the matching action with a crossfade; all bodies' poses come
    out of one vectorised pass and are written to the joints taken with ``Actor.controlJoint``;
 4. **synchronisation**: the dominant emotion on each face and the orientation of each body's behavior are
-   compared (:mod:`engine_plugin.sync`).
+   compared (:mod:`anisync.panda.sync`).
 
-Game code can listen through Panda3D's messenger; every event's first argument is the ``sdk.Character``:
+Game code can listen through Panda3D's messenger; every event's first argument is the ``anisync.Character``:
 
 ============================  ==================================================================
 ``anisync-emotion-changed``   ``(character, change)`` the emotion moved past ``emotion_threshold``
 ``anisync-behavior-started``  ``(character, activity, previous)``
 ``anisync-behavior-ended``    ``(character, activity, next)``
 ``anisync-event``             ``(character, event, status)`` an event reached it: ``"delivered"``,
-                              ``"unappraised"`` or ``"dropped"`` (:meth:`sdk.Runtime.on_event`)
+                              ``"unappraised"`` or ``"dropped"`` (:meth:`anisync.Runtime.on_event`)
 ``anisync-face-shown``        ``(character, emotion)`` a new face is on screen, showing ``emotion``
 ``anisync-attached``          ``(character, view)``
 ``anisync-detached``          ``(character,)``
 ============================  ==================================================================
 
-A scene played with :meth:`AnisyncPlugin.play` also sends, with the :class:`sdk.scenes.SceneCue` as the
+A scene played with :meth:`AnisyncPlugin.play` also sends, with the :class:`anisync.scenes.SceneCue` as the
 only argument: ``anisync-line-started``, ``anisync-line-ended``, ``anisync-choice-needed`` and
 ``anisync-scene-ended``.
 """
@@ -39,11 +39,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
+from anisync import Character, Runtime
+from anisync.errors import InvalidArgumentError
 from direct.actor.Actor import Actor
 from panda3d.core import ClockObject, Mat4, NodePath, SamplerState, Texture, TransparencyAttrib, Vec3, invert
-
-from sdk import Character, Runtime
-from sdk.errors import InvalidArgumentError
 
 from .actions import BLEND_SECONDS, CHANNELS, JOINTS, ActionTable, intensity_gain, resolve_action
 from .body import FACE_CARD, HEIGHT, face_card, humanoid_model
@@ -53,7 +52,7 @@ from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
 from .worker import FaceRequest, FaceWorker, face_key
 
 if TYPE_CHECKING:
-    from sdk.scenes import ScenePlayer
+    from anisync.scenes import ScenePlayer
 
 #: Sort of the plugin's task: after input and game tasks at the default sort 0, before rendering (50).
 TASK_SORT = 40
@@ -88,7 +87,7 @@ class AttachedCharacter:
     """What the plugin keeps for one attached character. Read it; the plugin writes it.
 
     Attributes:
-        character: the sdk character.
+        character: the anisync character.
         node: the node it drives (the built humanoid's Actor, or the game's node).
         texture: its own face texture.
         face_node: the node showing the face.
@@ -127,14 +126,14 @@ class AttachedCharacter:
 
 
 class AnisyncPlugin:
-    """Binds an :class:`sdk.Runtime` to a Panda3D ShowBase (see the module docstring).
+    """Binds an :class:`anisync.Runtime` to a Panda3D ShowBase (see the module docstring).
 
     Args:
         base: the ShowBase.
         runtime: the runtime to advance and show.
         face_source: draws faces (default: ``load_face_source("neural")``, the ONNX models, or the
-            procedural renderer where a model will not load; :mod:`engine_plugin.neural`).
-        worker: ``"process"`` or ``"thread"`` pool for the face source (see :mod:`engine_plugin.worker`);
+            procedural renderer where a model will not load; :mod:`anisync.panda.neural`).
+        worker: ``"process"`` or ``"thread"`` pool for the face source (see :mod:`anisync.panda.worker`);
             default: the source's ``worker_kind``, else ``"process"``.
         workers: size of that pool.
         batch: most faces one worker draws in one call, for sources with ``render_many``.
@@ -151,7 +150,7 @@ class AnisyncPlugin:
                  workers: int = 1, batch: int = 8, quantum: float = 0.25, upload_budget: int = 8, cache_bytes: int = 64 << 20,
                  emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
         if not isinstance(runtime, Runtime):
-            raise InvalidArgumentError(f"runtime: expected an sdk.Runtime, got {type(runtime).__name__}")
+            raise InvalidArgumentError(f"runtime: expected an anisync.Runtime, got {type(runtime).__name__}")
         if not (isinstance(upload_budget, int) and upload_budget >= 1):
             raise InvalidArgumentError(f"upload_budget: expected a positive integer, got {upload_budget!r}")
         if face_source is None:
@@ -200,7 +199,7 @@ class AnisyncPlugin:
                face: NodePath | None = None) -> AttachedCharacter:
         """Show ``character`` on a node; returns its :class:`AttachedCharacter`.
 
-        * ``node=None``: builds the anime humanoid (:mod:`engine_plugin.body`) under ``base.render``.
+        * ``node=None``: builds the anime humanoid (:mod:`anisync.panda.body`) under ``base.render``.
         * an ``Actor``: binds its joints through ``rig`` (a :class:`JointMap`, required) and puts a face
           card on its head joint, unless ``face`` names the node to texture instead.
         * another NodePath: a face without a body; the face texture goes on ``face`` or on the node itself.
@@ -275,11 +274,11 @@ class AnisyncPlugin:
         self.base.messenger.send("anisync-detached", [view.character])
 
     def play(self, scene, cast: dict[str, str] | None = None) -> "ScenePlayer":
-        """Perform ``scene`` (:func:`sdk.scenes.load_scene`) in the runtime (:meth:`sdk.Runtime.play`, with
+        """Perform ``scene`` (:func:`anisync.scenes.load_scene`) in the runtime (:meth:`anisync.Runtime.play`, with
         its ``cast``),
         sending each cue through the messenger as ``anisync-`` plus its kind with dashes
         (``anisync-line-started``); returns the scene's player."""
-        from sdk.scenes import CUE_KINDS
+        from anisync.scenes import CUE_KINDS
 
         player = self.runtime.play(scene, cast)
         for kind in CUE_KINDS:
@@ -444,7 +443,7 @@ class AnisyncPlugin:
     # --- reports -----------------------------------------------------------------------------------
     def sync_report(self) -> dict[str, dict]:
         """Per attached character: the synchronisation rate (frames in agreement over frames counted,
-        leaving out :data:`~engine_plugin.sync.SETTLE_SECONDS` after each change of dominant emotion)."""
+        leaving out :data:`~anisync.panda.sync.SETTLE_SECONDS` after each change of dominant emotion)."""
         return {character_id: view.sync.report() for character_id, view in self.views.items()}
 
     def reset_stats(self) -> None:

@@ -1,10 +1,10 @@
-"""The procedural face source: :mod:`sdk.procedural`'s parametric anime faces behind :class:`FaceSource`.
+"""The procedural face source: :mod:`anisync.procedural`'s parametric anime faces behind :class:`FaceSource`.
 
 A character's face identity comes from its appearance in the shared vocabulary
-(:data:`sdk.character.APPEARANCE_SCHEMA`): the attributes it names, the others drawn from its seed exactly
-as the appearance generator draws them (:func:`sdk.appearance.attributes.character_attributes`), then the
+(:data:`anisync.character.APPEARANCE_SCHEMA`): the attributes it names, the others drawn from its seed exactly
+as the appearance generator draws them (:func:`anisync.appearance.attributes.character_attributes`), then the
 rest of the identity (face shape, skin, accent colour) drawn from the seed for those attributes
-(:func:`sdk.appearance.attributes.sample_appearance`). Copies of one definition therefore look alike, and
+(:func:`anisync.appearance.attributes.sample_appearance`). Copies of one definition therefore look alike, and
 the procedural and neural sources agree on who a character is. Identities are kept per appearance, in
 whichever process draws.
 """
@@ -15,13 +15,12 @@ import json
 from typing import Any, Mapping
 
 import numpy as np
-
-from sdk.appearance.attributes import character_attributes, sample_appearance
-from sdk.errors import InvalidArgumentError
-from sdk.procedural.expression import ExpressionParams
-from sdk.procedural.identity import FaceIdentity
-from sdk.procedural.palette import Palette
-from sdk.procedural.render import MAX_SIZE, MIN_SIZE, render_face
+from anisync.appearance.attributes import character_attributes, sample_appearance
+from anisync.errors import InvalidArgumentError
+from anisync.procedural.expression import ExpressionParams
+from anisync.procedural.identity import FaceIdentity
+from anisync.procedural.palette import Palette
+from anisync.procedural.render import MAX_SIZE, MIN_SIZE, render_face
 
 from .faces import BodyPalette, expression_params
 

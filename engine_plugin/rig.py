@@ -1,6 +1,6 @@
 """Binding an Actor's joints to the canonical skeleton, and driving them with ``Actor.controlJoint``.
 
-Action poses (:mod:`engine_plugin.actions`) are rotations in the canonical character frame (Z up, facing
+Action poses (:mod:`anisync.panda.actions`) are rotations in the canonical character frame (Z up, facing
 +Y) applied at each joint, relative to the rest pose. A user rig has its own bone frames (the panda's
 bones point along their own X, with scale and mirroring); :class:`RigBinding` carries each rotation over
 by conjugating it with the bone's rest frame: the joint's new local matrix is ``B R B⁻¹ · rest_local``,
@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
+from anisync.errors import InvalidArgumentError
 from direct.actor.Actor import Actor
 from panda3d.core import CharacterJoint, LMatrix3f, LMatrix4f, LQuaternionf, LVecBase3f, Mat3, NodePath
-
-from sdk.errors import InvalidArgumentError
 
 from .actions import CHANNEL_INDEX, JOINT_INDEX, JOINTS
 from .body import HEIGHT
@@ -33,7 +32,7 @@ class JointMap:
     """How a user rig maps to the canonical skeleton.
 
     Args:
-        joints: canonical joint name (:data:`~engine_plugin.actions.JOINTS`) -> the rig's joint name.
+        joints: canonical joint name (:data:`~anisync.panda.actions.JOINTS`) -> the rig's joint name.
             Unmapped canonical joints are simply not driven.
         forward: heading in degrees that turns +Y (the canonical forward) into the rig's forward;
             180 for a model that faces -Y.

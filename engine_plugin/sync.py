@@ -2,9 +2,9 @@
 
 At every frame the plugin records, per character, the two emotions of the face **on screen** (the
 quantised expression of the texture last uploaded, not the emotion being computed) and the emotional
-orientation of the behavior the body plays (:attr:`sdk.Character.orientation`, as the behavior library
+orientation of the behavior the body plays (:attr:`anisync.Character.orientation`, as the behavior library
 declares it: a composite greeting is positive all through, its walk and bow included). The frame is **in
-agreement** when the behavior's orientation is one the face shows (:func:`sdk.emotion.shown_orientations`:
+agreement** when the behavior's orientation is one the face shows (:func:`anisync.emotion.shown_orientations`:
 its dominant emotion's orientation; surprise has no valence of its own, so a surprised face agrees with
 neutral behaviors and with those of its second emotion's orientation). Frames less than
 :data:`SETTLE_SECONDS` after a change of the character's dominant emotion (or after it was attached) are
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from sdk.emotion import shown_orientations
+from anisync.emotion import shown_orientations
 
 #: Seconds after a change of dominant emotion during which frames are not counted.
 SETTLE_SECONDS = 0.5

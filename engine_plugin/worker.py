@@ -35,8 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
-
-from sdk.errors import InvalidArgumentError, ModelLoadError
+from anisync.errors import InvalidArgumentError, ModelLoadError
 
 from .faces import FaceSource, panda_layout
 
@@ -98,7 +97,7 @@ class _FaceProcess:
 
     def __init__(self, source: FaceSource):
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        self.process = subprocess.Popen([sys.executable, "-c", "from engine_plugin.worker import serve; serve()"],
+        self.process = subprocess.Popen([sys.executable, "-c", "from anisync.panda.worker import serve; serve()"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         self._send(source)
 

@@ -1,5 +1,5 @@
 # examples/game_loop.py: the runtime in a plain game loop, no engine (python examples/game_loop.py).
-from sdk import Event, Runtime, asset_path
+from anisync import Event, Runtime, asset_path
 
 runtime = Runtime(seed=1)                                   # same seed + same events = same run
 mira = runtime.spawn(asset_path("characters", "mira.yaml"))

@@ -2,8 +2,8 @@
 from direct.showbase.ShowBase import ShowBase
 from panda3d.core import loadPrcFileData
 from direct.actor.Actor import Actor
-from engine_plugin import PANDA_JOINT_MAP, AnisyncPlugin
-from sdk import Event, Runtime, asset_path
+from anisync.panda import PANDA_JOINT_MAP, AnisyncPlugin
+from anisync import Event, Runtime, asset_path
 
 loadPrcFileData("", "audio-library-name null")   # this scene has no sound: open no audio device
 base = ShowBase()

@@ -8,9 +8,8 @@ which earns it a coin. Run it: ``python examples/scripting.py``.
 from pathlib import Path
 
 import py_trees
-
-from sdk import Event, Runtime
-from sdk.behavior import PythonAction, PythonLeaf, action, condition, leaf
+from anisync import Event, Runtime
+from anisync.behavior import PythonAction, PythonLeaf, action, condition, leaf
 
 HERE = Path(__file__).resolve().parent / "scripting"
 

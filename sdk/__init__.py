@@ -4,7 +4,7 @@ Characters have an emotion state (Lu's vector in (0,1)^7 with mood and personali
 events move through an appraisal table; a behavior fills each character's behavior slot; the runtime
 delivers events and advances everything in time, deterministically under a seed.
 
-    from sdk import Event, Runtime, asset_path
+    from anisync import Event, Runtime, asset_path
     runtime = Runtime(seed=1)
     mira = runtime.spawn(asset_path("characters", "mira.yaml"))
     runtime.emit(Event("greet", receiver="mira", sender="player"))

@@ -23,13 +23,13 @@ from .speech import VisemeTrack, speaking_expression, text_visemes, wav_visemes
 from .schema import KEY_PATTERN, NAME_PATTERN, AnyOf, Field, Flag, ListOf, MapOf, Number, Record, Text, check
 
 _EMOTION_KEY = Text(choices=EMOTIONS)
-#: The event kind of words said (:meth:`sdk.Runtime.say`, :meth:`sdk.Runtime.hear`).
+#: The event kind of words said (:meth:`anisync.Runtime.say`, :meth:`anisync.Runtime.hear`).
 SAY = "say"
 _UNIT_OPEN = Number(0.0, 1.0, open_min=True, open_max=True)
 
 #: A character's look, in the one vocabulary the procedural renderer and the appearance generator share
-#: (:data:`sdk.appearance.ATTRIBUTES`). Attributes left out are drawn from the seed
-#: (:func:`sdk.appearance.attributes.character_attributes`), so a definition always names one face.
+#: (:data:`anisync.appearance.ATTRIBUTES`). Attributes left out are drawn from the seed
+#: (:func:`anisync.appearance.attributes.character_attributes`), so a definition always names one face.
 APPEARANCE_SCHEMA = Record({
     **{name: Field(Text(choices=values), default=None, doc=f"one of {', '.join(values)} (default: drawn from the seed)")
        for name, values in ATTRIBUTES.items()},
@@ -37,7 +37,7 @@ APPEARANCE_SCHEMA = Record({
                   doc="face seed, an integer >= 0 (default: a hash of the attributes, so copies look alike)"),
     "portrait": Field(Text(), default=None,
                       doc="the character's own face, an image file relative to this file, animated by the "
-                          "expression editor (see sdk.portrait); the procedural renderer draws the attributes"),
+                          "expression editor (see anisync.portrait); the procedural renderer draws the attributes"),
 })
 
 #: The schema of a character definition file. See ``assets/characters/*.yaml`` for annotated examples.
@@ -62,7 +62,7 @@ CHARACTER_SCHEMA = Record({
         doc="event kind -> emotion impulse per label, in [-1,1]",
     ),
     "dialogue": Field(DIALOGUE_SCHEMA, default=None,
-                      doc="what words said and heard do to its emotion (sdk.dialogue.appraisal; default: its defaults)"),
+                      doc="what words said and heard do to its emotion (anisync.dialogue.appraisal; default: its defaults)"),
     "reflexes": Field(
         MapOf(ListOf(Text(pattern=NAME_PATTERN), min_items=1), key=_EMOTION_KEY), default=dict,
         doc="dominant emotion -> activities the default behavior picks from",
@@ -94,7 +94,7 @@ class CharacterDefinition:
     source: str | None = None
     #: The appraisal table as vectors in EMOTIONS order, for applying many impulses at once.
     impulses: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict, repr=False, compare=False)
-    tree: Any = None  # a sdk.behavior.tree.TreeDefinition, or None for the reflex behavior
+    tree: Any = None  # a anisync.behavior.tree.TreeDefinition, or None for the reflex behavior
     #: What words said and heard do to its emotion (the ``dialogue`` section).
     dialogue: DialogueAppraisal = dataclasses.field(default_factory=DialogueAppraisal, compare=False)
 
@@ -171,7 +171,7 @@ class SpokenLine:
     def start(cls, text: str, rate: float, start: float, seconds: float | None = None,
               audio: str | Path | None = None) -> "SpokenLine":
         """The line playing from ``start``: its visemes heard in the ``audio`` recording (a mono 16-bit
-        WAV, :func:`sdk.speech.wav_visemes`), else read from the text (:func:`sdk.speech.text_visemes`)."""
+        WAV, :func:`anisync.speech.wav_visemes`), else read from the text (:func:`anisync.speech.text_visemes`)."""
         if audio is None:
             return cls(text, rate, seconds, None, VisemeTrack(text_visemes(text, rate, seconds=seconds), start))
         if not isinstance(text, str):
@@ -189,7 +189,7 @@ class SpokenLine:
 class Character:
     """A spawned character: definition, emotion, behavior slot, face expression and its own seeded RNG.
 
-    Create characters with :meth:`sdk.runtime.Runtime.spawn`, not directly.
+    Create characters with :meth:`anisync.runtime.Runtime.spawn`, not directly.
     """
 
     def __init__(self, character_id: str, definition: CharacterDefinition, rng: np.random.Generator,
@@ -200,7 +200,7 @@ class Character:
         self.emotion = emotion
         self.rng = rng
         self.behavior: Behavior | None = None
-        #: The line being spoken (:meth:`sdk.Runtime.say`), or None.
+        #: The line being spoken (:meth:`anisync.Runtime.say`), or None.
         self.line: SpokenLine | None = None
         self._emit = emit
 
@@ -215,7 +215,7 @@ class Character:
 
     def face(self, now: float) -> ExpressionParams:
         """The expression parameters the face shows at ``now`` (the runtime's clock): the emotion's, with
-        the mouth of the line being spoken while it plays (:func:`sdk.speech.speaking_expression`)."""
+        the mouth of the line being spoken while it plays (:func:`anisync.speech.speaking_expression`)."""
         face = ExpressionParams.from_emotions(self.expression)
         if self.line is None or not self.line.track.speaking(now):
             return face

@@ -16,18 +16,18 @@ from .errors import AnisyncError
 
 #: Modules that contribute subcommands; each defines ``register(commands: CommandGroups)``.
 COMMAND_MODULES = (
-    "sdk.headless",
-    "sdk.behavior.bpfa_commands",
-    "sdk.behavior.show",
-    "sdk.behavior.bench",
-    "sdk.procedural.commands",
-    "sdk.expression.commands",
-    "sdk.appearance.commands",
-    "sdk.speech.commands",
-    "sdk.dialogue.commands",
-    "sdk.dialogue.encoder_build",
-    "sdk.scenes.commands",
-    "engine_plugin.bench",
+    "anisync.headless",
+    "anisync.behavior.bpfa_commands",
+    "anisync.behavior.show",
+    "anisync.behavior.bench",
+    "anisync.procedural.commands",
+    "anisync.expression.commands",
+    "anisync.appearance.commands",
+    "anisync.speech.commands",
+    "anisync.dialogue.commands",
+    "anisync.dialogue.encoder_build",
+    "anisync.scenes.commands",
+    "anisync.panda.bench",
 )
 
 GROUP_HELP = {

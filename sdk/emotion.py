@@ -14,7 +14,7 @@ An impulse ``d`` in [-1, 1] moves a component toward 1 when positive and toward 
 proportion to the room left: ``e + d*(1-e)`` or ``e + d*e``. Components are then clipped to
 ``[EPSILON, 1-EPSILON]``, so they stay inside (0,1) and are never NaN whatever the input: a non-finite
 baseline, sensitivity, half-life, mood time constant, time or assigned vector is rejected
-(:class:`~sdk.errors.DefinitionError` or :class:`~sdk.errors.InvalidArgumentError`, naming the argument),
+(:class:`~anisync.errors.DefinitionError` or :class:`~anisync.errors.InvalidArgumentError`, naming the argument),
 non-finite impulse components are ignored, and aim rates are clipped to ``[-MAX_AIM_RATE, MAX_AIM_RATE]``.
 """
 

@@ -71,7 +71,7 @@ class InvalidArgumentError(AnisyncError, ValueError):
 
 
 class SnapshotError(InvalidArgumentError):
-    """A snapshot handed to :meth:`sdk.Runtime.restore` is malformed; nothing was changed. (An
+    """A snapshot handed to :meth:`anisync.Runtime.restore` is malformed; nothing was changed. (An
     InvalidArgumentError too, as restore raised before it existed.)
 
     Attributes:

@@ -41,7 +41,7 @@ class Event:
     """One event. ``content`` is the event kind that appraisal tables and behaviors match on
     (``"greet"``, ``"taunt"``, ``"behavior_ended"``); ``payload`` carries optional details.
 
-    ``id`` and ``timestamp`` are filled in by :meth:`sdk.runtime.Runtime.emit` when left as ``None``;
+    ``id`` and ``timestamp`` are filled in by :meth:`anisync.runtime.Runtime.emit` when left as ``None``;
     ``expiry`` is an absolute time in runtime seconds (``inf``: never expires).
     """
 

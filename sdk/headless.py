@@ -110,7 +110,7 @@ def run_headless(characters: int, seconds: int, rate: float, seed: int, out=sys.
 def _run_command(args: argparse.Namespace) -> int:
     if not args.headless:
         print("anisync: `anisync run` is the runtime alone, without a window; the demo scene is "
-              "`python -m demo_game`. Running headless.", file=sys.stderr)
+              "`python -m anisync.demo`. Running headless.", file=sys.stderr)
     run_headless(args.characters, args.seconds, args.rate, args.seed)
     return 0
 

@@ -2,7 +2,7 @@
 objects, BPFA) comes in through.
 
 Definition files are data that may come from a mod, a download or a teammate's typo, so reading one is
-bounded and strict. Each refusal is a :class:`~sdk.errors.DefinitionError` naming the file, the key path
+bounded and strict. Each refusal is a :class:`~anisync.errors.DefinitionError` naming the file, the key path
 (or the line) and what was expected:
 
 * at most :data:`MAX_FILE_BYTES` bytes, read no further than that;

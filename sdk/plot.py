@@ -7,11 +7,18 @@ from typing import Sequence
 
 import numpy as np
 
+from .extras import import_extra
+
 #: Colours of the series, in order: the usual ten-colour cycle, then two more (the demo benchmark plots
 #: twelve series).
 COLORS = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207), (40, 40, 40), (120, 90, 0))
 _STEPS = (1, 2, 5)
+
+
+def _pillow():
+    """Pillow's ``Image`` and ``ImageDraw`` modules (the ``faces`` extra)."""
+    return (import_extra("PIL.Image", "faces", "drawing plots"), import_extra("PIL.ImageDraw", "faces", "drawing plots"))
 
 
 def _tick(span: float, most: int = 8) -> float:
@@ -26,7 +33,7 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: 
     """Write ``series`` (name -> (x values, y values)) as one coloured line each, with a legend and axis
     ticks; ``faint`` (name -> y values at the same x) draws a light line beside a series, ``log_y`` a
     logarithmic y axis (for positive values)."""
-    from PIL import Image, ImageDraw
+    Image, ImageDraw = _pillow()
 
     width, height = size
     left, right, top, bottom = 64, 16, 16, 78
@@ -75,7 +82,7 @@ def line_plot(series: dict[str, tuple[Sequence[float], Sequence[float]]], path: 
 def confusion_plot(counts: np.ndarray, labels: Sequence[str], path: str | Path, title: str = "") -> None:
     """Write a confusion matrix (``counts[true, predicted]``) as a grid whose cells are shaded by the share
     of their row (each true label's recall across the predictions), with the percentage and the row's count."""
-    from PIL import Image, ImageDraw
+    Image, ImageDraw = _pillow()
 
     counts = np.asarray(counts, np.float64)
     shares = counts / np.maximum(counts.sum(1, keepdims=True), 1)

@@ -18,18 +18,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from .errors import DefinitionError
+from .extras import import_extra
 from .loading import referenced_file
 
 #: Sides in pixels a portrait may have.
 MIN_SIDE, MAX_SIDE = 16, 4096
 
 
+def _pillow_image():
+    """Pillow's ``Image`` module (the ``faces`` extra)."""
+    return import_extra("PIL.Image", "faces", "a character portrait")
+
+
 def check_portrait(source: object, name: object, key: str = "appearance.portrait") -> str:
     """The absolute path of the portrait ``name`` that definition ``source`` references (relative to its
-    folder, under the allowed roots of :func:`sdk.loading.referenced_file`), after reading it whole.
+    folder, under the allowed roots of :func:`anisync.loading.referenced_file`), after reading it whole.
 
     Raises:
         DefinitionError: naming ``source`` and ``key`` for a path outside the allowed folders, a missing
@@ -40,11 +45,12 @@ def check_portrait(source: object, name: object, key: str = "appearance.portrait
     path = referenced_file(source, name, key)
     if not path.is_file():
         raise DefinitionError(source, key, f"an existing image file (looked for {path})", name)
+    Image = _pillow_image()
     try:
         with Image.open(path) as image:
             image.load()  # reads every pixel: a truncated file fails here, not in the game
             width, height = image.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
+    except (Image.UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
         raise DefinitionError(source, key, f"an image Pillow can read ({error})", name) from None
     if not (MIN_SIDE <= min(width, height) and max(width, height) <= MAX_SIDE):
         raise DefinitionError(source, key, f"an image {MIN_SIDE} to {MAX_SIDE} pixels a side, "
@@ -54,6 +60,7 @@ def check_portrait(source: object, name: object, key: str = "appearance.portrait
 
 def frame_portrait(path: str | Path, size: int) -> np.ndarray:
     """The portrait at ``path`` framed as the module docstring says: uint8 RGBA ``[size, size, 4]``."""
+    Image = _pillow_image()
     with Image.open(path) as image:
         rgba = image.convert("RGBA")
     box = rgba.getchannel("A").getbbox()
@@ -70,4 +77,5 @@ def resize_face(face: np.ndarray, size: int) -> np.ndarray:
     alpha, so transparent pixels do not bleed into the edges)."""
     if face.shape[0] == size:
         return face
+    Image = _pillow_image()
     return np.asarray(Image.fromarray(face, "RGBA").resize((size, size), Image.Resampling.LANCZOS))

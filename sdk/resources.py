@@ -10,14 +10,9 @@ from .errors import AnisyncError
 
 def _assets_root():
     try:
-        return resources.files("sdk.assets")
+        return resources.files("anisync.assets")
     except ModuleNotFoundError:
-        # The source checkout's sdk/ imported ahead of the installed package (``python -m`` from the
-        # repository root puts it first on sys.path): its assets are the folder beside it.
-        checkout = Path(__file__).resolve().parent.parent / "assets"
-        if not checkout.is_dir():
-            raise AnisyncError("the shipped assets are missing: package sdk.assets is not installed") from None
-        return checkout
+        raise AnisyncError("the shipped assets are missing: package anisync.assets is not installed") from None
 
 
 def assets_root() -> Path:

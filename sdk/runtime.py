@@ -3,7 +3,7 @@
 One update of ``dt`` seconds, from time ``t`` to ``t + dt``:
 
 1. **Deliver.** Every character takes its queued events stamped up to ``t + dt`` (see
-   :class:`~sdk.events.EventBus`). Events emitted while the update runs are stamped ``t + dt`` and wait
+   :class:`~anisync.events.EventBus`). Events emitted while the update runs are stamped ``t + dt`` and wait
    for the next update, so no character sees an event before another one in the same update.
 2. **React.** Each character, in spawn order, lets its emotion decay up to each event's effect time,
    appraises the event and shows it to its behavior; then decays to ``t + dt``, updates its behavior,
@@ -105,15 +105,15 @@ class Runtime:
         trace_limit: trace records kept (the oldest go first); 0 turns tracing off.
         trace_bytes: roughly the most bytes the trace holds (see :attr:`TraceRecord.size`); the oldest
             records go first.
-        raise_callback_errors: raise :class:`~sdk.errors.CallbackError` at the end of an update in which a
+        raise_callback_errors: raise :class:`~anisync.errors.CallbackError` at the end of an update in which a
             subscriber raised (the update itself still completes); for debugging.
         asset_roots: folders whose files the definitions :meth:`spawn` loads may reference, beyond each
-            file's own folder and the shipped assets (see :func:`sdk.loading.asset_roots`).
+            file's own folder and the shipped assets (see :func:`anisync.loading.asset_roots`).
         scheduler: decides when behavior trees tick (default: :class:`BehaviorScheduler`, on change).
         behavior_factory: makes the behavior of each spawned character (default: a
-            :class:`~sdk.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
+            :class:`~anisync.behavior.tree.TreeBehavior` if the definition names a tree, else :class:`ReflexBehavior`).
         dialogue: what reads the emotion of words said (:meth:`say`) and heard (:meth:`hear`): ``"shipped"``
-            (the shipped :class:`~sdk.dialogue.EmotionClassifier`, loaded when the first line is said), a
+            (the shipped :class:`~anisync.dialogue.EmotionClassifier`, loaded when the first line is said), a
             classifier of your own, or ``None`` (lines move the mouth, not the emotions).
     """
 
@@ -167,7 +167,7 @@ class Runtime:
         self._behavior_started: list[Callable[[Character, str, str], None]] = []
         self._behavior_ended: list[Callable[[Character, str, str], None]] = []
         self._event_subscribers: list[Callable[[Character, Event, str], None]] = []
-        #: Decides which behavior trees tick in each update (see :mod:`sdk.behavior.scheduler`).
+        #: Decides which behavior trees tick in each update (see :mod:`anisync.behavior.scheduler`).
         self.scheduler = scheduler if scheduler is not None else BehaviorScheduler()
         if not (dialogue is None or dialogue == "shipped" or hasattr(dialogue, "classify")):
             raise InvalidArgumentError(f"dialogue: expected 'shipped', an EmotionClassifier or None, got {excerpt(dialogue)}")
@@ -231,13 +231,13 @@ class Runtime:
         stretched over a voice clip of ``seconds``, or in the timing of its voice recording ``audio`` (a
         mono 16-bit WAV; pocketsphinx hears where each word is, a few tenths of a second's work per line);
         it replaces any line still playing. While the line plays, :meth:`Character.face` shows its visemes
-        (:mod:`sdk.speech`). Returns the line, whose ``track`` says which viseme shows when.
+        (:mod:`anisync.speech`). Returns the line, whose ``track`` says which viseme shows when.
 
         The words also carry emotion (unless the runtime's ``dialogue`` is None): the classifier reads them
         with the last lines said as context, and a ``say`` event takes what they express to the speaker
         and to ``heard_by`` (a character id, ``group:NAME``, ``"*"``: everyone, a list of ids, or None: nobody),
         each of whom appraises it by its ``dialogue`` section, ``to`` (a character id) being the one they are
-        aimed at (:mod:`sdk.dialogue.appraisal`). The emotions move at the next update, as for any event.
+        aimed at (:mod:`anisync.dialogue.appraisal`). The emotions move at the next update, as for any event.
         ``emotions`` (seven probabilities) stands in for the classifier's reading when the emotion is known
         (a scene's tag); ``at`` starts the line at that runtime time rather than now (a scene's cue time).
         """
@@ -262,10 +262,10 @@ class Runtime:
         return probabilities
 
     def play(self, scene: "Scene", cast: dict[str, str] | None = None) -> "ScenePlayer":
-        """Start performing ``scene`` (:func:`sdk.scenes.load_scene`) now: its cues fire as updates reach
+        """Start performing ``scene`` (:func:`anisync.scenes.load_scene`) now: its cues fire as updates reach
         their times, and its cast follows the script until it ends. ``cast`` maps a part of the script to
         the spawned character who plays it (``{"mira": "villager_004"}``; by default each part is played by
-        the character of that id). Returns the :class:`~sdk.scenes.ScenePlayer`, for callbacks, choices,
+        the character of that id). Returns the :class:`~anisync.scenes.ScenePlayer`, for callbacks, choices,
         pausing and skipping."""
         from .scenes import ScenePlayer
 
@@ -371,11 +371,11 @@ class Runtime:
 
         A missing id is assigned, a missing timestamp becomes the current runtime time, and ``ttl``
         (seconds) sets the expiry relative to the timestamp. An event's fields are checked when it is made
-        (:class:`~sdk.events.Event`); here ``ttl`` and the receiver are, and a refused event (EventError)
+        (:class:`~anisync.events.Event`); here ``ttl`` and the receiver are, and a refused event (EventError)
         neither queues nor uses up an id.
         """
         if not isinstance(event, Event):
-            raise EventError(f"event: expected an sdk.Event, got {type(event).__name__}")
+            raise EventError(f"event: expected an anisync.Event, got {type(event).__name__}")
         timestamp = self.time if event.timestamp is None else float(event.timestamp)
         expiry = event.expiry
         if ttl is not None:
@@ -404,7 +404,7 @@ class Runtime:
 
         Without a fixed step, a ``dt`` over ``max_dt`` is clamped to it (counted in ``clamped_updates``,
         logged). Raises InvalidArgumentError, changing nothing, for a ``dt`` that is not a finite number of
-        seconds >= 0 or that would take the clock past :data:`~sdk.events.MAX_TIME`; and CallbackError after
+        seconds >= 0 or that would take the clock past :data:`~anisync.events.MAX_TIME`; and CallbackError after
         the update when ``raise_callback_errors`` is set and a subscriber raised.
         """
         if not (finite_number(dt) and dt >= 0):
@@ -511,7 +511,7 @@ class Runtime:
     def restore(self, data: dict) -> None:
         """Continue exactly from a :meth:`snapshot` taken with the same characters spawned.
 
-        All or nothing: the whole snapshot is checked first (:func:`sdk.snapshot.check_snapshot`), and a
+        All or nothing: the whole snapshot is checked first (:func:`anisync.snapshot.check_snapshot`), and a
         part that still refuses its data (a custom behavior that checks nothing beforehand) has the runtime
         put back as it was. Raises SnapshotError naming the path inside the snapshot.
         """

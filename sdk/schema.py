@@ -3,7 +3,7 @@
 A schema is built from a few spec classes (:class:`Number`, :class:`Text`, :class:`Flag`, :class:`Nothing`,
 :class:`Anything`, :class:`ListOf`, :class:`MapOf`, :class:`Record`, :class:`Shorthand`, :class:`AnyOf`).
 :func:`check` walks the data and either returns it normalised (defaults filled in) or raises
-:class:`~sdk.errors.DefinitionError` naming the file, the dotted key path and what was expected. Unknown keys
+:class:`~anisync.errors.DefinitionError` naming the file, the dotted key path and what was expected. Unknown keys
 in a record are errors, so typos never pass silently.
 """
 

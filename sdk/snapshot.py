@@ -1,11 +1,11 @@
-"""What a runtime snapshot holds, checked before :meth:`sdk.Runtime.restore` changes anything.
+"""What a runtime snapshot holds, checked before :meth:`anisync.Runtime.restore` changes anything.
 
 A save file may be old, hand-edited or corrupt, and a restore is all or nothing. :func:`check_snapshot`
 reads the whole snapshot first: the type and finiteness of every value, the characters against those
 spawned, the queued events, each character's random generator state and its behavior's part (through the
 behavior's own ``check_snapshot(data, path)`` where it has one: a tree checks its node statuses, counters
 and runs, a BPFA its automaton states). Only then does the runtime restore. Every refusal is a
-:class:`~sdk.errors.SnapshotError` naming the path inside the snapshot (``characters.mira.emotion.vector[2]``).
+:class:`~anisync.errors.SnapshotError` naming the path inside the snapshot (``characters.mira.emotion.vector[2]``).
 
 Snapshots are strict JSON (no NaN or Infinity): an event that never expires is stored with expiry null.
 """
@@ -38,7 +38,7 @@ EMOTION_SNAPSHOT = Record({
     "vector": Field(_VECTOR), "mood": Field(_VECTOR), "time": Field(SECONDS),
     "aims": Field(MapOf(ListOf(Number(), len(EMOTIONS), len(EMOTIONS))), doc="per source, rates per second"),
 })
-#: The line a character is speaking: what :meth:`sdk.Runtime.say` was given, and when.
+#: The line a character is speaking: what :meth:`anisync.Runtime.say` was given, and when.
 LINE_SNAPSHOT = Record({
     "text": Field(Text()), "rate": Field(Number(0.5, 3.0)), "start": Field(SECONDS),
     "seconds": Field(AnyOf((Nothing(), Number(0.0, 3600.0))), doc="null: the text's own timing"),
@@ -59,7 +59,7 @@ RUNTIME_SNAPSHOT = Record({
 
 
 def check_part(spec: Spec, data: Any, path: str) -> Any:
-    """``data`` checked against ``spec`` (and normalised, as :func:`sdk.schema.check` does); raises
+    """``data`` checked against ``spec`` (and normalised, as :func:`anisync.schema.check` does); raises
     SnapshotError naming the path below ``path`` where it does not fit."""
     try:
         return spec.check(data, None, path)

@@ -14,7 +14,7 @@ from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 
-from sdk import CharacterDefinition, shipped_characters
+from anisync import CharacterDefinition, shipped_characters
 
 
 @pytest.fixture(scope="session")

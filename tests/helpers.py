@@ -10,8 +10,8 @@ MINIMAL_CHARACTER = {"id": "tester", "appraisal": {"greet": {"joy": 0.5, "neutra
 
 def scripted_world(seed: int, seconds: int, characters: int, events_per_second: float, **runtime_options):
     """A runtime with ``characters`` shipped samples run ``seconds`` in the headless world script at 30 Hz."""
-    from sdk import Runtime
-    from sdk.headless import WorldScript, spawn_samples
+    from anisync import Runtime
+    from anisync.headless import WorldScript, spawn_samples
 
     runtime = Runtime(seed=seed, **runtime_options)
     spawn_samples(runtime, characters)
@@ -23,9 +23,9 @@ def scripted_world(seed: int, seconds: int, characters: int, events_per_second: 
     return runtime
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 180, module: str = "sdk.cli", **options):
+def run_cli(*args: str, cwd: Path, timeout: float = 180, module: str = "anisync.cli", **options):
     """Run ``python -m MODULE ARGS`` (the ``anisync`` command line by default) from ``cwd``, a folder outside
-    the checkout, so that the installed package (with its ``sdk.assets``) is imported rather than the
+    the checkout, so that the installed package (with its ``anisync.assets``) is imported rather than the
     checkout's ``sdk/``."""
     import subprocess
     import sys

@@ -16,6 +16,6 @@ def test_the_api_reference_builds_without_warnings(tmp_path):
     result = subprocess.run([sys.executable, "-m", "pdoc", "-o", str(tmp_path), *command[3:]], capture_output=True,
                             text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0 and "Warn" not in result.stderr + result.stdout, result.stderr
-    for page, anchor in (("sdk.html", "Runtime.on_behavior_started"), ("engine_plugin/plugin.html", "AnisyncPlugin"),
-                         ("sdk/behavior.html", "condition"), ("sdk/dialogue.html", "EmotionClassifier.classify_many")):
+    for page, anchor in (("anisync.html", "Runtime.on_behavior_started"), ("anisync/panda/plugin.html", "AnisyncPlugin"),
+                         ("anisync/behavior.html", "condition"), ("anisync/dialogue.html", "EmotionClassifier.classify_many")):
         assert f'id="{anchor}"' in (tmp_path / page).read_text(encoding="utf-8"), (page, anchor)

@@ -16,20 +16,20 @@ torch = pytest.importorskip("torch")
 
 from helpers import in_parallel, save_graph  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
-from sdk import ModelInputError, ModelLoadError  # noqa: E402
-from sdk.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
-from sdk.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
-from sdk.appearance.attributes import sample_appearance  # noqa: E402
-from sdk.appearance.data import GENERATOR, load_faces, make_appearance_dataset  # noqa: E402
-from sdk.appearance.export import encoder_path, export_models  # noqa: E402
-from sdk.appearance.generator import PROVIDER_ORDER  # noqa: E402
-from sdk.appearance.model import ARCHS, AppearanceConfig, ChannelAttention, Encoder, TemporalAttention, decoder  # noqa: E402
-from sdk.appearance.train import LOSS_KEYS, AppearanceFaces, Trainer  # noqa: E402
-from sdk.cli import main  # noqa: E402
-from sdk.errors import AnisyncError  # noqa: E402
-from sdk.expression.card import card_path, sha256_of  # noqa: E402
-from sdk.expression.export import export_onnx  # noqa: E402
-from sdk.procedural.identity import STYLE_PALETTES, jittered_color, hex_to_rgb, sample_identity  # noqa: E402
+from anisync import ModelInputError, ModelLoadError  # noqa: E402
+from anisync.appearance import ATTRIBUTES, EYE_COLORS, HAIR_COLORS, AppearanceGenerator, attributes_of  # noqa: E402
+from anisync.appearance.attributes import CODE_SIZE, color_name, indices, one_hot  # noqa: E402
+from anisync.appearance.attributes import sample_appearance  # noqa: E402
+from anisync.appearance.data import GENERATOR, load_faces, make_appearance_dataset  # noqa: E402
+from anisync.appearance.export import encoder_path, export_models  # noqa: E402
+from anisync.appearance.generator import PROVIDER_ORDER  # noqa: E402
+from anisync.appearance.model import ARCHS, AppearanceConfig, ChannelAttention, Encoder, TemporalAttention, decoder  # noqa: E402
+from anisync.appearance.train import LOSS_KEYS, AppearanceFaces, Trainer  # noqa: E402
+from anisync.cli import main  # noqa: E402
+from anisync.errors import AnisyncError  # noqa: E402
+from anisync.expression.card import card_path, sha256_of  # noqa: E402
+from anisync.expression.export import export_onnx  # noqa: E402
+from anisync.procedural.identity import STYLE_PALETTES, jittered_color, hex_to_rgb, sample_identity  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -114,8 +114,8 @@ def test_the_dataset_holds_neutral_frontal_faces_with_exact_labels(tiny, tmp_pat
     again = make_appearance_dataset(tiny, identities=40, shard_identities=12, show_progress=False)  # resumes: nothing to do
     assert np.array_equal(load_faces(again, "train").images, train.images)
     # A dataset of `anisync data make` gives its neutral faces at yaw 0 only.
-    from sdk.procedural.dataset import make_dataset
-    from sdk.procedural.loader import FaceDataset
+    from anisync.procedural.dataset import make_dataset
+    from anisync.procedural.loader import FaceDataset
 
     made = make_dataset(tmp_path / "made", identities=12, expressions=2, size=64, seed=3, show_progress=False)
     frontal = {item["identity"] for item in FaceDataset(made, split="train") if item["yaw"] == 0.0}
@@ -270,7 +270,7 @@ def test_decode_runs_big_batches_in_chunks_equal_to_the_unsplit_run(exported, mo
     generator = AppearanceGenerator(exported[1], threads=1)
     codes, z = one_hot(np.zeros((5, len(ATTRIBUTES)), np.int64)), np.random.default_rng(0).standard_normal((5, 4))
     whole = generator.decode(codes, z)
-    monkeypatch.setattr("sdk.appearance.generator._CHUNK", 2)
+    monkeypatch.setattr("anisync.appearance.generator._CHUNK", 2)
     # Each face's rows are computed alone whatever the batch, so the chunks give the same bytes.
     assert np.array_equal(generator.decode(codes, z), whole)
     assert generator.decode(codes[:0], z[:0]).shape == (0, 64, 64, 4)
@@ -294,7 +294,7 @@ def test_sessions_take_cuda_first_where_onnxruntime_has_it(monkeypatch, tmp_path
     # No GPU here: onnxruntime is told it has CUDA and the session it would open is recorded, not run.
     import onnxruntime
 
-    from sdk.sessions import open_session
+    from anisync.sessions import open_session
 
     opened = []
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
@@ -404,8 +404,8 @@ def test_load_errors_name_an_input_or_output_of_another_element_type(tmp_path, t
 
 
 def test_measures_of_known_inputs():
-    from sdk.appearance.evaluate import frechet_distance, mean_pairwise, nearest, nearest_figures, precision_recall
-    from sdk.appearance.judge import macro_f1
+    from anisync.appearance.evaluate import frechet_distance, mean_pairwise, nearest, nearest_figures, precision_recall
+    from anisync.appearance.judge import macro_f1
 
     rng = np.random.default_rng(0)
     a = rng.standard_normal((400, 3))
@@ -518,7 +518,7 @@ def test_eval_refuses_a_judge_of_another_dataset(tiny, cli_model, tmp_path, caps
 
 
 def test_the_command_takes_its_choices_and_defaults_from_the_config_without_torch():
-    code = ("import sys; from sdk.appearance.commands import ARCHS, AppearanceConfig; "
+    code = ("import sys; from anisync.appearance.commands import ARCHS, AppearanceConfig; "
             "print('torch' in sys.modules, ARCHS, AppearanceConfig().hidden)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split(maxsplit=1) == ["False", f"{ARCHS} {AppearanceConfig().hidden}\n"]
@@ -533,14 +533,14 @@ def exported_path(tmp_path, tiny):
 
 
 def test_the_runtime_side_imports_neither_torch_nor_onnxruntime(tmp_path):
-    code = ("import sys, sdk, sdk.appearance; "
+    code = ("import sys, anisync, anisync.appearance; "
             "print(sorted(m for m in ('torch', 'onnx', 'onnxruntime', 'panda3d') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_the_shipped_model_makes_distinct_faces_per_seed():
-    from sdk.resources import asset_path
+    from anisync.resources import asset_path
 
     generator = AppearanceGenerator(asset_path("models", "appearance.onnx"), threads=1)  # sha256 and signature checked
     faces = generator.generate_many({"style": "cool", "hair_color": "silver"}, [1, 2, 3])

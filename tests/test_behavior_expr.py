@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk import EMOTIONS, DefinitionError, InvalidArgumentError
-from sdk.behavior.library import BehaviorLibrary
-from sdk.behavior.expr import MAX_DEPTH, MAX_MAGNITUDE, parse
+from anisync import EMOTIONS, DefinitionError, InvalidArgumentError
+from anisync.behavior.library import BehaviorLibrary
+from anisync.behavior.expr import MAX_DEPTH, MAX_MAGNITUDE, parse
 
 BLACKBOARD = {"near": True, "level": 0.5}
 EMOTION = np.array([0.1, 0.2, 0.3, 0.6, 0.5, 0.45, 0.05])  # anger ... surprise

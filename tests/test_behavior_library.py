@@ -2,11 +2,10 @@ import json
 import re
 
 import pytest
-
-from sdk import EMOTIONS, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
-from sdk.behavior.library import BehaviorLibrary, SingleAction, shipped_library
-from sdk.behavior.smart import SmartObject, SmartObjectDefinition
-from sdk.cli import main
+from anisync import EMOTIONS, DefinitionError, Event, InvalidArgumentError, Runtime, asset_path
+from anisync.behavior.library import BehaviorLibrary, SingleAction, shipped_library
+from anisync.behavior.smart import SmartObject, SmartObjectDefinition
+from anisync.cli import main
 
 FEAR, SURPRISE = EMOTIONS.index("fear"), EMOTIONS.index("surprise")
 
@@ -187,7 +186,7 @@ def test_show_errors(write_yaml, capsys):
 
 
 def test_a_malformed_campfire_snapshot_is_refused_and_changes_nothing():
-    from sdk import SnapshotError
+    from anisync import SnapshotError
 
     campfire = SmartObject(SmartObjectDefinition.load(asset_path("objects", "campfire.yaml")))
     saved = campfire.snapshot()

@@ -1,14 +1,13 @@
-"""Conditions, actions and leaves written in Python (sdk.behavior.python) in YAML trees: polled on the game
+"""Conditions, actions and leaves written in Python (anisync.behavior.python) in YAML trees: polled on the game
 clock into the blackboard, run and saved like library behaviors, refused by name when unknown; libraries
 that extend others; blackboard keys of a character's own."""
 
 import py_trees
 import pytest
 import yaml
-
-from sdk import DefinitionError, InvalidArgumentError, Runtime
-from sdk.behavior import PythonAction, PythonLeaf, action, condition, forget, leaf
-from sdk.behavior.library import BehaviorLibrary
+from anisync import DefinitionError, InvalidArgumentError, Runtime
+from anisync.behavior import PythonAction, PythonLeaf, action, condition, forget, leaf
+from anisync.behavior.library import BehaviorLibrary
 
 NAMES = ("door_open", "open_door", "knock")
 
@@ -131,7 +130,7 @@ def test_bad_registrations_are_refused():
         condition("Door-Open")
     with pytest.raises(InvalidArgumentError, match="rate"):
         condition("door", rate=0)
-    with pytest.raises(InvalidArgumentError, match="subclass of sdk.behavior.PythonAction"):
+    with pytest.raises(InvalidArgumentError, match="subclass of anisync.behavior.PythonAction"):
         action("wave_hand")(object)
     try:
         leaf("bow")(type("Bow", (PythonLeaf,), {}))

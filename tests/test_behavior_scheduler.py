@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sdk import Event, InvalidArgumentError, Runtime, asset_path
-from sdk.behavior.scheduler import BehaviorScheduler
+from anisync import Event, InvalidArgumentError, Runtime, asset_path
+from anisync.behavior.scheduler import BehaviorScheduler
 
 from helpers import scripted_world
 
@@ -64,7 +64,7 @@ def test_bad_rates(rate):
 def test_bench_behavior_command_writes_median_and_p99_of_both_runs(tmp_path, monkeypatch, capsys):
     import json
 
-    from sdk.cli import main
+    from anisync.cli import main
 
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "behavior", "--npcs", "3", "--seconds", "0.2", "--json", "bench.json"]) == 0

@@ -6,12 +6,12 @@ import py_trees
 import pytest
 import yaml
 
-from sdk import (EMOTIONS, CharacterDefinition, DefinitionError, EmotionState, Event, InvalidArgumentError, Runtime, asset_path,
+from anisync import (EMOTIONS, CharacterDefinition, DefinitionError, EmotionState, Event, InvalidArgumentError, Runtime, asset_path,
                  asset_roots)
-from sdk.behavior.library import BehaviorLibrary, shipped_library
-from sdk.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
-from sdk.emotion import shown_orientations
-from sdk.headless import WorldScript, spawn_samples
+from anisync.behavior.library import BehaviorLibrary, shipped_library
+from anisync.behavior.tree import MAX_TICKS, TreeBehavior, TreeDefinition
+from anisync.emotion import shown_orientations
+from anisync.headless import WorldScript, spawn_samples
 
 # Behaviors switched on and off through the blackboard, so each test controls exactly what may run (not
 # congruent: whatever the face shows; congruence has its own tests).

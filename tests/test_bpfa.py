@@ -1,4 +1,4 @@
-"""The behavioral probabilistic finite automaton (sdk.behavior.bpfa) and its command line."""
+"""The behavioral probabilistic finite automaton (anisync.behavior.bpfa) and its command line."""
 
 import copy
 import math
@@ -6,13 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from anisync import DefinitionError, Event, InvalidArgumentError, Runtime, shipped_characters
+from anisync.behavior.bpfa import BPFA, BPFABehavior, BPFARun
+from anisync.behavior.bpfa_commands import ProbeCharacter, memory_per_machine, memory_per_run
+from anisync.cli import main
 from scipy.stats import chisquare
 from transitions import Machine
-
-from sdk import DefinitionError, Event, InvalidArgumentError, Runtime, shipped_characters
-from sdk.behavior.bpfa import BPFA, BPFABehavior, BPFARun
-from sdk.behavior.bpfa_commands import ProbeCharacter, memory_per_machine, memory_per_run
-from sdk.cli import main
 
 BPFA_DIR = Path(__file__).resolve().parent.parent / "assets" / "behaviors" / "bpfa"
 

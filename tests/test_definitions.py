@@ -1,6 +1,6 @@
 import pytest
 
-from sdk import CharacterDefinition, DefinitionError, Runtime
+from anisync import CharacterDefinition, DefinitionError, Runtime
 
 from helpers import MINIMAL_CHARACTER
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
-from demo_game.game import REPLIES
+from anisync.demo.game import REPLIES
 from helpers import run_cli
-from demo_game.measure import frame_statistics, overhead_ratio, plot_frame_times
-from demo_game.village import villager_definitions, villager_spots
-from engine_plugin.procedural import identity_for
+from anisync.demo.measure import frame_statistics, overhead_ratio, plot_frame_times
+from anisync.demo.village import villager_definitions, villager_spots
+from anisync.panda.procedural import identity_for
 
 ENV = {**os.environ, "LP_NUM_THREADS": "0"}  # as the demo sets it
 ENV.pop("DISPLAY", None)  # as on a server: no display, so the demo runs its scripted scene offscreen
@@ -26,7 +26,7 @@ ENV.pop("WAYLAND_DISPLAY", None)
 
 
 def _demo(*args, cwd, timeout=240):
-    return run_cli(*args, cwd=cwd, timeout=timeout, module="demo_game", env=ENV)
+    return run_cli(*args, cwd=cwd, timeout=timeout, module="anisync.demo", env=ENV)
 
 
 def test_scripted_scene_runs_offscreen_and_its_screenshot_is_not_blank(tmp_path):
@@ -54,7 +54,7 @@ def _story(printed: str) -> list[str]:
 KEYS_SCRIPT = textwrap.dedent("""
     import json
     from panda3d.core import ClockObject
-    from demo_game.game import GameOptions, VillageGame
+    from anisync.demo.game import GameOptions, VillageGame
     game = VillageGame(GameOptions(npcs=3, window=(96, 64), offscreen=True, interactive=True, worker="thread"))
     ClockObject.getGlobalClock().setMode(ClockObject.MNonRealTime)
     target = game.villagers[0]

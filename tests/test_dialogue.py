@@ -1,4 +1,4 @@
-"""The dialogue emotion classifier (sdk.dialogue): the shipped model's readings, its bad-input errors and
+"""The dialogue emotion classifier (anisync.dialogue): the shipped model's readings, its bad-input errors and
 thread safety, the head's exported graph against the training graph, and what words said and heard do
 to characters in the runtime."""
 
@@ -8,11 +8,10 @@ import threading
 
 import numpy as np
 import pytest
-
-from sdk import EMOTIONS, DefinitionError, EventError, InvalidArgumentError, ModelInputError, Runtime, asset_path
-from sdk.character import CharacterDefinition
-from sdk.dialogue import MAX_CHARACTERS, DialogueAppraisal, shipped_classifier
-from sdk.dialogue.appraisal import EVEN
+from anisync import EMOTIONS, DefinitionError, EventError, InvalidArgumentError, ModelInputError, Runtime, asset_path
+from anisync.character import CharacterDefinition
+from anisync.dialogue import MAX_CHARACTERS, DialogueAppraisal, shipped_classifier
+from anisync.dialogue.appraisal import EVEN
 
 TAUNT = "You're a useless coward. Get out of my sight!"
 
@@ -98,9 +97,9 @@ def test_classifier_is_thread_safe(classifier):
 
 def test_exported_graph_matches_the_training_graph(tmp_path):
     torch = pytest.importorskip("torch")
-    from sdk.dialogue.classifier import EmotionClassifier
-    from sdk.dialogue.model import DialogueHead, HeadConfig
-    from sdk.dialogue.train import export_head
+    from anisync.dialogue.classifier import EmotionClassifier
+    from anisync.dialogue.model import DialogueHead, HeadConfig
+    from anisync.dialogue.train import export_head
 
     torch.manual_seed(0)
     head = DialogueHead(HeadConfig(context=3, hidden=32)).eval()
@@ -130,9 +129,9 @@ def test_exported_graph_matches_the_training_graph(tmp_path):
 
 def test_the_exported_ensemble_reads_many_lines_at_once_as_the_ensemble(tmp_path):
     torch = pytest.importorskip("torch")
-    from sdk.dialogue.classifier import EmotionClassifier
-    from sdk.dialogue.model import DialogueHead, HeadConfig, HeadEnsemble
-    from sdk.dialogue.train import export_head
+    from anisync.dialogue.classifier import EmotionClassifier
+    from anisync.dialogue.model import DialogueHead, HeadConfig, HeadEnsemble
+    from anisync.dialogue.train import export_head
 
     torch.manual_seed(1)
     heads = [DialogueHead(HeadConfig(context=4, hidden=16)).eval() for _ in range(3)]
@@ -252,7 +251,7 @@ def test_even_words_move_nobody():
 
 
 def test_cli_prints_the_seven_probabilities(capsys, tmp_path):
-    from sdk.cli import main
+    from anisync.cli import main
 
     assert main(["dialogue", "I can't believe it!", "--context", "We won the lottery.", "--json",
                  str(tmp_path / "p.json")]) == 0

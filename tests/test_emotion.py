@@ -6,9 +6,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sdk import EMOTIONS, DefinitionError, Event, EmotionState, InvalidArgumentError, Runtime
-from sdk import EmotionBank
-from sdk.emotion import EPSILON, MAX_AIM_RATE, MAX_TIME_CONSTANT, ORIENTATIONS, shown_orientations, shows_orientation
+from anisync import EMOTIONS, DefinitionError, Event, EmotionState, InvalidArgumentError, Runtime
+from anisync import EmotionBank
+from anisync.emotion import EPSILON, MAX_AIM_RATE, MAX_TIME_CONSTANT, ORIENTATIONS, shown_orientations, shows_orientation
 
 floats_any = st.floats(allow_nan=True, allow_infinity=True)
 extreme = st.sampled_from([0.0, -0.0, 1e-300, 1e-12, 1.0, 1e12, 1e300, 1e308, -1e308, math.inf, -math.inf, math.nan])

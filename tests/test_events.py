@@ -2,8 +2,7 @@ import dataclasses
 import math
 
 import pytest
-
-from sdk import BROADCAST, Event, EventBus, EventError, InvalidArgumentError, Runtime
+from anisync import BROADCAST, Event, EventBus, EventError, InvalidArgumentError, Runtime
 
 
 def _event(kind="greet", receiver="a", sender="world", t=0.0, expiry=math.inf, event_id=1):

@@ -10,11 +10,11 @@ torch = pytest.importorskip("torch")
 
 from helpers import in_parallel, save_graph  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
-from sdk import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
-from sdk.expression import ExpressionEditor, card_path  # noqa: E402
-from sdk.expression.export import export_generator  # noqa: E402
-from sdk.expression.model import Discriminator, Generator, NetworkConfig, parameter_count  # noqa: E402
-from sdk.procedural.expression import ExpressionParams  # noqa: E402
+from anisync import EMOTIONS, ModelInputError, ModelLoadError  # noqa: E402
+from anisync.expression import ExpressionEditor, card_path  # noqa: E402
+from anisync.expression.export import export_generator  # noqa: E402
+from anisync.expression.model import Discriminator, Generator, NetworkConfig, parameter_count  # noqa: E402
+from anisync.procedural.expression import ExpressionParams  # noqa: E402
 
 SIZE = 64
 
@@ -85,7 +85,7 @@ def test_onnx_matches_torch_within_1e4(exported):
 
 
 def test_the_unet_exports_to_onnx_that_matches_torch_within_1e4(tmp_path):
-    from sdk.expression.model import UNetGenerator
+    from anisync.expression.model import UNetGenerator
 
     torch.manual_seed(1)
     generator = UNetGenerator(NetworkConfig(SIZE, 4, 3, arch="unet")).eval()
@@ -131,7 +131,7 @@ def test_big_batches_run_in_chunks_equal_to_the_unsplit_run(exported, monkeypatc
             batches.append(len(feed["image"]))
             return session.run(outputs, feed)
 
-    monkeypatch.setattr("sdk.expression.editor._CHUNK", 2)
+    monkeypatch.setattr("anisync.expression.editor._CHUNK", 2)
     editor.session = Recording()
     faces_split, mask_split = editor.edit_with_mask(faces, emotions)
     assert batches == [2, 2, 1]
@@ -240,15 +240,15 @@ def test_the_runtime_side_imports_neither_torch_nor_panda3d(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys, sdk, sdk.expression, sdk.behavior, sdk.procedural; "
+    code = ("import sys, anisync, anisync.expression, anisync.behavior, anisync.procedural; "
             "print(sorted(m for m in ('torch', 'panda3d', 'onnx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_the_shipped_model_loads_and_edits_only_the_expression():
-    from sdk.procedural import ExpressionParams, render_face, sample_identity
-    from sdk.resources import asset_path
+    from anisync.procedural import ExpressionParams, render_face, sample_identity
+    from anisync.resources import asset_path
 
     path = asset_path("models", "expression.onnx")
     assert path.stat().st_size <= 20 * 2**20  # issue 5: at most 20 MB
@@ -266,7 +266,7 @@ def test_the_shipped_model_loads_and_edits_only_the_expression():
 
 @pytest.mark.parametrize("element", [TensorProto.FLOAT, TensorProto.DOUBLE])
 def test_the_judge_checks_its_graph_at_load(tmp_path, element):
-    from sdk.expression.judge import Judge
+    from anisync.expression.judge import Judge
 
     nodes = [helper.make_node("ReduceMean", ["image"], ["pooled"], axes=[2, 3], keepdims=0),
              helper.make_node("MatMul", ["pooled", "weights"], ["emotions"])]

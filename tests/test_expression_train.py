@@ -9,11 +9,11 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from sdk import EMOTIONS, AnisyncError, asset_path  # noqa: E402
-from sdk.cli import main  # noqa: E402
-from sdk.expression import ExpressionEditor, card_path, sha256_of  # noqa: E402
-from sdk.expression.train import LOSS_KEYS, Faces, Trainer  # noqa: E402
-from sdk.procedural.dataset import make_dataset  # noqa: E402
+from anisync import EMOTIONS, AnisyncError, asset_path  # noqa: E402
+from anisync.cli import main  # noqa: E402
+from anisync.expression import ExpressionEditor, card_path, sha256_of  # noqa: E402
+from anisync.expression.train import LOSS_KEYS, Faces, Trainer  # noqa: E402
+from anisync.procedural.dataset import make_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +83,8 @@ def test_the_command_names_bad_input(tiny, tmp_path, capsys):
 
 
 def test_image_metrics_of_known_images():
-    from sdk.expression.evaluate import psnr, ssim
-    from sdk.expression.judge import spearman
+    from anisync.expression.evaluate import psnr, ssim
+    from anisync.expression.judge import spearman
 
     assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
@@ -150,10 +150,10 @@ def mouth_judge(tmp_path_factory):
 
 
 def test_a_mouth_judge_scores_the_lip_sync_controls(tiny, tmp_path, mouth_judge):
-    from sdk.errors import ModelLoadError
-    from sdk.expression.evaluate import MOUTH_SWEEPS, evaluate
-    from sdk.expression.judge import READINGS, Judge
-    from sdk.procedural.expression import MOUTH_SHAPES
+    from anisync.errors import ModelLoadError
+    from anisync.expression.evaluate import MOUTH_SWEEPS, evaluate
+    from anisync.expression.judge import READINGS, Judge
+    from anisync.procedural.expression import MOUTH_SHAPES
 
     card = json.loads(card_path(mouth_judge).read_text())
     assert card["reads"] == "mouth" and card["arch"] == "pooled"
@@ -178,7 +178,7 @@ def test_a_mouth_judge_scores_the_lip_sync_controls(tiny, tmp_path, mouth_judge)
 def test_the_adversarial_term_waits_for_the_warmup(tiny):
     torch.set_num_threads(1)
     faces = Faces.load(tiny)
-    from sdk.expression.train import LossWeights
+    from anisync.expression.train import LossWeights
 
     runs = [Trainer(faces, width=4, batch=4, seed=5, warmup=2, weights=LossWeights(adversarial=a)) for a in (1.0, 50.0)]
     same = lambda: all(torch.equal(p, q) for p, q in zip(*(r.generator.parameters() for r in runs)))  # noqa: E731
@@ -224,7 +224,7 @@ def test_the_ablations_drop_the_mask_and_the_expression_head(tiny, tmp_path):
 
 
 def test_convergence_is_where_the_loss_settles():
-    from sdk.expression.train import convergence_step
+    from anisync.expression.train import convergence_step
 
     falling_then_flat = list(np.r_[np.linspace(1.0, 0.1, 500), np.full(500, 0.1)])
     assert 495 <= convergence_step(falling_then_flat) <= 520
@@ -259,7 +259,7 @@ def test_a_resume_with_other_settings_is_refused(tiny, tmp_path, capsys):
 
 # --- our U-Net, trained on exact pairs ------------------------------------------------------------------------
 def test_the_unet_keeps_the_generator_contract_and_starts_as_a_half_open_mask():
-    from sdk.expression.model import NetworkConfig, UNetGenerator, build_generator
+    from anisync.expression.model import NetworkConfig, UNetGenerator, build_generator
 
     config = NetworkConfig(64, 4, 3, arch="unet")
     generator = build_generator(config)
@@ -271,8 +271,8 @@ def test_the_unet_keeps_the_generator_contract_and_starts_as_a_half_open_mask():
 
 
 def test_paired_training_learns_where_faces_change(tiny):
-    from sdk.expression.model import NetworkConfig
-    from sdk.expression.paired import PAIRED_LOSS_KEYS, PairedTrainer
+    from anisync.expression.model import NetworkConfig
+    from anisync.expression.paired import PAIRED_LOSS_KEYS, PairedTrainer
 
     torch.set_num_threads(1)
     trainer = PairedTrainer(Faces.load(tiny), NetworkConfig(64, 4, 3, arch="unet"), batch=4, seed=0, lr=2e-3)
@@ -300,7 +300,7 @@ def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, 
     from onnx import TensorProto, helper
 
     from helpers import save_graph
-    from sdk.expression.evaluate import evaluate
+    from anisync.expression.evaluate import evaluate
 
     nodes = [helper.make_node("Identity", ["image"], ["edited"]),
              helper.make_node("ReduceMean", ["image"], ["mean"], axes=[1]),
@@ -328,7 +328,7 @@ def test_an_editor_that_copies_its_input_scores_exactly_the_copy_baseline(tiny, 
 
 
 def test_the_evaluation_refuses_test_identities_the_model_was_trained_on(tiny, tmp_path):
-    from sdk.expression.evaluate import evaluate
+    from anisync.expression.evaluate import evaluate
 
     out = tmp_path / "e.onnx"
     assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--width", "4", "--batch", "4",
@@ -347,7 +347,7 @@ def test_the_evaluation_refuses_test_identities_the_model_was_trained_on(tiny, t
 
 
 def test_clear_targets_are_one_emotion_at_0_6_or_more():
-    from sdk.expression.judge import clear_targets
+    from anisync.expression.judge import clear_targets
 
     rows = np.zeros((4, 7), np.float32)
     rows[0, EMOTIONS.index("joy")] = 0.6

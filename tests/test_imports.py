@@ -1,4 +1,4 @@
-"""No import circle: every module of sdk, engine_plugin and demo_game imports in a fresh interpreter, in
+"""No import circle: every module of anisync, anisync.panda and anisync.demo imports in a fresh interpreter, in
 several shuffled orders (seeded, so a failing order replays), so whichever module a program imports
 first, it never meets a partly initialised one."""
 
@@ -7,16 +7,15 @@ import random
 import subprocess
 import sys
 
+import anisync
+import anisync.demo
+import anisync.panda
 import pytest
-
-import demo_game
-import engine_plugin
-import sdk
 
 
 def all_modules() -> list[str]:
     names = []
-    for package in (sdk, engine_plugin, demo_game):
+    for package in (anisync, anisync.panda, anisync.demo):
         names.append(package.__name__)
         names += [info.name for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
     return names
@@ -24,7 +23,7 @@ def all_modules() -> list[str]:
 
 def test_the_modules_are_found():
     names = all_modules()
-    assert {"sdk.runtime", "sdk.behavior.tree", "sdk.character", "engine_plugin.plugin", "demo_game.game"} <= set(names)
+    assert {"anisync.runtime", "anisync.behavior.tree", "anisync.character", "anisync.panda.plugin", "anisync.demo.game"} <= set(names)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from helpers import run_cli
-from sdk import asset_path
-from sdk.errors import AnisyncError, DefinitionError
-from sdk.speech import espeak
-from sdk.speech.durations import FACTORS, PAUSES, DurationTable, _align
-from sdk.speech.evaluate import onset_errors, truth_visemes
-from sdk.speech.text import phoneme_contexts, shipped_durations, text_visemes
+from anisync import asset_path
+from anisync.errors import AnisyncError, DefinitionError
+from anisync.speech import espeak
+from anisync.speech.durations import FACTORS, PAUSES, DurationTable, _align
+from anisync.speech.evaluate import onset_errors, truth_visemes
+from anisync.speech.text import phoneme_contexts, shipped_durations, text_visemes
 
 needs_espeak = pytest.mark.skipif(not espeak.available(),
                                   reason="espeak-ng is not installed (apt-get install espeak-ng); it makes the ground truth")
@@ -127,7 +127,7 @@ def test_the_commands_make_fit_and_evaluate(tmp_path):
 
 
 def test_the_voiced_span_is_where_the_audio_is_loud():
-    from sdk.speech.audio import voiced_span
+    from anisync.speech.audio import voiced_span
 
     rate = 16000
     tone = 0.5 * np.sin(np.arange(rate) * 2 * np.pi * 220 / rate)
@@ -138,7 +138,7 @@ def test_the_voiced_span_is_where_the_audio_is_loud():
 
 @needs_espeak
 def test_a_recording_with_its_transcript_gives_visemes_in_its_own_timing():
-    from sdk.speech.audio import audio_visemes, word_spans
+    from anisync.speech.audio import audio_visemes, word_spans
 
     line = "Bring me five ropes and I will help you gladly."
     speech = espeak.speak(line)
@@ -157,8 +157,8 @@ def test_a_recording_with_its_transcript_gives_visemes_in_its_own_timing():
 
 @needs_espeak
 def test_a_character_speaks_a_recorded_line_in_its_own_timing(tmp_path):
-    from sdk import Runtime, asset_path
-    from sdk.speech.data import write_wav
+    from anisync import Runtime, asset_path
+    from anisync.speech.data import write_wav
 
     line = "Welcome back, traveller."
     speech = espeak.speak(line, words_per_minute=130)  # slower than the duration table's pace

@@ -1,4 +1,4 @@
-"""The loading layer (sdk.loading): hostile definition files are refused with a DefinitionError naming the
+"""The loading layer (anisync.loading): hostile definition files are refused with a DefinitionError naming the
 file, the key path or line and what was expected, quickly and without quoting more than a line."""
 
 import shutil
@@ -8,10 +8,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk import CharacterDefinition, DefinitionError, InvalidArgumentError, Runtime, asset_path, asset_roots
-from sdk.behavior.bpfa import BPFA
-from sdk.behavior.tree import TreeDefinition
-from sdk.loading import MAX_DEPTH, MAX_FILE_BYTES
+from anisync import CharacterDefinition, DefinitionError, InvalidArgumentError, Runtime, asset_path, asset_roots
+from anisync.behavior.bpfa import BPFA
+from anisync.behavior.tree import TreeDefinition
+from anisync.loading import MAX_DEPTH, MAX_FILE_BYTES
 
 from helpers import MINIMAL_CHARACTER
 

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine_plugin.faces import BodyPalette
-from engine_plugin.neural import NeuralFaceSource, PALETTE_WINDOWS, load_face_source, measure_palette
-from engine_plugin.procedural import ProceduralFaceSource
-from sdk import CharacterDefinition, DefinitionError, EMOTIONS, asset_path
-from sdk.appearance.attributes import sample_appearance
-from sdk.portrait import frame_portrait
-from sdk.procedural.palette import Palette
-from sdk.procedural.render import render_face
+from anisync.panda.faces import BodyPalette
+from anisync.panda.neural import NeuralFaceSource, PALETTE_WINDOWS, load_face_source, measure_palette
+from anisync.panda.procedural import ProceduralFaceSource
+from anisync import CharacterDefinition, DefinitionError, EMOTIONS, asset_path
+from anisync.appearance.attributes import sample_appearance
+from anisync.portrait import frame_portrait
+from anisync.procedural.palette import Palette
+from anisync.procedural.render import render_face
 
 from helpers import MINIMAL_CHARACTER
 
@@ -47,7 +47,7 @@ def test_each_character_gets_its_own_face_and_the_expression_it_asks_for(source)
 
 
 def test_the_neutral_faces_kept_are_the_most_recently_used(source, monkeypatch):
-    monkeypatch.setattr("engine_plugin.neural.NEUTRAL_FACES", 2)
+    monkeypatch.setattr("anisync.panda.neural.NEUTRAL_FACES", 2)
     first, second, third = ({"seed": 100 + n} for n in range(3))
     kept = source.neutral(first)
     source.neutral(second)
@@ -65,7 +65,7 @@ def test_several_characters_are_edited_in_one_run_with_the_same_faces(source):
 
 
 def test_speaking_faces_ask_for_expression_parameters_beside_emotion_faces(source):
-    from engine_plugin.faces import expression_params, speaking_params
+    from anisync.panda.faces import expression_params, speaking_params
 
     appearance = {"seed": 12}
     speaking = speaking_params(NEUTRAL, "aa")
@@ -196,8 +196,8 @@ def test_a_game_that_exits_while_faces_are_drawn_exits_cleanly(tmp_path):
         "loadPrcFileData('', 'window-type offscreen\\nload-display p3headlessgl\\naux-display p3tinydisplay\\n"
         "audio-library-name null\\nwin-size 64 64')\n"
         "from direct.showbase.ShowBase import ShowBase\n"
-        "from engine_plugin import AnisyncPlugin\n"
-        "from sdk import Runtime, asset_path\n"
+        "from anisync.panda import AnisyncPlugin\n"
+        "from anisync import Runtime, asset_path\n"
         "base = ShowBase()\n"
         "runtime = Runtime(seed=1)\n"
         "plugin = AnisyncPlugin(base, runtime)\n"

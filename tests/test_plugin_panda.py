@@ -5,17 +5,15 @@ import threading
 
 import numpy as np
 import pytest
-
-from engine_plugin.faces import BodyPalette
-from sdk import EMOTIONS, Event, InvalidArgumentError, Runtime, asset_path
+from anisync import EMOTIONS, Event, InvalidArgumentError, Runtime, asset_path
+from anisync.panda.faces import BodyPalette
 
 panda3d = pytest.importorskip("panda3d")
 
+from anisync.panda import PANDA_JOINT_MAP, AnisyncPlugin, JointMap, ProceduralFaceSource  # noqa: E402
 from direct.actor.Actor import Actor  # noqa: E402
 from direct.showbase.DirectObject import DirectObject  # noqa: E402
 from panda3d.core import ClockObject, NodePath, Point2, Point3  # noqa: E402
-
-from engine_plugin import PANDA_JOINT_MAP, AnisyncPlugin, JointMap, ProceduralFaceSource  # noqa: E402
 
 
 class Puppet:
@@ -447,7 +445,7 @@ def test_a_gltf_actor_loaded_through_panda3d_gltf_binds_through_a_joint_map(pand
 
 # --- synchronisation and events ------------------------------------------------------------------
 def test_sync_report_and_messenger_events_in_a_scripted_run(panda_base, make_plugin):
-    from sdk import Event, ReflexBehavior
+    from anisync import Event, ReflexBehavior
 
     plugin = make_plugin(runtime=Runtime(seed=5, behavior_factory=lambda c: ReflexBehavior(c.definition.reflexes)))
     mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
@@ -486,7 +484,7 @@ class SadFaces(FlatFaces):
 
 @pytest.mark.parametrize("faces, legible", [(FlatFaces, 1.0), (SadFaces, 0.0)])
 def test_legibility_reads_the_faces_on_screen_once_the_emotion_has_settled(panda_base, make_plugin, faces, legible):
-    from engine_plugin.legibility import LegibilitySampler
+    from anisync.panda.legibility import LegibilitySampler
 
     plugin = make_plugin(face_source=faces())
     mira = plugin.runtime.spawn(asset_path("characters", "mira.yaml"))
@@ -517,8 +515,8 @@ class RecordingFaces(FlatFaces):
 
 
 def test_a_speaking_face_shows_each_viseme_and_caches_them_per_emotion(panda_base, make_plugin):
-    from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
-    from sdk.speech import mouth_of
+    from anisync.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
+    from anisync.speech import mouth_of
 
     faces = RecordingFaces()
     plugin = make_plugin(update_runtime=False, face_source=faces)
@@ -551,7 +549,7 @@ def test_a_speaking_face_shows_each_viseme_and_caches_them_per_emotion(panda_bas
 
 
 def test_a_scene_played_through_the_plugin_sends_its_cues_to_the_messenger(panda_base, make_plugin):
-    from sdk.scenes import load_scene
+    from anisync.scenes import load_scene
 
     plugin = make_plugin(runtime=Runtime(seed=4), update_runtime=False)
     cast = [plugin.runtime.spawn(asset_path("characters", f"{name}.yaml")) for name in ("bram", "mira", "yuki")]

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
-from engine_plugin.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
-from engine_plugin.faces import BodyPalette, FaceCache, from_panda_layout, panda_layout, quantise
-from engine_plugin.sync import SyncFrame, SyncTracker, sync_rate
-from engine_plugin.worker import FaceRequest, FaceWorker
-from sdk import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
-from sdk.reflex import DEFAULT_REFLEXES
+from anisync.panda.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
+from anisync.panda.faces import BodyPalette, FaceCache, from_panda_layout, panda_layout, quantise
+from anisync.panda.sync import SyncFrame, SyncTracker, sync_rate
+from anisync.panda.worker import FaceRequest, FaceWorker
+from anisync import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
+from anisync.reflex import DEFAULT_REFLEXES
 
 from helpers import run_cli, save_graph
 from onnx import TensorProto, helper
@@ -39,9 +39,9 @@ def _shipped_activities() -> dict[str, set[str]]:
     leaf shows its library behavior's action (a composite's, the action of its BPFA's current state), a
     BPFA behavior the action of its state, the reflex behavior one of the reflexes (the defaults and the
     shipped characters' own), and a character without a behavior or a tree with nothing running ``idle``."""
-    from sdk import CharacterDefinition, shipped_characters
-    from sdk.behavior.bpfa import BPFA
-    from sdk.behavior.library import CompositeBehavior, SingleAction, shipped_library
+    from anisync import CharacterDefinition, shipped_characters
+    from anisync.behavior.bpfa import BPFA
+    from anisync.behavior.library import CompositeBehavior, SingleAction, shipped_library
 
     library = set()
     for rule in shipped_library().autonomous.values():
@@ -215,9 +215,9 @@ def test_process_worker_draws_procedural_faces_without_rerunning_an_unguarded_ma
     script.write_text(
         "import time\n"
         "import numpy as np\n"
-        "from engine_plugin.faces import quantise\n"
-        "from engine_plugin.procedural import ProceduralFaceSource\n"
-        "from engine_plugin.worker import FaceRequest, FaceWorker\n"
+        "from anisync.panda.faces import quantise\n"
+        "from anisync.panda.procedural import ProceduralFaceSource\n"
+        "from anisync.panda.worker import FaceRequest, FaceWorker\n"
         "print('main ran', flush=True)\n"
         "worker = FaceWorker(ProceduralFaceSource(64), 'process')\n"
         "levels, vectors = quantise(np.array([0.05, 0.05, 0.05, 0.9, 0.3, 0.05, 0.05]), 0.125)\n"

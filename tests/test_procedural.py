@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.emotion import EMOTIONS
-from sdk.errors import DefinitionError
-from sdk.procedural.expression import (EMOTION_TABLE, EXPRESSION_PARAMS, MOUTH_SHAPES, PARAM_SPECS, REST, VRM_PRESETS,
+from anisync.emotion import EMOTIONS
+from anisync.errors import DefinitionError
+from anisync.procedural.expression import (EMOTION_TABLE, EXPRESSION_PARAMS, MOUTH_SHAPES, PARAM_SPECS, REST, VRM_PRESETS,
                                        ExpressionParams)
-from sdk.procedural.identity import (ACCESSORIES, HAIR_STYLES, STYLE_PALETTES, STYLES, FaceIdentity, hex_to_rgb,
+from anisync.procedural.identity import (ACCESSORIES, HAIR_STYLES, STYLE_PALETTES, STYLES, FaceIdentity, hex_to_rgb,
                                      off_palette_color, sample_identity)
-from sdk.procedural.paint import Painter
-from sdk.procedural.render import LANDMARK_NAMES, FaceRender, render_face
+from anisync.procedural.paint import Painter
+from anisync.procedural.render import LANDMARK_NAMES, FaceRender, render_face
 
 
 def identity(seed: int, style: str | None = None) -> FaceIdentity:
@@ -317,7 +317,7 @@ def _documented_rows(lines):
 def test_documented_emotion_tables_match_the_code():
     import pathlib
 
-    from sdk.procedural import expression
+    from anisync.procedural import expression
 
     docs = pathlib.Path(__file__).resolve().parents[1] / "docs" / "procedural.md"
     for source in (expression.__doc__.splitlines(), docs.read_text().splitlines()):

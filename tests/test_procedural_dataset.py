@@ -8,17 +8,16 @@ import json
 
 import numpy as np
 import pytest
+from anisync.cli import CommandGroups
+from anisync.emotion import EMOTIONS
+from anisync.errors import AnisyncError, DefinitionError
+from anisync.procedural import commands
+from anisync.procedural.dataset import MANIFEST, SHEET, SPLITS, identity_samples, make_dataset, split_identities
+from anisync.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
+from anisync.procedural.loader import FaceDataset, split_of
+from anisync.procedural.render import LANDMARK_NAMES
+from anisync.progress import progress
 from PIL import Image
-
-from sdk.cli import CommandGroups
-from sdk.emotion import EMOTIONS
-from sdk.errors import AnisyncError, DefinitionError
-from sdk.procedural import commands
-from sdk.procedural.dataset import MANIFEST, SHEET, SPLITS, identity_samples, make_dataset, split_identities
-from sdk.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
-from sdk.procedural.loader import FaceDataset, split_of
-from sdk.procedural.render import LANDMARK_NAMES
-from sdk.progress import progress
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +57,8 @@ def test_items_hold_exact_labels(dataset):
     first = faces[0]
     assert first["emotions"][EMOTIONS.index("neutral")] == 1.0
     # Labels are the renderer's ground truth: re-rendering from them gives the same pixels.
-    from sdk.procedural.identity import FaceIdentity
-    from sdk.procedural.render import render_face
+    from anisync.procedural.identity import FaceIdentity
+    from anisync.procedural.render import render_face
 
     again = render_face(FaceIdentity.from_dict(item["identity_params"]), ExpressionParams.from_vector(item["expression"]),
                         item["yaw"], 64)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,21 +28,21 @@ def test_readme_has_exactly_two_setup_commands_and_ci_runs_the_second():
 
 
 def test_assets_are_found_from_another_directory(tmp_path):
-    code = ("import json, sdk, sdk.assets; print(json.dumps({'asset': str(sdk.asset_path('characters', 'mira.yaml')), "
-            "'sdk': sdk.__file__, 'assets': list(sdk.assets.__path__)}))")
+    code = ("import json, anisync, anisync.assets; print(json.dumps({'asset': str(anisync.asset_path('characters', 'mira.yaml')), "
+            "'anisync': anisync.__file__, 'assets': list(anisync.assets.__path__)}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
     found = json.loads(out.stdout)
-    asset, package = Path(found["asset"]), Path(found["sdk"]).resolve().parent
+    asset, package = Path(found["asset"]), Path(found["anisync"]).resolve().parent
     assert asset.is_absolute() and asset.is_file() and not asset.resolve().is_relative_to(tmp_path.resolve())
-    # The asset lies in the imported sdk.assets package, not in whatever the current directory holds...
+    # The asset lies in the imported anisync.assets package, not in whatever the current directory holds...
     assets_dirs = [Path(entry).resolve() for entry in found["assets"]]
     assert any(asset.resolve().is_relative_to(folder) for folder in assets_dirs), (asset, assets_dirs)
     checkout_assets = ROOT.resolve() / "assets"
     if package == ROOT.resolve() / "sdk":
-        # ...an editable install maps sdk.assets onto the checkout's assets/ folder (setup.cfg package_dir)...
+        # ...an editable install maps anisync.assets onto the checkout's assets/ folder (setup.cfg package_dir)...
         assert assets_dirs == [checkout_assets]
     else:
-        # ...a regular install ships it inside the installed sdk package, not the checkout's copy (the
+        # ...a regular install ships it inside the installed anisync package, not the checkout's copy (the
         # package itself may still lie under the checkout, in CI's .venv).
         assert assets_dirs == [package / "assets"] and not asset.resolve().is_relative_to(checkout_assets)
 
@@ -60,16 +59,6 @@ def test_run_command_prints_a_summary_each_second(tmp_path):
 def test_cli_reports_bad_arguments(tmp_path):
     result = run_cli("run", "--characters", "0", cwd=tmp_path)
     assert result.returncode == 2 and "--characters" in result.stderr
-
-
-def test_assets_are_found_when_the_checkout_is_imported_first():
-    # `python -m demo_game` from the repository root (README's first command) imports the checkout's sdk/
-    # ahead of the installed package; its assets are then the folder beside it.
-    code = "import sdk; print(sdk.__file__); print(sdk.asset_path('characters', 'mira.yaml'))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    package, asset = out.stdout.split()
-    assert Path(package).resolve() == ROOT / "sdk" / "__init__.py"
-    assert Path(asset).resolve() == ROOT / "assets" / "characters" / "mira.yaml"
 
 
 def test_the_plugin_snippet_shows_both_characters_in_frame_facing_the_camera(tmp_path):
@@ -90,7 +79,7 @@ def test_the_plugin_snippet_shows_both_characters_in_frame_facing_the_camera(tmp
 def test_help_states_each_default_once_from_the_parser(capsys):
     import argparse
 
-    from sdk.arguments import DefaultsHelpFormatter
+    from anisync.arguments import DefaultsHelpFormatter
 
     parser = argparse.ArgumentParser(prog="x", formatter_class=DefaultsHelpFormatter)
     parser.add_argument("--steps", type=int, default=3, help="training steps")
@@ -102,7 +91,7 @@ def test_help_states_each_default_once_from_the_parser(capsys):
     assert "training steps (default: 3)" in text and "crowd sizes (default: 10,50)" in text
     assert "where to write --resume" in text and "continue" in text and "None" not in text and "False" not in text
     assert text.count("(default") == 3  # the hand-written one is not doubled
-    from sdk.cli import build_parser
+    from anisync.cli import build_parser
 
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "appearance", "--help"])

@@ -8,12 +8,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from sdk import ModelInputError, asset_path  # noqa: E402
-from sdk.appearance.data import make_appearance_dataset  # noqa: E402
-from sdk.appearance.refiner import FaceRefiner  # noqa: E402
-from sdk.appearance.refiner_train import RefinerNet, fill_noise, spoil, train_refiner  # noqa: E402
-from sdk.cli import main  # noqa: E402
-from sdk.expression.card import sha256_of  # noqa: E402
+from anisync import ModelInputError, asset_path  # noqa: E402
+from anisync.appearance.data import make_appearance_dataset  # noqa: E402
+from anisync.appearance.refiner import FaceRefiner  # noqa: E402
+from anisync.appearance.refiner_train import RefinerNet, fill_noise, spoil, train_refiner  # noqa: E402
+from anisync.cli import main  # noqa: E402
+from anisync.expression.card import sha256_of  # noqa: E402
 
 torch.set_num_threads(1)
 

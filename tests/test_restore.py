@@ -6,11 +6,10 @@ import json
 import math
 
 import pytest
+from anisync import AnisyncError, Event, InvalidArgumentError, Runtime, SnapshotError
+from anisync.headless import WorldScript, spawn_samples
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sdk import AnisyncError, Event, InvalidArgumentError, Runtime, SnapshotError
-from sdk.headless import WorldScript, spawn_samples
 
 
 def world(seconds: float = 2.0) -> Runtime:

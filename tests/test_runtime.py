@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from sdk import EMOTIONS, Event, InvalidArgumentError, Runtime
-from sdk.headless import WorldScript, spawn_samples
+from anisync import EMOTIONS, Event, InvalidArgumentError, Runtime
+from anisync.headless import WorldScript, spawn_samples
 
 from helpers import scripted_world
 

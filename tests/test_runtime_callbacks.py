@@ -4,9 +4,8 @@ unappraised, dropped), event kinds nobody appraises, and misspelled ids answered
 import logging
 
 import pytest
-
-from sdk import Event, EventError, InvalidArgumentError, Runtime
-from sdk.headless import spawn_samples
+from anisync import Event, EventError, InvalidArgumentError, Runtime
+from anisync.headless import spawn_samples
 
 
 def village(**options) -> Runtime:

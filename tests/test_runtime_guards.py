@@ -6,12 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from anisync import CallbackError, EmotionState, Event, EventError, InvalidArgumentError, Runtime
+from anisync.events import MAX_NAME_LENGTH, MAX_TIME
+from anisync.headless import spawn_samples
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from sdk import CallbackError, EmotionState, Event, EventError, InvalidArgumentError, Runtime
-from sdk.events import MAX_NAME_LENGTH, MAX_TIME
-from sdk.headless import spawn_samples
 
 
 # --- subscribers ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Scripted scenes (sdk.scenes): the shipped campfire scene checked and performed, cue timing at several
+"""Scripted scenes (anisync.scenes): the shipped campfire scene checked and performed, cue timing at several
 update rates, choices, pausing and skipping, behavior handed back, and scripts refused with file, line and
 what was expected."""
 
@@ -9,10 +9,9 @@ import shutil
 
 import numpy as np
 import pytest
-
-from sdk import DefinitionError, InvalidArgumentError, Runtime, asset_path
-from sdk.character import CharacterDefinition
-from sdk.scenes import CHOICE_NEEDED, LINE_STARTED, SCENE_ENDED, ScriptedBehavior, load_scene
+from anisync import DefinitionError, InvalidArgumentError, Runtime, asset_path
+from anisync.character import CharacterDefinition
+from anisync.scenes import CHOICE_NEEDED, LINE_STARTED, SCENE_ENDED, ScriptedBehavior, load_scene
 
 CAST = ("bram", "mira", "yuki")
 #: A compiled Ink story of one knot: the lines are "^text" items, each tag between "#" and "/#".
@@ -199,7 +198,7 @@ def test_shipped_scene_matches_its_ink_source(tmp_path):
 
 
 def test_scene_command_prints_lines_with_feelings(capsys, tmp_path):
-    from sdk.cli import main
+    from anisync.cli import main
 
     assert main(["scene", str(asset_path("scenes", "campfire.json")), "--choose", "1", "--json",
                  str(tmp_path / "scene.json")]) == 0

@@ -8,13 +8,13 @@ import re
 import numpy as np
 import pytest
 
-from sdk.errors import InvalidArgumentError
-from sdk.procedural.expression import MOUTH_SHAPES, ExpressionParams
-from sdk.speech import VISEME_SETS, VISEMES, TimedViseme, VisemeTrack, in_set, mouth_of, pronounce, speaking_expression
-from sdk.speech import stream_visemes, text_visemes, visemes as viseme_module
-from sdk.speech.durations import PRIOR_SECONDS
-from sdk.speech.text import shipped_durations, spell
-from sdk.speech.visemes import DIPHTHONGS, PHONEME_VISEME
+from anisync.errors import InvalidArgumentError
+from anisync.procedural.expression import MOUTH_SHAPES, ExpressionParams
+from anisync.speech import VISEME_SETS, VISEMES, TimedViseme, VisemeTrack, in_set, mouth_of, pronounce, speaking_expression
+from anisync.speech import stream_visemes, text_visemes, visemes as viseme_module
+from anisync.speech.durations import PRIOR_SECONDS
+from anisync.speech.text import shipped_durations, spell
+from anisync.speech.visemes import DIPHTHONGS, PHONEME_VISEME
 
 
 def test_every_phoneme_has_a_viseme_and_every_viseme_a_name_in_each_set():
@@ -63,7 +63,7 @@ def test_rate_scales_every_duration():
 
 
 def test_streaming_yields_the_first_words_before_reading_the_rest(monkeypatch):
-    from sdk.speech import text as text_module
+    from anisync.speech import text as text_module
 
     expected = text_visemes("Hello there")[:6]
     read = []
@@ -117,7 +117,7 @@ def test_a_speaking_mouth_keeps_the_emotion_everywhere_but_its_opening_and_width
 
 
 def test_a_character_speaks_on_the_runtime_clock_and_its_face_keeps_the_emotion():
-    from sdk import Runtime, asset_path
+    from anisync import Runtime, asset_path
 
     runtime = Runtime(seed=3)
     mira = runtime.spawn(asset_path("characters", "mira.yaml"))
@@ -133,7 +133,7 @@ def test_a_character_speaks_on_the_runtime_clock_and_its_face_keeps_the_emotion(
 
 
 def test_a_spoken_line_survives_snapshot_and_restore_and_bad_lines_change_nothing():
-    from sdk import Runtime, SnapshotError, asset_path
+    from anisync import Runtime, SnapshotError, asset_path
 
     def world():
         runtime = Runtime(seed=3)

@@ -5,15 +5,14 @@ import csv
 
 import numpy as np
 import pytest
+from anisync import DefinitionError
+from anisync.appearance import ATTRIBUTES
+from anisync.appearance.attributes import from_indices, sample_appearance
+from anisync.appearance.data import dataset_fingerprint, load_faces
+from anisync.appearance.portraits import COLUMNS, PORTRAIT_CSV, read_rows
+from anisync.portrait import frame_portrait
+from anisync.procedural.render import render_face
 from PIL import Image
-
-from sdk import DefinitionError
-from sdk.appearance import ATTRIBUTES
-from sdk.appearance.attributes import from_indices, sample_appearance
-from sdk.appearance.data import dataset_fingerprint, load_faces
-from sdk.appearance.portraits import COLUMNS, PORTRAIT_CSV, read_rows
-from sdk.portrait import frame_portrait
-from sdk.procedural.render import render_face
 
 
 def _folder(path, rows: int = 8, extra: dict | None = None):
@@ -74,13 +73,13 @@ def test_a_csv_without_a_column_is_refused(tmp_path):
 
 def test_the_generator_trains_on_the_studios_art(tmp_path):
     pytest.importorskip("torch")
-    from sdk.cli import main
+    from anisync.cli import main
 
     folder = _folder(tmp_path / "art", rows=10)
     out = tmp_path / "studio.onnx"
     assert main(["train", "appearance", "--data", str(folder), "--arch", "conv", "--out", str(out), "--steps", "2",
                  "--batch", "4", "--conv-width", "4", "--encoder-width", "4", "--z-dim", "4", "--guide-steps", "2"]) == 0
-    from sdk.appearance import AppearanceGenerator
+    from anisync.appearance import AppearanceGenerator
 
     generator = AppearanceGenerator(out)
     assert generator.card["data_fingerprint"] == dataset_fingerprint(folder) and generator.card["data"]["faces"] == 8

@@ -3,10 +3,10 @@ generator take the same attribute names and values, checked where they come in."
 
 import pytest
 
-from sdk import CharacterDefinition, DefinitionError, ModelInputError, asset_path, shipped_characters
-from sdk.appearance import ATTRIBUTES, AppearanceGenerator, attributes_of
-from sdk.appearance.attributes import appearance_seed, character_attributes, complete
-from engine_plugin.procedural import ProceduralFaceSource, identity_for
+from anisync import CharacterDefinition, DefinitionError, ModelInputError, asset_path, shipped_characters
+from anisync.appearance import ATTRIBUTES, AppearanceGenerator, attributes_of
+from anisync.appearance.attributes import appearance_seed, character_attributes, complete
+from anisync.panda.procedural import ProceduralFaceSource, identity_for
 from helpers import MINIMAL_CHARACTER
 
 

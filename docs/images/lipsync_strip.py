@@ -2,7 +2,7 @@
 
 A shipped character (Mira) feels joy and is told to say a line (``Runtime.say``); every 1/15 s of the
 line, the face the plugin would ask for (the emotion's face with the viseme's mouth,
-``engine_plugin.faces.speaking_params``) is drawn by the neural face source (top row) and the procedural
+``anisync.panda.faces.speaking_params``) is drawn by the neural face source (top row) and the procedural
 renderer (bottom row), with the viseme under each frame.
 
     python docs/images/lipsync_strip.py [--out PATH] [--line TEXT] [--frames N]
@@ -12,11 +12,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from anisync import EMOTIONS, Runtime, asset_path
+from anisync.panda import NeuralFaceSource, ProceduralFaceSource
+from anisync.panda.faces import speaking_params
 from PIL import Image, ImageDraw
-
-from engine_plugin import NeuralFaceSource, ProceduralFaceSource
-from engine_plugin.faces import speaking_params
-from sdk import EMOTIONS, Runtime, asset_path
 
 FPS = 15
 LABEL = 16  # pixels under each row for the viseme names

@@ -9,13 +9,12 @@ puts in the game's textures.
 from pathlib import Path
 
 import numpy as np
+from anisync import EMOTIONS
+from anisync.demo.village import villager_definitions
+from anisync.panda.neural import NeuralFaceSource
+from anisync.panda.procedural import ProceduralFaceSource
+from anisync.procedural.sheet import grid
 from PIL import Image
-
-from demo_game.village import villager_definitions
-from engine_plugin.neural import NeuralFaceSource
-from engine_plugin.procedural import ProceduralFaceSource
-from sdk import EMOTIONS
-from sdk.procedural.sheet import grid
 
 COLUMNS = ("neutral", "joy", "anger", "surprise")
 CELL = 128

@@ -1,21 +1,21 @@
 """The appearance generator (issue 6): a new character's neutral face from the attributes a designer asks
 for and a seed, so a game can fill a town with distinct, on-brief characters.
 
-    from sdk.appearance import AppearanceGenerator
+    from anisync.appearance import AppearanceGenerator
     generator = AppearanceGenerator("appearance.onnx")
     face = generator.generate({"style": "cool", "hair_color": "silver", "accessory": "glasses"}, seed=3)
 
-* :mod:`sdk.appearance.attributes`: the attribute vocabulary (style, hair style, hair and eye colour
+* :mod:`anisync.appearance.attributes`: the attribute vocabulary (style, hair style, hair and eye colour
   names, accessory) and its one-hot code, in one place.
-* :mod:`sdk.appearance.generator`: :class:`AppearanceGenerator`, the runtime (numpy and onnxruntime only).
-* :mod:`sdk.appearance.data`: ``anisync data appearance`` (neutral frontal procedural faces with
+* :mod:`anisync.appearance.generator`: :class:`AppearanceGenerator`, the runtime (numpy and onnxruntime only).
+* :mod:`anisync.appearance.data`: ``anisync data appearance`` (neutral frontal procedural faces with
   independent attributes) and the loader.
-* :mod:`sdk.appearance.model`, :mod:`~sdk.appearance.train`, :mod:`~sdk.appearance.export`: Zhou's
+* :mod:`anisync.appearance.model`, :mod:`~anisync.appearance.train`, :mod:`~anisync.appearance.export`: Zhou's
   BiLSTM-MA decoder, its baselines and a conv decoder, trained as a conditional VAE, exported to ONNX
   (torch; training only).
-* :mod:`sdk.appearance.classifier`: the attribute classifier network (torch), trained apart as the
+* :mod:`anisync.appearance.classifier`: the attribute classifier network (torch), trained apart as the
   evaluation's judge and as the trainer's guide.
-* :mod:`sdk.appearance.judge`, :mod:`~sdk.appearance.evaluate`: the attribute judge and ``anisync eval
+* :mod:`anisync.appearance.judge`, :mod:`~anisync.appearance.evaluate`: the attribute judge and ``anisync eval
   appearance``.
 
 Importing this package imports neither torch nor onnxruntime (the generator loads onnxruntime when made).

@@ -4,15 +4,15 @@ one-hot code the networks read, and how each value is recovered exactly from a p
 =============  ==============================================================================================
 attribute      values
 =============  ==============================================================================================
-style          :data:`sdk.procedural.STYLES` (cute, cool, tech)
-hair_style     :data:`sdk.procedural.HAIR_STYLES`
+style          :data:`anisync.procedural.STYLES` (cute, cool, tech)
+hair_style     :data:`anisync.procedural.HAIR_STYLES`
 hair_color     the names of :data:`HAIR_COLORS` (black, brown, ginger, ... silver)
 eye_color      the names of :data:`EYE_COLORS` (blue, dark_blue, cyan, ... grey)
-accessory      :data:`sdk.procedural.ACCESSORIES`
+accessory      :data:`anisync.procedural.ACCESSORIES`
 =============  ==============================================================================================
 
 Colours are categorical. A procedural identity's hair and eye colours are one of the base colours of
-:data:`sdk.procedural.identity.STYLE_PALETTES`, jittered in HSV (hue +-0.02, saturation and value +-0.08).
+:data:`anisync.procedural.identity.STYLE_PALETTES`, jittered in HSV (hue +-0.02, saturation and value +-0.08).
 Each colour name stands for one or more of those base colours: base colours whose jitter boxes overlap (or
 all but touch, so that no picture could tell them apart) share a name, e.g. the five near-whites are all
 ``silver``; every other pair of names is apart by more than the jitter in hue (for saturated colours),
@@ -90,7 +90,7 @@ CODE_SIZE = sum(len(values) for values in ATTRIBUTES.values())
 #: Where each attribute's values start in the one-hot code.
 OFFSETS: dict[str, int] = dict(zip(ATTRIBUTES, np.cumsum([0] + [len(v) for v in ATTRIBUTES.values()])[:-1].tolist()))
 
-#: The HSV jitter of :func:`sdk.procedural.identity.sample_identity`: hue, saturation, value.
+#: The HSV jitter of :func:`anisync.procedural.identity.sample_identity`: hue, saturation, value.
 JITTER = (0.02, 0.08, 0.08)
 #: Below this saturation hue is not told apart (a grey's hue is noise once written as 8-bit RGB).
 _GREY = 0.15
@@ -144,7 +144,7 @@ def complete(attributes: Mapping[str, str], seed: int) -> dict[str, str]:
 
 
 def appearance_seed(appearance: Mapping) -> int:
-    """The face seed of a character's ``appearance`` (see :data:`sdk.character.CHARACTER_SCHEMA`): its
+    """The face seed of a character's ``appearance`` (see :data:`anisync.character.CHARACTER_SCHEMA`): its
     ``seed`` when given, else a hash of its attributes, so that copies of one definition look alike."""
     if appearance.get("seed") is not None:
         return check_seed(appearance["seed"], "appearance.seed")

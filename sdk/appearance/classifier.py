@@ -1,10 +1,10 @@
 """The attribute classifier network and its training loop (torch; imported only to train).
 
 Two independent copies of it exist in a trained model's life: the evaluation's judge
-(:mod:`sdk.appearance.judge`, exported to ONNX and never seen by a generator) and, when
+(:mod:`anisync.appearance.judge`, exported to ONNX and never seen by a generator) and, when
 ``anisync train appearance --attribute-weight`` is above 0, the generator's guide, a smaller one with
 its own seed that the trainer fits on the same real renders first and then holds frozen while its
-cross-entropy on sampled faces steers the decoder (:mod:`sdk.appearance.train`).
+cross-entropy on sampled faces steers the decoder (:mod:`anisync.appearance.train`).
 
 Network: four 4x4 stride-2 convolutions (64 -> 4 px) with BatchNorm and LeakyReLU, flattened, a linear
 layer to the ``embedding`` (LeakyReLU), and one linear layer to the logits of every attribute's values

@@ -3,21 +3,21 @@ independently of each other (``anisync data appearance``), and the loader that t
 dataset into images and attribute labels.
 
 Why a dataset of its own: ``anisync data make`` turns three heads in four away from the camera and, as
-:func:`~sdk.procedural.identity.sample_identity` does, ties hair and eye colours, hair styles and
+:func:`~anisync.procedural.identity.sample_identity` does, ties hair and eye colours, hair styles and
 accessories to the style (no pink-haired ``cool`` character, ever). A designer asks for any combination,
 so here every attribute is uniform over its values and independent of the others; everything else of the
 identity (face shape, skin, accent colour) is drawn by ``sample_identity`` for the chosen style:
 
 * style, hair style, hair colour name, eye colour name, accessory: each uniform over
-  :data:`~sdk.appearance.attributes.ATTRIBUTES`;
+  :data:`~anisync.appearance.attributes.ATTRIBUTES`;
 * the hair (eye) colour: one of the name's base colours, uniform, jittered exactly as ``sample_identity``
   jitters palette colours;
 * neutral expression, yaw 0.
 
 The folder is an ordinary ``anisync-procedural-faces`` dataset (one face per identity, the same shards,
 splits by identity and manifest, plus ``generator`` and ``attributes`` keys), so
-:class:`~sdk.procedural.loader.FaceDataset` reads it and a second run with the same settings resumes it.
-Its labels are the identities themselves; :func:`~sdk.appearance.attributes.attributes_of` reads the
+:class:`~anisync.procedural.loader.FaceDataset` reads it and a second run with the same settings resumes it.
+Its labels are the identities themselves; :func:`~anisync.appearance.attributes.attributes_of` reads the
 attributes back exactly. :func:`load_faces` also takes a dataset of ``anisync data make`` and keeps its
 neutral faces at yaw 0.
 """
@@ -124,7 +124,7 @@ def check_fingerprint(name: str, card: dict | None, data: str | os.PathLike, fin
 
 def load_faces(data: str | os.PathLike, split: str, size: int | None = 64, limit: int | None = None) -> LabelledFaces:
     """The neutral faces at yaw 0 of a procedural dataset's ``split``, with their attributes (at most
-    ``limit``); or, for a folder of portraits (:mod:`sdk.appearance.portraits`), its rows of that split.
+    ``limit``); or, for a folder of portraits (:mod:`anisync.appearance.portraits`), its rows of that split.
     Raises AnisyncError naming the folder when it is neither, its faces are not ``size`` pixels, or the
     split holds no such face, and DefinitionError for a bad portrait folder."""
     if split not in SPLITS:

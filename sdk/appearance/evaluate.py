@@ -1,7 +1,7 @@
 """``anisync eval appearance``: one table over several exported appearance models (numpy and onnxruntime).
 
 The held-out faces are the test split of a procedural dataset (identities no model trained on), each with
-its exact attributes; every measure that uses the judge (:mod:`sdk.appearance.judge`, trained only on
+its exact attributes; every measure that uses the judge (:mod:`anisync.appearance.judge`, trained only on
 procedural renders) reads generated faces the way it reads those renders. Every model and the judge
 must have been trained on this dataset (their cards' ``data_fingerprint``): another dataset's training
 faces can be this one's held-out ones. For each model:
@@ -53,7 +53,7 @@ from .generator import AppearanceGenerator, to_network
 from .judge import AttributeJudge, scores
 
 K_NEAREST = 3
-#: The encoder graph the reconstruction path runs (sdk.appearance.export writes it).
+#: The encoder graph the reconstruction path runs (anisync.appearance.export writes it).
 ENCODER_SIGNATURE = {"inputs": {"image": 4, "attributes": 2}, "outputs": {"mu": 2, "logvar": 2}}
 COPY_PERCENTILE, FAR_PERCENTILE = 5.0, 95.0
 

@@ -1,12 +1,12 @@
 """Export a trained appearance model to ONNX with its model card (torch; training and tests only).
 
-``NAME.onnx`` is the decoder, what :class:`~sdk.appearance.generator.AppearanceGenerator` runs (inputs
-``attributes`` and ``z``, output ``image``; :data:`~sdk.appearance.generator.SIGNATURE`).
+``NAME.onnx`` is the decoder, what :class:`~anisync.appearance.generator.AppearanceGenerator` runs (inputs
+``attributes`` and ``z``, output ``image``; :data:`~anisync.appearance.generator.SIGNATURE`).
 ``NAME-encoder.onnx`` is the VAE's encoder (inputs ``image``, float32 ``[batch, 4, 64, 64]`` in [-1, 1],
 and ``attributes``; outputs ``mu`` and ``logvar``, ``[batch, z_dim]``), which the evaluation's
 reconstruction path needs and a game does not. The card ``NAME.json`` records the network, the attribute
 vocabulary, the opset and the sha256 of both files. Opset and exporter are the expression editor's
-(:func:`sdk.expression.export.export_onnx`); networks are exported in eval mode.
+(:func:`anisync.expression.export.export_onnx`); networks are exported in eval mode.
 """
 
 from __future__ import annotations

@@ -6,12 +6,12 @@
 
 A face is a function of its attributes and its seed alone: ``z`` is ``numpy.random.default_rng(seed)``'s
 first ``z_dim`` standard normals (float32), and attributes left out are the seed's: every attribute is
-drawn uniformly, in :data:`~sdk.appearance.attributes.ATTRIBUTES` order, from ``default_rng([seed, 1])``,
+drawn uniformly, in :data:`~anisync.appearance.attributes.ATTRIBUTES` order, from ``default_rng([seed, 1])``,
 and the given ones replace their draws (so fixing one leaves the others as the seed had them). The same call gives
 the same face on every run (on one machine and onnxruntime build; batches of other sizes may differ by
 one level of 255 where onnxruntime picks other kernels).
 
-The graph (:data:`SIGNATURE`; :mod:`sdk.appearance.train` writes it): inputs ``attributes`` (float32
+The graph (:data:`SIGNATURE`; :mod:`anisync.appearance.train` writes it): inputs ``attributes`` (float32
 ``[batch, CODE_SIZE]``, the one-hot code) and ``z`` (float32 ``[batch, z_dim]``), output ``image``
 (float32 ``[batch, 4, 64, 64]``, RGBA in [-1, 1]); the batch axis is dynamic.
 """
@@ -73,7 +73,7 @@ class AppearanceGenerator:
         code, z, image = found["inputs"]["attributes"], found["inputs"]["z"], found["outputs"]["image"]
         if code[1] != CODE_SIZE:
             raise ModelLoadError(f"{self.path}: input 'attributes' has shape {code}, expected [batch, {CODE_SIZE}] "
-                                 "(the one-hot code of sdk.appearance.ATTRIBUTES)")
+                                 "(the one-hot code of anisync.appearance.ATTRIBUTES)")
         if not isinstance(z[1], int) or z[1] < 1:
             raise ModelLoadError(f"{self.path}: input 'z' has shape {z}, expected [batch, z_dim]")
         if image[1:] != [4, SIZE, SIZE]:
@@ -85,13 +85,13 @@ class AppearanceGenerator:
         """The seed's ``z`` (float32 ``[z_dim]``; module docstring)."""
         return np.random.default_rng(check_seed(seed)).standard_normal(self.z_dim).astype(np.float32)
 
-    #: ``attributes`` with the missing ones drawn from the seed (:func:`sdk.appearance.attributes.complete`).
+    #: ``attributes`` with the missing ones drawn from the seed (:func:`anisync.appearance.attributes.complete`).
     resolve = staticmethod(complete)
 
     # --- generation ----------------------------------------------------------------------------------------
     def generate(self, attributes: Mapping[str, str], seed: int) -> np.ndarray:
         """One face, uint8 RGBA ``[64, 64, 4]``, of ``attributes`` (any subset of
-        :data:`~sdk.appearance.attributes.ATTRIBUTES`) and ``seed``.
+        :data:`~anisync.appearance.attributes.ATTRIBUTES`) and ``seed``.
 
         Raises:
             ModelInputError: naming ``attributes`` (an unknown attribute or value, with the allowed ones)

@@ -7,7 +7,7 @@ credits a generator only with what a procedural render of those attributes would
 on held-out real renders is reported beside its verdicts (``anisync train appearance-judge`` prints it,
 its card records it, ``anisync eval appearance`` repeats it).
 
-Network: :class:`sdk.appearance.classifier.AttributeClassifier`, trained with the sum of the five
+Network: :class:`anisync.appearance.classifier.AttributeClassifier`, trained with the sum of the five
 cross-entropies, Adam 1e-3, on the train split; exported to ONNX (input ``image``, float32
 ``[batch, 4, 64, 64]`` in [-1, 1]; outputs ``logits`` and ``embedding``) and run with onnxruntime by
 :class:`AttributeJudge`.

@@ -1,7 +1,7 @@
 """The appearance generator's networks (torch; imported only to train and export).
 
-Every decoder maps a character's attributes (the one-hot code of :mod:`sdk.appearance.attributes`) and a
-latent ``z`` to a 64x64 RGBA face in [-1, 1]. Training is a conditional VAE (:mod:`sdk.appearance.train`),
+Every decoder maps a character's attributes (the one-hot code of :mod:`anisync.appearance.attributes`) and a
+latent ``z`` to a 64x64 RGBA face in [-1, 1]. Training is a conditional VAE (:mod:`anisync.appearance.train`),
 so each decoder comes with the same small convolutional :class:`Encoder` ``q(z | image, attributes)``.
 
 Zhou's design (BiLSTM-MA, sections 3.2-3.3) reads an image as a sequence: here the 64 rows are the

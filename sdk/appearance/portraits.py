@@ -8,9 +8,9 @@ The folder holds ``attributes.csv`` (UTF-8, comma-separated, a header row) and t
 column           value
 ===============  ===========================================================================================
 ``file``         an image beside the CSV or below it (any format Pillow reads, RGBA best, 16 to 4096 px a
-                 side), framed as :mod:`sdk.portrait` documents: cropped to its visible pixels, padded to a
+                 side), framed as :mod:`anisync.portrait` documents: cropped to its visible pixels, padded to a
                  square at the top centre, resized to the models' 64 px
-``style``,       one value of :data:`sdk.appearance.ATTRIBUTES` each (the vocabulary character files use)
+``style``,       one value of :data:`anisync.appearance.ATTRIBUTES` each (the vocabulary character files use)
 ``hair_style``,
 ``hair_color``,
 ``eye_color``,
@@ -83,7 +83,7 @@ def read_rows(folder: str | os.PathLike) -> list[dict]:
 
 def load_portraits(folder: str | os.PathLike, split: str, size: int = 64, limit: int | None = None):
     """The framed faces of ``split`` (uint8 RGBA ``[n, size, size, 4]``) with their attributes, as
-    :class:`sdk.appearance.data.LabelledFaces` (identities are the row numbers)."""
+    :class:`anisync.appearance.data.LabelledFaces` (identities are the row numbers)."""
     from .data import LabelledFaces
 
     chosen = [(number, row) for number, row in enumerate(read_rows(folder), start=1) if row["split"] == split][:limit]

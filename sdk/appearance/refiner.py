@@ -5,7 +5,7 @@ ones (onnxruntime; no torch).
     faces = refiner.refine(generator.generate_many({}, range(8)))     # uint8 RGBA [8, 128, 128, 4]
 
 The generator draws 64x64 faces with speckle in its flat fills; a game shows faces at 128 px and more. The
-refiner was trained (:mod:`sdk.appearance.refiner_train`) on pairs the procedural renderer makes exactly:
+refiner was trained (:mod:`anisync.appearance.refiner_train`) on pairs the procedural renderer makes exactly:
 a 128 px render as the target, and that render shrunk to 64 px and spoilt by blur and noise as the input,
 so it learned to redraw clean lines and flat fills at twice the size. It adds its learned detail to a
 bilinear upscale of the input, so a network that learned nothing gives the plain upscale.

@@ -12,7 +12,7 @@
   bilinear upscale of the input;
 * **loss**: L1 on the pixels plus L1 on their horizontal and vertical differences (the lines' sharpness);
   Adam, the learning rate constant then decaying linearly to 0 over the second half; checkpoints resume
-  exactly (:class:`sdk.training.TrainingRun`).
+  exactly (:class:`anisync.training.TrainingRun`).
 
 ``anisync eval appearance-refiner`` measures it (:func:`evaluate_refiner`, keys in
 ``docs/results/appearance.md``): on held-out faces (the dataset's test split) spoilt at fixed noise levels,

@@ -1,7 +1,7 @@
 """``anisync train appearance``: train one appearance model as a conditional VAE and export it to ONNX.
 
 Data: the neutral frontal faces of a procedural dataset's train split (``anisync data appearance``;
-:func:`sdk.appearance.data.load_faces`), with their exact attributes. Images are RGBA in [-1, 1].
+:func:`anisync.appearance.data.load_faces`), with their exact attributes. Images are RGBA in [-1, 1].
 
 Why a conditional VAE rather than a GAN: it trains stably and quickly on a CPU (one optimiser, no critic
 to balance, no mode collapse to watch for), every one of the five decoders trains under exactly the same
@@ -10,8 +10,8 @@ the evaluation a reconstruction path: a held-out procedural face, encoded with i
 is compared pixel for pixel with its render (MAE, RMSE). The price is blur, which the evaluation's
 Fréchet distance and precision show.
 
-Model: ``q(z | x, a)`` (:class:`~sdk.appearance.model.Encoder`) and a decoder ``p(x | a, z)`` of the chosen
-``--arch`` (:mod:`sdk.appearance.model`). Loss per step, over a batch of faces ``x`` with attributes ``a``:
+Model: ``q(z | x, a)`` (:class:`~anisync.appearance.model.Encoder`) and a decoder ``p(x | a, z)`` of the chosen
+``--arch`` (:mod:`anisync.appearance.model`). Loss per step, over a batch of faces ``x`` with attributes ``a``:
 
 * reconstruction: ``mean |D(a, z) - x|`` over every pixel value, with ``z = mu + sigma * eps`` drawn from
   ``q`` (the reparameterisation);
@@ -23,7 +23,7 @@ Model: ``q(z | x, a)`` (:class:`~sdk.appearance.model.Encoder`) and a decoder ``
   attributes ``a``;
 * total: ``reconstruction + beta * KL + attribute-weight * attribute``.
 
-The guide is an :class:`~sdk.appearance.classifier.AttributeClassifier` (width 12, embedding 64: smaller
+The guide is an :class:`~anisync.appearance.classifier.AttributeClassifier` (width 12, embedding 64: smaller
 than the evaluation's judge; initialised from ``--seed`` after the two networks, its batches drawn from
 ``--seed`` + 1) that the run first fits on the same real renders for ``--guide-steps`` steps, then holds frozen. Why: the VAE's
 pixel loss is blind to what is small, so at 5,000 steps the sampled faces dropped hair clips and mixed
@@ -37,7 +37,7 @@ counts them (``docs/results/appearance.md``). The command's defaults, ``--beta 1
 
 Adam (``--lr``, Zhou uses 1e-3), constant for the first half of the run and falling linearly to 0 over
 the second, gradients clipped to norm 1 (LSTMs' gradients spike early). Generation samples ``z ~ N(0, I)``
-(:class:`~sdk.appearance.generator.AppearanceGenerator`).
+(:class:`~anisync.appearance.generator.AppearanceGenerator`).
 
 Checkpoints (``--checkpoint-every`` steps) hold both networks (and the fitted guide), the optimiser, the
 step, the loss history, the training time so far and every random generator's state, so ``--resume``

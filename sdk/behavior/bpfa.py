@@ -487,7 +487,7 @@ class BPFA:
 
 
 class BPFABehavior:
-    """Fills a character's behavior slot (:class:`sdk.character.Behavior`) with a BPFA.
+    """Fills a character's behavior slot (:class:`anisync.character.Behavior`) with a BPFA.
 
     Delivered events fire arcs, each update advances the current action, and ``activity`` is the action
     now running. ``Runtime(behavior_factory=lambda character: BPFABehavior(bpfa))`` gives every character

@@ -129,7 +129,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 # --- drawing ---------------------------------------------------------------------------------------------
 def to_dot(bpfa) -> str:
-    """A :class:`~sdk.behavior.bpfa.BPFA` as Graphviz dot: behaviors are circles (finals doubled),
+    """A :class:`~anisync.behavior.bpfa.BPFA` as Graphviz dot: behaviors are circles (finals doubled),
     composite behaviors are boxes around their own automaton, arcs are labelled ``event / p``."""
     title = bpfa.name + (": " + bpfa.description if bpfa.description else "")
     lines = [

@@ -14,17 +14,17 @@ compiled to closures); nothing is ever passed to :func:`eval`. Grammar, loosest 
     atom       := NUMBER | "true" | "false" | EMOTION | "mood." EMOTION | "shows." ORIENTATION | "bb." KEY
                 | "(" expression ")"
 
-``EMOTION`` is one of :data:`~sdk.emotion.EMOTIONS` and reads the current emotion; ``mood.EMOTION`` reads
+``EMOTION`` is one of :data:`~anisync.emotion.EMOTIONS` and reads the current emotion; ``mood.EMOTION`` reads
 the mood; ``shows.ORIENTATION`` (positive, negative or neutral) holds while the dominant emotion, the one
-the face shows, has that orientation (:func:`sdk.emotion.shown_orientations`: a surprised face shows
+the face shows, has that orientation (:func:`anisync.emotion.shown_orientations`: a surprised face shows
 neutral and its second emotion's orientation); ``bb.KEY`` reads a blackboard value, and only declared
 keys are accepted. Every expression is
 type-checked when parsed: numbers and conditions (true/false values) do not mix, and a trigger must be a
-condition. Any mistake raises :class:`~sdk.errors.DefinitionError` naming the file, the key and the
+condition. Any mistake raises :class:`~anisync.errors.DefinitionError` naming the file, the key and the
 column (1-based) where the text stops making sense.
 
 **Numbers stay finite.** A number literal may be at most :data:`MAX_MAGNITUDE` (1e9) in size, and so may
-a ``bb.KEY`` number (:mod:`sdk.behavior.library` keeps blackboard values within it); emotions and moods lie
+a ``bb.KEY`` number (:mod:`anisync.behavior.library` keeps blackboard values within it); emotions and moods lie
 in (0, 1). From these bounds the parser works out how large each sum, difference and product can get and
 refuses, at the operator, arithmetic that could exceed the largest float (``1e9 * 1e9 * ...`` 35 times): an
 infinity could turn into NaN (``inf - inf``) and a comparison would then be false without a word.

@@ -5,7 +5,7 @@ Two parts, as in the paper:
 * **autonomous** behaviors, which characters perform (eq. 20, ``action = <inf, suf, tri(mood), aim(mood),
   state>``): the inflicter is the character running it; ``sufferer`` is who it is aimed at (``self``,
   ``target`` = whoever last sent the character an event, or ``group`` = the character's groups);
-  ``trigger`` is an expression over emotion, mood and blackboard (:mod:`sdk.behavior.expr`); ``aim`` is
+  ``trigger`` is an expression over emotion, mood and blackboard (:mod:`anisync.behavior.expr`); ``aim`` is
   how the behavior moves the character's emotion per second while it runs (crying slowly lowers
   sadness); ``orientation`` is its emotional direction (positive, negative, neutral), which decides how
   trees may combine it and when it may run: a behavior is **congruent** by default, so that it starts and
@@ -21,7 +21,7 @@ Two parts, as in the paper:
 
 A library also declares the **blackboard**: the keys that triggers and conditions may read as
 ``bb.<key>``, each with its starting value, whose type (true/false or number) the key keeps; numbers stay
-within +-:data:`~sdk.behavior.expr.MAX_MAGNITUDE` (1e9), so that trigger arithmetic cannot overflow. Example::
+within +-:data:`~anisync.behavior.expr.MAX_MAGNITUDE` (1e9), so that trigger arithmetic cannot overflow. Example::
 
     blackboard: {near_campfire: false}
     autonomous:
@@ -68,7 +68,7 @@ MAX_RATE = 10.0
 _RATES = MapOf(Number(-MAX_RATE, MAX_RATE), key=Text(choices=EMOTIONS))
 _SECONDS = Number(0.0, 3600.0)
 _SECONDS_LEFT = AnyOf((Nothing(), Number()))  # a single action's run: seconds left, or null while it holds
-#: A blackboard number: bounded, so that the parser can rule out overflow in triggers (sdk.behavior.expr).
+#: A blackboard number: bounded, so that the parser can rule out overflow in triggers (anisync.behavior.expr).
 _BLACKBOARD_NUMBER = Number(-MAX_MAGNITUDE, MAX_MAGNITUDE)
 
 _AUTONOMOUS = Record({
@@ -83,7 +83,7 @@ _AUTONOMOUS = Record({
                           doc="seconds, or [min, max] to draw from; none: as long as the trigger holds"),
         "bpfa": Field(Text(pattern=NAME_PATTERN), default=None, doc="a composite behavior run by the BPFA"),
         "python": Field(Text(pattern=NAME_PATTERN), default=None,
-                        doc="an action written in Python, registered with sdk.behavior.action(NAME)"),
+                        doc="an action written in Python, registered with anisync.behavior.action(NAME)"),
     }), doc="what the behavior does: action (and duration), bpfa or python"),
 })
 

@@ -3,7 +3,7 @@
 Game code registers them before it loads the definitions that use them::
 
     import py_trees
-    from sdk.behavior import PythonAction, PythonLeaf, action, condition, leaf
+    from anisync.behavior import PythonAction, PythonLeaf, action, condition, leaf
 
     @condition("player_near", rate=5)           # polled 5 times per second of game time, per character
     def player_near(character) -> bool:         # its value is the blackboard key bb.player_near
@@ -23,7 +23,7 @@ Game code registers them before it loads the definitions that use them::
             self.character.emit("wave", receiver="player")
             return py_trees.common.Status.SUCCESS
 
-How each keeps the scheduler's guarantees (:mod:`sdk.behavior.scheduler`):
+How each keeps the scheduler's guarantees (:mod:`anisync.behavior.scheduler`):
 
 * A **condition** is read on the game clock, ``rate`` times per second of game time (``None``: every update),
   by each character whose tree's triggers read its key, and its value lands in that character's
@@ -160,7 +160,7 @@ def _class_registrar(name: str, kind: str, base: type) -> Callable[[type], type]
 
     def register(cls: type) -> type:
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise InvalidArgumentError(f"{kind} {name!r}: expected a subclass of sdk.behavior.{base.__name__}")
+            raise InvalidArgumentError(f"{kind} {name!r}: expected a subclass of anisync.behavior.{base.__name__}")
         _KINDS[kind][name] = cls
         return cls
 
@@ -184,7 +184,7 @@ def registered(kind: str, name: str, source: object, key: str) -> Any:
     found = _KINDS[kind].get(name)
     if found is None:
         names = ", ".join(sorted(_KINDS[kind])) or "none yet"
-        raise DefinitionError(source, key, f"the name of a Python {kind} registered with sdk.behavior.{kind}() "
+        raise DefinitionError(source, key, f"the name of a Python {kind} registered with anisync.behavior.{kind}() "
                               f"before loading (registered: {names})", name)
     return found
 

@@ -86,7 +86,7 @@ class SmartObject:
     """A smart object in the world; see the module docstring.
 
     Attributes:
-        blackboard: the object's own condition values (a :class:`~sdk.behavior.library.Blackboard`).
+        blackboard: the object's own condition values (a :class:`~anisync.behavior.library.Blackboard`).
         acting: the names of the behaviors that acted in the last :meth:`update` (eq. 21's state).
     """
 
@@ -128,10 +128,10 @@ class SmartObject:
 
         Args:
             data: what :meth:`snapshot` returned.
-            characters: the characters the snapshot's reached ids name (a :class:`~sdk.runtime.Runtime`,
+            characters: the characters the snapshot's reached ids name (a :class:`~anisync.runtime.Runtime`,
                 any iterable of characters, or a mapping of id to character); needed only when the object
                 reached someone. Their emotions (and so this object's aim on them) are restored by the
-                runtime's own :meth:`~sdk.runtime.Runtime.restore`; this one only remembers whom to
+                runtime's own :meth:`~anisync.runtime.Runtime.restore`; this one only remembers whom to
                 release on the next :meth:`update`.
 
         Raises:

@@ -1,7 +1,7 @@
 """Behavior trees (Lu, section 2.3.2 (5)) built on py_trees from YAML.
 
 A tree file names a root node; every node is one of Lu's six organizational forms, or a leaf that
-runs a behavior of the library (:mod:`sdk.behavior.library`)::
+runs a behavior of the library (:mod:`anisync.behavior.library`)::
 
     name: villager
     library: library.yaml        # optional, relative to this file; default: the shipped library
@@ -14,7 +14,7 @@ runs a behavior of the library (:mod:`sdk.behavior.library`)::
           - sequence: {children: [sigh, cry]}              # sequential: one after the other
           - repeat: {times: 2, child: look_around}         # repetitive
           - timeout: {seconds: 5, child: wander}           # modified (also invert, retry, succeed)
-          - python: wave_at_player                         # a leaf written in Python (sdk.behavior.python)
+          - python: wave_at_player                         # a leaf written in Python (anisync.behavior.python)
           - idle                                           # a leaf: a behavior of the library
 
 How the forms map to py_trees:
@@ -433,7 +433,7 @@ _NODE_STATE = ((py_trees.decorators.Repeat, "success"), (py_trees.decorators.Ret
 
 
 class TreeBehavior:
-    """A character's behavior slot filled by a behavior tree (implements :class:`sdk.character.Behavior`).
+    """A character's behavior slot filled by a behavior tree (implements :class:`anisync.character.Behavior`).
 
     :meth:`update` is :meth:`advance` then :meth:`tick`. A scheduler that ticks only on change can call
     them apart: :meth:`advance` every update (actions progress, aims act), :meth:`tick` only when one of

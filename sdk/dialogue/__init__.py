@@ -1,8 +1,8 @@
 """Emotion from what is said (after Lu, whose characters react to recognised emotion): :class:`EmotionClassifier` reads the seven emotion probabilities
-of an utterance in its dialogue, and :mod:`sdk.dialogue.appraisal` turns them into what the speaker and
-its hearers feel (:meth:`sdk.Runtime.say`, :meth:`sdk.Runtime.hear`).
+of an utterance in its dialogue, and :mod:`anisync.dialogue.appraisal` turns them into what the speaker and
+its hearers feel (:meth:`anisync.Runtime.say`, :meth:`anisync.Runtime.hear`).
 
-    from sdk.dialogue import shipped_classifier
+    from anisync.dialogue import shipped_classifier
     shipped_classifier().dominant("You'll pay for this!")   # ('anger', 0.6...)
 """
 

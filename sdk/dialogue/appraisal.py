@@ -2,7 +2,7 @@
 definition, turned into emotion impulses (each label in [-1, 1], scaled by the character's sensitivity
 like any appraisal).
 
-The words' emotion is the classifier's seven probabilities ``p`` (:class:`~sdk.dialogue.EmotionClassifier`);
+The words' emotion is the classifier's seven probabilities ``p`` (:class:`~anisync.dialogue.EmotionClassifier`);
 ``p - 1/7`` is what they express beyond an even spread (positive for the emotions they carry, negative
 for the rest). Then:
 
@@ -41,7 +41,7 @@ DEFAULT_ADDRESSED: dict[str, dict[str, float]] = {
 }
 DEFAULT_DIALOGUE = {"expresses": 0.6, "empathy": 0.2, "friend_empathy": 0.6, "friends": [], "addressed": {}}
 
-#: The ``dialogue`` section of a character definition (:data:`sdk.character.CHARACTER_SCHEMA`).
+#: The ``dialogue`` section of a character definition (:data:`anisync.character.CHARACTER_SCHEMA`).
 DIALOGUE_SCHEMA = Record({
     "expresses": Field(_SHARE, default=DEFAULT_DIALOGUE["expresses"],
                        doc="how far its own words move its emotion toward what they express, in [0,1]"),

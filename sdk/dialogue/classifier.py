@@ -1,8 +1,8 @@
 """Emotion from what is said: :class:`EmotionClassifier` turns an utterance, and the lines of the dialogue
 before it, into the seven emotion probabilities (EMOTIONS order), with onnxruntime and no network.
 
-Two graphs run: the frozen sentence encoder (:mod:`sdk.dialogue.encoder`) reads the utterance's tokens, and
-the shipped head (``assets/models/dialogue.onnx``, :mod:`sdk.dialogue.model`) reads those and the vectors
+Two graphs run: the frozen sentence encoder (:mod:`anisync.dialogue.encoder`) reads the utterance's tokens, and
+the shipped head (``assets/models/dialogue.onnx``, :mod:`anisync.dialogue.model`) reads those and the vectors
 of up to ``context_slots`` earlier lines. Each line's vector is computed once and kept (a bounded cache
 keyed by its text), so a game that classifies every line as it is said encodes each line once.
 """
@@ -67,7 +67,7 @@ class EmotionClassifier:
 
         Args:
             text: the utterance (str, or UTF-8 bytes), at most
-                :data:`~sdk.dialogue.encoder.MAX_CHARACTERS` characters.
+                :data:`~anisync.dialogue.encoder.MAX_CHARACTERS` characters.
             context: earlier lines of the dialogue, oldest first: texts, or ``(speaker, text)`` pairs; the
                 last ``context_slots`` count. Unknown speakers are fine.
             speaker: who says ``text``, to tell the head which earlier lines are the same speaker's.
@@ -78,7 +78,7 @@ class EmotionClassifier:
 
     def classify_many(self, requests: Sequence[tuple[str | bytes, Sequence[ContextLine], str | None]]) -> np.ndarray:
         """:meth:`classify` for many utterances at once, ``[n, 7]``: each request is ``(text, context,
-        speaker)``. Each line's words are encoded alone (see :class:`~sdk.dialogue.encoder.SentenceEncoder`)
+        speaker)``. Each line's words are encoded alone (see :class:`~anisync.dialogue.encoder.SentenceEncoder`)
         and the head reads them in batches, so the probabilities are those of one call each; the lines of
         the context that are not known yet are read first, each once."""
         checked = []

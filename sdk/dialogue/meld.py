@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..emotion import EMOTION_INDEX
+from ..emotion import EMOTION_INDEX, EMOTIONS
 from ..errors import InvalidArgumentError
-from ..progress import progress
 from ..expression.card import sha256_of
+from ..progress import progress
 from .encoder import SentenceEncoder, shared_encoder
 
 #: MELD's splits and their files.
@@ -65,6 +65,13 @@ def dialogues(utterances: list[Utterance]) -> list[list[int]]:
     for index, utterance in enumerate(utterances):
         groups.setdefault(utterance.dialogue, []).append(index)
     return list(groups.values())
+
+
+def weighted_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """MELD's measure: F1 per emotion, averaged with each emotion's share of the true labels as weight."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, labels=range(len(EMOTIONS)), average="weighted", zero_division=0))
 
 
 def cached_features(folder: str | Path, split: str, cache: str | Path,

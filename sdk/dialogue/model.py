@@ -12,7 +12,7 @@ Several heads trained from different seeds ship together as one graph (:class:`H
 probabilities are averaged, and a line's vector is their vectors side by side.
 
 Earlier utterances' vectors are the head's own ``u``: at run time each is computed once, when it is said,
-and kept (:class:`~sdk.dialogue.classifier.EmotionClassifier`). Only the past counts, as in a game.
+and kept (:class:`~anisync.dialogue.classifier.EmotionClassifier`). Only the past counts, as in a game.
 """
 
 from __future__ import annotations

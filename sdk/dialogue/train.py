@@ -1,12 +1,12 @@
-"""``anisync train dialogue``: the classifier's head (:mod:`sdk.dialogue.model`) learned on MELD's train
+"""``anisync train dialogue``: the classifier's head (:mod:`anisync.dialogue.model`) learned on MELD's train
 split over the frozen encoder's cached token features, the checkpoint chosen on the dev split's weighted
 F1, exported to ONNX with its card. torch is imported only here.
 
 Recipe: AdamW (weight decay 0.01), batches of 16 dialogues, cross-entropy with label smoothing 0.1, a
 tenth of each utterance's tokens dropped at random, the learning rate constant for the first half and then
-linearly down to 0 (:class:`~sdk.training.TrainingRun`); the dev split is scored every ``--eval-every``
+linearly down to 0 (:class:`~anisync.training.TrainingRun`); the dev split is scored every ``--eval-every``
 steps and each head's best state is kept. ``--heads`` heads train this way from consecutive seeds and ship
-averaged, as one graph (:class:`~sdk.dialogue.model.HeadEnsemble`). A head takes about two minutes on two
+averaged, as one graph (:class:`~anisync.dialogue.model.HeadEnsemble`). A head takes about two minutes on two
 CPU cores, so runs keep no checkpoints; the trained heads' weights are saved in the cache folder
 (``STEM-heads.pt`` for ``--out STEM.onnx``), to export them again without training.
 """
@@ -28,7 +28,7 @@ from torch import nn
 from ..emotion import EMOTIONS
 from ..expression.card import card_path, sha256_of
 from ..training import TrainingRun
-from .meld import LICENCE, cached_features, dialogues, read_split
+from .meld import LICENCE, cached_features, dialogues, read_split, weighted_f1
 from .model import DialogueHead, HeadConfig, HeadEnsemble
 
 #: Token features a training utterance keeps (MELD's 99.9th percentile is about 60); the exported graph
@@ -39,13 +39,6 @@ TOKEN_DROPOUT = 0.1
 #: Context slots traced when the head reads none (the exporter then drops the unused context inputs).
 EMPTY_SLOTS = 1
 OPSET = 17
-
-
-def weighted_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
-    """MELD's measure: F1 per emotion, averaged with each emotion's share of the true labels as weight."""
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(labels, predicted, labels=range(len(EMOTIONS)), average="weighted", zero_division=0))
 
 
 class MeldSplit:

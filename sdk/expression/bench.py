@@ -1,6 +1,6 @@
 """``anisync bench expression``: onnxruntime against torch eager on one exported editor, in one process.
 
-The ONNX graph runs through :class:`~sdk.expression.editor.ExpressionEditor`'s session on the CPU
+The ONNX graph runs through :class:`~anisync.expression.editor.ExpressionEditor`'s session on the CPU
 provider (the runtime's path, no image conversion); the torch baseline is the same generator rebuilt from the training
 checkpoint (``NAME.ckpt`` beside ``NAME.onnx`` by default) with the network sizes of the model card, in
 eval mode under ``torch.inference_mode``. Both use the same thread count and the same inputs; each

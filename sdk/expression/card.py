@@ -1,6 +1,6 @@
 """Model cards: the JSON beside a shipped ONNX model (``NAME.json`` for ``NAME.onnx``) that records how it
 was made and the sha256 of its bytes, which every runtime checks at load. The onnxruntime sessions
-themselves are :mod:`sdk.sessions`."""
+themselves are :mod:`anisync.sessions`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The expression editor's command lines: ``anisync train expression`` (:mod:`sdk.expression.train`),
-``anisync eval expression`` (:mod:`sdk.expression.evaluate`), ``anisync bench expression``
-(:mod:`sdk.expression.bench`) and ``anisync train judge`` (:mod:`sdk.expression.judge`). Torch is imported
+"""The expression editor's command lines: ``anisync train expression`` (:mod:`anisync.expression.train`),
+``anisync eval expression`` (:mod:`anisync.expression.evaluate`), ``anisync bench expression``
+(:mod:`anisync.expression.bench`) and ``anisync train judge`` (:mod:`anisync.expression.judge`). Torch is imported
 only when a command that needs it runs."""
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
     faces = editor.edit(faces, emotions)       # uint8 RGBA [batch, size, size, 4]; emotions [batch, 7]
     faces = editor.edit(faces, params)         # or the 13 expression parameters, [batch, 13]
 
-Expressions are either seven-emotion vectors (:data:`sdk.EMOTIONS` order, each in [0, 1]), mapped to
-expression parameters by :meth:`sdk.procedural.expression.ExpressionParams.from_emotions` (the mapping the
+Expressions are either seven-emotion vectors (:data:`anisync.EMOTIONS` order, each in [0, 1]), mapped to
+expression parameters by :meth:`anisync.procedural.expression.ExpressionParams.from_emotions` (the mapping the
 procedural faces use), or the expression parameters themselves (:data:`EXPRESSION_PARAMS` order, each in
 its documented range), so a game can drive one control (mouth open for lip sync, say) directly.
 
@@ -29,7 +29,7 @@ from .card import checked_card
 
 log = logging.getLogger("anisync.expression")
 
-#: The graph the editor expects: input and output names with their ranks (see sdk.expression.export).
+#: The graph the editor expects: input and output names with their ranks (see anisync.expression.export).
 SIGNATURE = {"inputs": {"image": 4, "condition": 2}, "outputs": {"edited": 4, "mask": 4}}
 _LOW = np.array([s.lo for s in PARAM_SPECS], np.float32)
 _HIGH = np.array([s.hi for s in PARAM_SPECS], np.float32)

@@ -20,7 +20,7 @@ faces of the same identity, with ``E = edit(source, target expression)``:
   true render, per emotion;
 * held out (generalisation): the from-neutral figures again on faces unlike any in training
   (:data:`HELD_OUT_SETS`): the same test identities in hair, eye and accent colours off every style's
-  palette (:func:`~sdk.procedural.identity.off_palette_color`), and in a drawing style with lines
+  palette (:func:`~anisync.procedural.identity.off_palette_color`), and in a drawing style with lines
   :data:`HEAVY_LINES` times as heavy (``render_face``'s ``line_weight``), the stand-in for a studio's own
   art; each truth rendered the same way;
 * temporal stability: along a straight path from the source to the target expression in ``steps``
@@ -37,7 +37,7 @@ faces of the same identity, with ``E = edit(source, target expression)``:
 * speed: onnxruntime latency per call at batch 1 and batch 16 (median and 95th percentile, with the
   thread count), parameters (from the model card) and file size.
 
-With a judge (:mod:`sdk.expression.judge`, trained only on real renders) also:
+With a judge (:mod:`anisync.expression.judge`, trained only on real renders) also:
 
 * control: the judge's dominant emotion of ``E`` against the target's labelled dominant emotion
   (accuracy), and the mean absolute error of the judged intensities per emotion; beside them, the same
@@ -55,7 +55,7 @@ With a mouth judge (a judge that reads the mouth parameters, trained on speaking
   rest of the face at rest), ``mouth_width`` (-1 to 1, mouth half open) and ``mouth_form`` (-1 to 1, mouth
   a little open) in 6 steps, each edited and rendered true; Spearman's correlation between the asked and
   the judged parameter, and their mean absolute difference, for the edits and for the true renders (the
-  judge's ceiling); and the mouth shapes of :data:`~sdk.procedural.expression.MOUTH_SHAPES`: PSNR against
+  judge's ceiling); and the mouth shapes of :data:`~anisync.procedural.expression.MOUTH_SHAPES`: PSNR against
   the true render on the pixels the shape changes, beside copying the neutral face.
 
 Image metrics are over all four RGBA channels in [0, 1]. SSIM uses a 7x7 uniform window (constants

@@ -1,6 +1,6 @@
-"""Export a trained :class:`~sdk.expression.model.Generator` to ONNX, with the model card beside it.
+"""Export a trained :class:`~anisync.expression.model.Generator` to ONNX, with the model card beside it.
 
-The ONNX graph is what :class:`~sdk.expression.editor.ExpressionEditor` runs: inputs ``image``
+The ONNX graph is what :class:`~anisync.expression.editor.ExpressionEditor` runs: inputs ``image``
 (float32, ``[batch, 4, size, size]``, RGBA in [-1, 1]) and ``condition`` (float32, ``[batch, 13]``, the
 expression parameters), outputs ``edited`` (like ``image``) and ``mask`` (``[batch, 1, size, size]``, in
 [0, 1]); the batch axis is dynamic. Opset :data:`OPSET`. Networks are exported in eval mode (BatchNorm

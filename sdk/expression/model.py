@@ -1,7 +1,7 @@
 """AMEE-GAN's networks (Peng, sections 2.2.1-2.2.2) in torch: imported only to train and export.
 
 Generator ``G(I, c)``, for an RGBA face ``I`` in [-1, 1] and a condition ``c`` (the 13 expression
-parameters of :data:`sdk.procedural.expression.EXPRESSION_PARAMS`):
+parameters of :data:`anisync.procedural.expression.EXPRESSION_PARAMS`):
 
 * encoder: 5 convolutions, each followed by BatchNorm and LeakyReLU(0.2): ``z = G_enc(I)`` (eq. 8). The
   first ``downsampling`` halve the image (4x4, stride 2), the others keep its size (3x3, stride 1), so

@@ -15,7 +15,7 @@ probe's mask went to zero and its output equalled its input):
   target even where the mask is still shut.
 
 Weights in :class:`PairedWeights`. No critic: the adversarial term for sharpness is a later step (see
-docs/results/expression.md). Checkpoints and ``--resume`` as in :mod:`sdk.expression.train`.
+docs/results/expression.md). Checkpoints and ``--resume`` as in :mod:`anisync.expression.train`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class PairedWeights:
 
 
 class PairedTrainer(TrainingRun):
-    """One paired training run of a generator (``config.arch``), for faces from :class:`~sdk.expression.train.Faces`."""
+    """One paired training run of a generator (``config.arch``), for faces from :class:`~anisync.expression.train.Faces`."""
 
     def __init__(self, faces, config: NetworkConfig, batch: int, seed: int, lr: float = 1e-3, steps: int = 0,
                  weights: PairedWeights = PairedWeights(), device: str = "cpu"):
@@ -58,7 +58,7 @@ class PairedTrainer(TrainingRun):
         groups: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
             groups.setdefault(identity, []).append(index)
-        # An identity's faces in dataset order: the first is its neutral face (sdk.procedural.dataset).
+        # An identity's faces in dataset order: the first is its neutral face (anisync.procedural.dataset).
         self._groups = [np.array(members) for members in groups.values() if len(members) > 1]
         if not self._groups:
             raise ValueError("faces: no identity has two faces; paired training needs the same identity twice")

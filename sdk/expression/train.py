@@ -1,7 +1,7 @@
 """``anisync train expression``: train AMEE-GAN on faces with expression labels, export it to ONNX.
 
 Data: a procedural dataset (``anisync data make``) or a folder of the user's images with a labels file
-(:class:`sdk.procedural.loader.FaceDataset`, the same interface); the train split is used. Each item needs
+(:class:`anisync.procedural.loader.FaceDataset`, the same interface); the train split is used. Each item needs
 an ``expression`` (or ``emotions``) label; the condition is the 13 expression parameters.
 
 Each step draws a batch of source faces ``x`` with their expressions ``c_s`` and a target expression
@@ -34,7 +34,7 @@ mask losses), ``--no-expression-head`` drops the discriminator's expression-magn
 losses. The learning rate is constant for the first half of the run and falls linearly to 0 over the
 second (GANimation's schedule).
 
-Checkpoints (``--checkpoint-every`` steps; :class:`sdk.training.TrainingRun`) hold both networks, both
+Checkpoints (``--checkpoint-every`` steps; :class:`anisync.training.TrainingRun`) hold both networks, both
 optimisers, the step, the seed, the loss history and every random generator's state, so ``--resume``
 continues the run exactly.
 """

@@ -9,11 +9,24 @@ Draw one face::
 Everything is numpy and Pillow. See ``docs/procedural.md`` for the parameters and the emotion mapping.
 """
 
-from .dataset import make_dataset
+from ..extras import MissingExtraError, import_extra
 from .expression import EMOTION_TABLE, EXPRESSION_PARAMS, MOUTH_SHAPES, REST, VRM_PRESETS, ExpressionParams
 from .identity import ACCESSORIES, HAIR_STYLES, STYLES, FaceIdentity, sample_identity
-from .loader import FaceDataset
-from .render import LANDMARK_NAMES, FaceRender, render_face
+
+# Drawing needs Pillow (the ``faces`` extra); the core reads identities and expression parameters without it.
+try:
+    import_extra("PIL", "faces", "drawing procedural faces")
+except MissingExtraError:
+    _DRAWING = ("FaceDataset", "FaceRender", "LANDMARK_NAMES", "make_dataset", "render_face")
+
+    def __getattr__(name: str):
+        if name in _DRAWING:
+            raise MissingExtraError("PIL", "faces", f"anisync.procedural.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+else:
+    from .dataset import make_dataset
+    from .loader import FaceDataset
+    from .render import LANDMARK_NAMES, FaceRender, render_face
 
 __all__ = [
     "ACCESSORIES", "EMOTION_TABLE", "EXPRESSION_PARAMS", "HAIR_STYLES", "LANDMARK_NAMES", "MOUTH_SHAPES", "REST",

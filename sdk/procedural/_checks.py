@@ -1,4 +1,4 @@
-"""Validation of procedural-face parameters; every failure is a :class:`~sdk.errors.DefinitionError`."""
+"""Validation of procedural-face parameters; every failure is a :class:`~anisync.errors.DefinitionError`."""
 
 from __future__ import annotations
 

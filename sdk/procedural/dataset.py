@@ -24,7 +24,7 @@ identity_params        () str                  JSON: identity number -> :meth:`F
 
 What is drawn (all from ``numpy.random.default_rng([seed, identity])``, so any shard can be remade alone):
 
-* identity: :func:`~sdk.procedural.identity.sample_identity` (style uniform);
+* identity: :func:`~anisync.procedural.identity.sample_identity` (style uniform);
 * yaw, one per identity: 0 with probability 1/4, else uniform in [0, 80] degrees;
 * expressions, ``K`` per identity: the first is neutral (the reference an expression editor starts from);
   each other is, with probability 1/2, one non-neutral emotion at intensity ``t ~ U(0.4, 1)`` with neutral

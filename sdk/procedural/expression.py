@@ -113,7 +113,7 @@ class ExpressionParams:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`~sdk.errors.DefinitionError` naming the first parameter out of its range or not a number."""
+        """Raise :class:`~anisync.errors.DefinitionError` naming the first parameter out of its range or not a number."""
         for spec in PARAM_SPECS:
             object.__setattr__(self, spec.name, check_number(_SOURCE, spec.name, getattr(self, spec.name), spec.lo, spec.hi))
 
@@ -147,7 +147,7 @@ class ExpressionParams:
         """The documented emotion-to-expression mapping (module docstring, :data:`EMOTION_TABLE`).
 
         Args:
-            emotions: seven intensities in :data:`~sdk.emotion.EMOTIONS` order, or a mapping from emotion
+            emotions: seven intensities in :data:`~anisync.emotion.EMOTIONS` order, or a mapping from emotion
                 names to intensities (missing names are 0). Each intensity must lie in [0, 1].
         """
         intensities = emotion_vector(emotions)

@@ -1,7 +1,7 @@
 """The expression-bearing features: eyes, brows, mouth, blush, tears, the sweat drop and gloom lines.
 
 For each feature this module computes its geometry from the layout and the expression parameters, records
-its drawing on a :class:`~sdk.procedural.paint.Painter`, and reports its landmarks. It also gives the
+its drawing on a :class:`~anisync.procedural.paint.Painter`, and reports its landmarks. It also gives the
 *expression regions*: areas, depending only on identity and yaw, that contain every feature at every
 parameter value. The renderer clips expression drawing to them, which makes them the exact mask of the
 pixels an expression can change.

@@ -1,7 +1,7 @@
 """Hair silhouettes: for every hair style, the polygons of its back layer, crown, side hair, bangs and locks.
 
-Shapes are in face units (see :mod:`sdk.procedural.geometry`), each made of parts in a projection space
-(:mod:`sdk.procedural.paint`): the crown and back hair turn rigidly as volumes, bang tips and side locks sit
+Shapes are in face units (see :mod:`anisync.procedural.geometry`), each made of parts in a projection space
+(:mod:`anisync.procedural.paint`): the crown and back hair turn rigidly as volumes, bang tips and side locks sit
 on the face surface and follow it, and the side hair's edge is a chain of 3D points that wraps round the
 ear when the head turns. ``back`` shapes are drawn behind the head, ``front`` shapes over the face in list
 order, and ``left`` / ``right`` shapes in front unless their side has turned away (then behind the head,
@@ -219,7 +219,7 @@ assert set(_STYLE_SHAPES) == set(HAIR_STYLES)
 
 @functools.cache
 def hair_shapes(style: str) -> tuple[HairShape, ...]:
-    """All polygons of a hair style, back layer first; see :data:`~sdk.procedural.identity.HAIR_STYLES`."""
+    """All polygons of a hair style, back layer first; see :data:`~anisync.procedural.identity.HAIR_STYLES`."""
     shapes = (_nape(), *_STYLE_SHAPES[style]())
     for shape in shapes:  # shared between renders through the cache
         for points, _ in shape.parts:

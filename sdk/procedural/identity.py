@@ -37,7 +37,7 @@ from ._checks import check_choice, check_color, check_keys, check_number
 #: Style classes of Zhou, figure 11; a style biases palette, hair and accessories.
 STYLES: tuple[str, ...] = ("cute", "cool", "tech")
 
-#: Hair silhouettes; each has its own back layer, bangs and side locks (see :mod:`sdk.procedural.hair`).
+#: Hair silhouettes; each has its own back layer, bangs and side locks (see :mod:`anisync.procedural.hair`).
 HAIR_STYLES: tuple[str, ...] = ("bob", "long", "twin_tails", "ponytail", "spiky", "hime", "buns", "short")
 
 #: Accessories, drawn over the hair.
@@ -122,7 +122,7 @@ class FaceIdentity:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`~sdk.errors.DefinitionError` naming the first bad parameter; colours are lower-cased."""
+        """Raise :class:`~anisync.errors.DefinitionError` naming the first bad parameter; colours are lower-cased."""
         check_choice(_SOURCE, "style", self.style, STYLES)
         check_choice(_SOURCE, "hair_style", self.hair_style, HAIR_STYLES)
         check_choice(_SOURCE, "accessory", self.accessory, ACCESSORIES)

@@ -1,4 +1,4 @@
-"""``FaceDataset``: one interface over procedural shards (:func:`~sdk.procedural.dataset.make_dataset`) and
+"""``FaceDataset``: one interface over procedural shards (:func:`~anisync.procedural.dataset.make_dataset`) and
 over a folder of the user's own images, so the same training code reads both.
 
 Every item is a dict:
@@ -52,7 +52,7 @@ class FaceDataset:
     """Faces with labels, from procedural shards or (:meth:`from_folder`) from a folder of images.
 
     Args:
-        path: a folder written by :func:`~sdk.procedural.dataset.make_dataset`.
+        path: a folder written by :func:`~anisync.procedural.dataset.make_dataset`.
         split: keep only ``"train"``, ``"validation"`` or ``"test"``; None keeps all.
         cached_shards: how many decoded shards to keep in memory. Shards are compressed and decode whole,
             so read in order, or shuffle within a few shards at a time, rather than across all of them.

@@ -1,4 +1,4 @@
-"""A display list of polygons and lines in face units, projected through a :class:`~sdk.procedural.geometry.Head`
+"""A display list of polygons and lines in face units, projected through a :class:`~anisync.procedural.geometry.Head`
 in one batch and then drawn with Pillow.
 
 Rendering one face takes about a hundred shapes; projecting them one by one costs more than drawing them,

@@ -7,7 +7,7 @@ antialiasing. Layers, back to front:
 3. **expression layer A**: eyes, mouth, blush, tears;  4. front hair and the accessory;
 5. **expression layer B**: brows (drawn over the bangs, as anime art does), the sweat drop and gloom lines.
 
-Expression layers are clipped to the expression regions of :mod:`sdk.procedural.features`, which depend only
+Expression layers are clipped to the expression regions of :mod:`anisync.procedural.features`, which depend only
 on identity and yaw. Everything else is identical for every expression, so two renders of one identity and
 yaw can differ only inside the mask: a pixel of the output is in the mask when any canvas pixel it averages
 is in a region, or within ``size / 64`` pixels (at least two) of one that is (a margin for the silhouette,

@@ -33,7 +33,7 @@ def perform(scene, definitions, rate: float, choices: list[int], seed: int = 0, 
     turn (then option 0); returns the cues' lateness in steps and the face-body sync while it played.
     With a ``faces`` list, each character's line adds ``(appearance, expression, emotion)``: its speaker's
     appearance and expression :data:`FACE_SAMPLE_DELAY` after the line starts, and the line's emotion."""
-    from engine_plugin.sync import SyncFrame, SyncTracker
+    from anisync.panda.sync import SyncFrame, SyncTracker
 
     from ..emotion import EMOTIONS
     from ..runtime import Runtime
@@ -149,7 +149,7 @@ def _bench_command(args: argparse.Namespace) -> int:
 def _judge_faces(faces: list, judge_path: str, kind: str) -> dict:
     """Draw each sampled face with the ``kind`` face source and have the judge read it: the share whose
     dominant emotion is the line's, overall and per emotion."""
-    from engine_plugin.neural import load_face_source
+    from anisync.panda.neural import load_face_source
 
     from ..emotion import EMOTIONS
     from ..expression.judge import Judge

@@ -1,13 +1,13 @@
-"""Playing a scene on the runtime's clock: :meth:`sdk.Runtime.play` makes a :class:`ScenePlayer`, which
+"""Playing a scene on the runtime's clock: :meth:`anisync.Runtime.play` makes a :class:`ScenePlayer`, which
 the runtime advances at the end of every update step.
 
 A passage (the story's lines up to its next choice or its end) is scheduled when it begins: each line
 starts after the previous one's end, a :data:`LINE_GAP` and its own ``pause``, and lasts as long as its
-visemes (:func:`sdk.speech.text_visemes`). Cues fire in the step whose end reaches their time, so at most
+visemes (:func:`anisync.speech.text_visemes`). Cues fire in the step whose end reaches their time, so at most
 one step late, and the line's visemes are timed from the cue's own time, not the step's:
 
 * ``line_started``: the speaker's emotion takes the line's (the tag's, or the classifier's reading of
-  the words) so that the face shows it, its mouth speaks the line (:meth:`sdk.Runtime.say`: the cast
+  the words) so that the face shows it, its mouth speaks the line (:meth:`anisync.Runtime.say`: the cast
   hears it and appraises it, the ``look`` target as aimed at it), and its gesture starts;
 * ``line_ended``;
 * ``choice_needed``: the scene waits for :meth:`ScenePlayer.choose`;
@@ -16,7 +16,7 @@ one step late, and the line's visemes are timed from the cue's own time, not the
 While the scene plays, its characters' behavior slots hold a :class:`ScriptedBehavior` (talking,
 listening or gesturing, as the script says), so their trees neither tick nor fight the script; the trees
 resume, where they were, when the scene ends. Callbacks (:meth:`ScenePlayer.on`) receive a
-:class:`SceneCue`. A scene in progress is not part of :meth:`sdk.Runtime.snapshot`: save between scenes.
+:class:`SceneCue`. A scene in progress is not part of :meth:`anisync.Runtime.snapshot`: save between scenes.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 
 from ..emotion import EMOTION_ORIENTATION, EMOTIONS
 from ..errors import InvalidArgumentError
+from ..extras import import_extra
 from ..speech import text_visemes
 from .script import Scene, ScriptLine
 
@@ -83,7 +84,7 @@ class ScriptedBehavior:
 
 
 class ScenePlayer:
-    """A scene playing in a runtime (make one with :meth:`sdk.Runtime.play`).
+    """A scene playing in a runtime (make one with :meth:`anisync.Runtime.play`).
 
     Attributes:
         fired: every cue fired so far, as ``(cue, runtime time it fired at)``.
@@ -102,7 +103,7 @@ class ScenePlayer:
         missing = [actor for actor in self.cast.values() if actor not in runtime.characters]
         if missing:
             raise InvalidArgumentError(f"scene: cast member(s) {', '.join(missing)} of {scene.source} are not spawned")
-        from bink.story import Story
+        Story = import_extra("bink.story", "scenes", "scene scripts").Story
 
         self.runtime, self.scene = runtime, scene
         self.story = Story(scene.story_json)

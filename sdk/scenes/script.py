@@ -16,7 +16,7 @@ Each line a character speaks is ``Speaker: words``, with optional tags::
 * ``look: ID``: the words are aimed at ID (a cast member), who appraises them as aimed at it;
 * ``pause: SECONDS``: silence before the line (a tag on its own line belongs to the next line, in Ink).
 
-Choices (``* [Greet them]``) wait for the game's :meth:`~sdk.scenes.ScenePlayer.choose`.
+Choices (``* [Greet them]``) wait for the game's :meth:`~anisync.scenes.ScenePlayer.choose`.
 
 :func:`load_scene` walks every branch of the story once (up to :data:`MAX_LINES` lines) and refuses a
 script with an unknown speaker, emotion, gesture, look target or a broken tag, naming the file, the line
@@ -36,6 +36,7 @@ from ..behavior.library import BehaviorLibrary, shipped_library
 from ..character import CharacterDefinition
 from ..emotion import EMOTIONS, shown_orientations
 from ..errors import DefinitionError
+from ..extras import import_extra
 
 #: Lines a script may hold over all its branches, and the largest compiled story read.
 MAX_LINES = 5000
@@ -96,8 +97,8 @@ def load_scene(path: str | Path, cast: Iterable[CharacterDefinition], voices: It
                classifier: object = "shipped") -> Scene:
     """Read and check the compiled Ink story at ``path`` against the characters of ``cast`` (and the
     speakers ``voices``, who are not characters). Lines without an emotion tag are read by ``classifier``
-    (``"shipped"``: :func:`sdk.dialogue.shipped_classifier`; or any object with
-    :meth:`~sdk.dialogue.EmotionClassifier.classify_many`), all at once, each with the lines before it on its
+    (``"shipped"``: :func:`anisync.dialogue.shipped_classifier`; or any object with
+    :meth:`~anisync.dialogue.EmotionClassifier.classify_many`), all at once, each with the lines before it on its
     branch as context. Raises DefinitionError naming the file, the source line and what was expected."""
     path = Path(path)
     if not path.is_file():
@@ -148,7 +149,7 @@ def _where(raw: str, source_lines: list[str], story_path: str) -> str:
 def _walk(path: Path, story_json: str) -> list[list[tuple[str, list[str], str]]]:
     """Every branch of the story from its start: the lines (text, tags, story path) up to its end, taking
     each choice in turn; a branch that comes back to a state already seen stops there."""
-    from bink.story import Story
+    Story = import_extra("bink.story", "scenes", "scene scripts").Story
 
     try:
         story = Story(story_json)

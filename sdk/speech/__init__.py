@@ -1,14 +1,14 @@
 """Lip sync: the mouth shapes of a spoken line, timed, on the game's clock.
 
-* :mod:`sdk.speech.visemes`: the viseme sets (OVR LipSync's 15, Rhubarb's A-H and X, VRM's five vowels)
+* :mod:`anisync.speech.visemes`: the viseme sets (OVR LipSync's 15, Rhubarb's A-H and X, VRM's five vowels)
   in one table, and the mouth parameters each draws.
-* :mod:`sdk.speech.text`: text to timed visemes offline (a pronouncing dictionary, letter rules for
+* :mod:`anisync.speech.text`: text to timed visemes offline (a pronouncing dictionary, letter rules for
   unknown words, a duration table and a speaking rate), streamed word by word.
-* :mod:`sdk.speech.audio`: a voice recording to timed visemes (pocketsphinx hears where each word is).
-* :mod:`sdk.speech.track`: :class:`VisemeTrack`, a line playing on a clock, and
+* :mod:`anisync.speech.audio`: a voice recording to timed visemes (pocketsphinx hears where each word is).
+* :mod:`anisync.speech.track`: :class:`VisemeTrack`, a line playing on a clock, and
   :func:`speaking_expression`, the speaking mouth blended with the face's emotion.
-* :mod:`sdk.speech.durations`: the phoneme duration table and its fitting; :mod:`sdk.speech.espeak`,
-  :mod:`sdk.speech.data` and :mod:`sdk.speech.evaluate`: the ground truth and the measures
+* :mod:`anisync.speech.durations`: the phoneme duration table and its fitting; :mod:`anisync.speech.espeak`,
+  :mod:`anisync.speech.data` and :mod:`anisync.speech.evaluate`: the ground truth and the measures
   (``anisync data speech``, ``train durations``, ``eval lipsync``).
 
 Importing this package imports neither pocketsphinx nor espeak-ng: each loads when first needed.

@@ -5,12 +5,12 @@ English acoustic model, language model and dictionary come with it, nothing down
 
 1. The audio (mono, any sample rate) is resampled to pocketsphinx's 16 kHz.
 2. **With a transcript**, pocketsphinx aligns its words to the audio (words the dictionary lacks are
-   added with the letter rules of :mod:`sdk.speech.text`). On synthetic voices the aligner sometimes
+   added with the letter rules of :mod:`anisync.speech.text`). On synthetic voices the aligner sometimes
    stops short of the end and returns the words it reached: the words it did not reach share the rest of
    the voiced audio (frames louder than :data:`VOICED` of the 95th percentile) in proportion to their
    durations. **Without one**, pocketsphinx recognises the words first.
 3. Each word's phonemes share the word's heard span in proportion to their durations in context
-   (:class:`~sdk.speech.durations.DurationTable`); silence between words is the rest viseme.
+   (:class:`~anisync.speech.durations.DurationTable`); silence between words is the rest viseme.
 
 pocketsphinx reports time in 10 ms frames. Its phone-level second pass fails on a third of the synthetic
 lines and is hardly more accurate where it works (docs/results/lipsync.md), hence word spans with

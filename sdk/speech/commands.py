@@ -1,6 +1,6 @@
 """The lip-sync command lines: ``anisync lipsync`` (a line's timed visemes, for a game or an animation
-tool), ``anisync data speech`` (:mod:`sdk.speech.data`), ``anisync train durations``
-(:mod:`sdk.speech.durations`) and ``anisync eval lipsync`` (:mod:`sdk.speech.evaluate`)."""
+tool), ``anisync data speech`` (:mod:`anisync.speech.data`), ``anisync train durations``
+(:mod:`anisync.speech.durations`) and ``anisync eval lipsync`` (:mod:`anisync.speech.evaluate`)."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ FACTORS = ("word_final", "phrase_final", "function_word", "stressed", "syllables
 VOWELS = frozenset({"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"})
 #: Conjunctions that open a clause; spoken after a word (no mark between), a short pause comes first.
 CLAUSE_WORDS = frozenset({"and", "but", "or", "because", "so"})
-#: The mark :func:`sdk.speech.text.phoneme_contexts` puts before such a clause.
+#: The mark :func:`anisync.speech.text.phoneme_contexts` puts before such a clause.
 CLAUSE_BREAK = "|"
 #: The pause marks and the kind of pause each takes.
 PAUSE_MARKS = {",": ",", ";": ",", ":": ",", ".": ".", "!": ".", "?": ".", CLAUSE_BREAK: "clause"}

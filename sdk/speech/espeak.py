@@ -4,7 +4,7 @@ libespeak-ng (the Debian package ``espeak-ng``; GPL-3.0, so it is only *run* her
 data, and nothing of it ships) synthesises in synchronous mode and, with phoneme events switched on,
 reports each phoneme's position in the audio it returns, as IPA. :func:`speak` binds the few calls
 needed through ctypes and returns the samples and the events; :func:`ipa_phonemes` reads an event's IPA
-as ARPAbet phonemes (:data:`IPA_ARPABET`), which :mod:`sdk.speech.visemes` maps to visemes. espeak-ng is
+as ARPAbet phonemes (:data:`IPA_ARPABET`), which :mod:`anisync.speech.visemes` maps to visemes. espeak-ng is
 needed only to build an evaluation set (``anisync data speech``), never at run time.
 """
 
@@ -147,5 +147,5 @@ def ipa_phonemes(ipa: str) -> tuple[str, ...]:
                 break
         else:
             raise AnisyncError(f"espeak-ng phoneme {ipa!r}: no ARPAbet for {symbols[at]!r} (U+{ord(symbols[at]):04X}); "
-                               "add it to sdk.speech.espeak.IPA_ARPABET")
+                               "add it to anisync.speech.espeak.IPA_ARPABET")
     return tuple(phonemes)

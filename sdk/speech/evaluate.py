@@ -2,12 +2,12 @@
 
 For each test recording of a speech set (``anisync data speech``), the truth is espeak-ng's phoneme
 events read as visemes (:func:`truth_visemes`: each event lasts until the next; an event of two phonemes
-splits its time evenly), and the prediction is the text path (:func:`sdk.speech.text.text_visemes`) at
+splits its time evenly), and the prediction is the text path (:func:`anisync.speech.text.text_visemes`) at
 the recording's speed: ``rate = words_per_minute / pace_wpm`` (the duration table's own pace, that of the
 recordings it was fitted on); and the text path told the clip's length (``text_visemes(...,
 seconds=...)``: what a game knows of a voice clip it has not aligned); and the audio path
-(:func:`sdk.speech.audio.audio_visemes`) on the recording, with its transcript and without. All play as
-:class:`~sdk.speech.track.VisemeTrack` from 0, sampled at ``fps`` frames a second:
+(:func:`anisync.speech.audio.audio_visemes`) on the recording, with its transcript and without. All play as
+:class:`~anisync.speech.track.VisemeTrack` from 0, sampled at ``fps`` frames a second:
 
 * **frame accuracy**: the share of frames whose viseme is the truth's, in each viseme set (OVR's 15,
   Rhubarb's 9, VRM's 6);

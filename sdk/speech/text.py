@@ -4,11 +4,11 @@
   words, ARPAbet, BSD licence; its first pronunciation of a word), and for a word it lacks, the letter
   rules of :data:`LETTER_RULES` (longest spelling first, a final silent ``e`` dropped). Digits are
   spoken one by one.
-* **Phonemes to time**: a :class:`~sdk.speech.durations.DurationTable` (by default the shipped one,
+* **Phonemes to time**: a :class:`~anisync.speech.durations.DurationTable` (by default the shipped one,
   ``assets/models/durations.json``, fitted to recorded speech) gives each phoneme's seconds in its
   context (last in its word, in the last word before a punctuation mark, in a function word) and each
   punctuation mark's pause, divided by the speaking ``rate``. A diphthong is two visemes, each half its
-  time (:data:`sdk.speech.visemes.DIPHTHONGS`).
+  time (:data:`anisync.speech.visemes.DIPHTHONGS`).
 * **Streaming**: :func:`stream_visemes` yields each word's visemes as soon as the token after it is read
   (a punctuation mark there lengthens the word), so a game can start the mouth before a long line is
   processed.
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import InvalidArgumentError
+from ..extras import import_extra
 from ..resources import asset_path
 from .durations import CLAUSE_BREAK, CLAUSE_WORDS, FUNCTION_WORDS, PAUSE_MARKS, VOWELS, DurationTable
 from .visemes import TimedViseme, phoneme_visemes
@@ -51,7 +52,7 @@ _TOKENS = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*|[0-9]|[,;:.!?]")
 def pronouncing_dictionary() -> dict[str, tuple[str, ...]]:
     """The CMU Pronouncing Dictionary that pocketsphinx ships: word (lower case) to its first
     pronunciation's ARPAbet phonemes; read once."""
-    import pocketsphinx
+    pocketsphinx = import_extra("pocketsphinx", "speech", "lip sync from text")
 
     path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
     words: dict[str, tuple[str, ...]] = {}
@@ -106,8 +107,8 @@ def _check_rate(rate: object) -> float:
 
 def phoneme_contexts(text: str) -> Iterator[tuple]:
     """``text`` as ``(phoneme, *context)`` in order, the context as :meth:`DurationTable.seconds` takes it
-    (:data:`~sdk.speech.durations.FACTORS`), and a pause mark (a punctuation mark, or
-    :data:`~sdk.speech.durations.CLAUSE_BREAK` before a clause a conjunction opens) as ``(mark,)``;
+    (:data:`~anisync.speech.durations.FACTORS`), and a pause mark (a punctuation mark, or
+    :data:`~anisync.speech.durations.CLAUSE_BREAK` before a clause a conjunction opens) as ``(mark,)``;
     each word as soon as the token after it is read."""
     if not isinstance(text, str):
         raise InvalidArgumentError(f"text: expected a string, got {type(text).__name__}")

@@ -26,7 +26,7 @@ oh      AO (OW, OY: start)          E        oh     0.70        -0.7
 ou      UW UH W (AW, OW: end)       F        ou     0.30        -1.0
 ======  ==========================  =======  =====  ==========  ===========
 
-The vowel rows draw exactly the mouth shapes of :data:`sdk.procedural.expression.MOUTH_SHAPES` (aa = A,
+The vowel rows draw exactly the mouth shapes of :data:`anisync.procedural.expression.MOUTH_SHAPES` (aa = A,
 E = E, ih = I, oh = O, ou = U), the shapes the expression editor is trained and measured on. Diphthongs
 (AY, AW, EY, OW, OY) are two visemes, their first half and their second. Rhubarb's H (a long L) is not
 used: OVR folds L into ``nn`` with N.
