@@ -10,12 +10,19 @@ the crowd size. Same seed, same crowd size: the same path, the same scheduled ac
 village life (who is in front at each action depends on where the villagers have walked).
 
 The scripted scene runs the world on simulated time, :data:`STORY_RATE` steps of game time a second
-whatever the frame rate, so two runs with the same seed tell the same story (faces still arrive when the
-worker draws them); the benchmark runs on real time, since it measures the frame rate a player gets.
+whatever the frame rate, so two runs with the same seed play the same world: the same story, the same
+events and face requests in the same frames (faces still arrive when the worker draws them). The
+benchmark runs on real time by default: below :data:`STORY_RATE` frames a second a simulated world runs
+slower than real time, and the face worker, which draws in real time, would then have more time per
+frame than in play, which flatters every figure. With ``fixed_step`` it runs as the scripted scene does
+(a timedemo: the same frames every run, rendered as fast as the machine can), for comparing two versions
+of the code on one machine.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
 import platform
@@ -25,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from anisync.expression.judge import Judge
-from anisync.panda.bench import CrowdScript, percentiles
+from anisync.panda.bench import FIXED_STEP_RATE, CrowdScript, percentiles
 from anisync.panda.legibility import LegibilitySampler
 from anisync.panda.neural import FACE_SOURCES
 from anisync.panda.sync import sync_summary
@@ -41,8 +48,8 @@ TOUR_SECONDS = 20.0
 #: villager in front; thunder rolls for everyone.
 TOUR_ACTIONS = ((1.5, "greet"), (4.0, "gift"), (7.0, "taunt"), (9.5, "bell"), (12.5, "greet"), (14.0, "thunder"),
                 (16.0, "taunt"), (18.0, "gift"))
-#: Steps of simulated game time per second in the scripted scene.
-STORY_RATE = 30
+#: Steps of simulated game time per second in the scripted scene (and a ``fixed_step`` benchmark).
+STORY_RATE = FIXED_STEP_RATE
 #: Village life: events aimed at each villager per second.
 EVENTS_PER_VILLAGER = 0.08
 
@@ -91,43 +98,42 @@ class Tour:
             self._done += 1
 
 
-def _frames(game: VillageGame, tour: Tour, seconds: float, act: bool = True, on_second=None) -> list[float]:
-    """Render frames for ``seconds`` of real time along the tour; returns each frame's wall time."""
-    frame_seconds = []
-    start = time.perf_counter()
-    told = 0
-    while (elapsed := time.perf_counter() - start) < seconds:
-        tour.advance(elapsed, act)
-        began = time.perf_counter()
-        game.taskMgr.step()
-        frame_seconds.append(time.perf_counter() - began)
-        if on_second is not None and int(elapsed) > told:
-            told = int(elapsed)
-            on_second(told)
-    return frame_seconds
-
-
-def _story_frames(game: VillageGame, tour: Tour, seconds: float, on_second) -> list[float]:
-    """Render frames for ``seconds`` of simulated time (1/:data:`STORY_RATE` s each) along the tour;
-    returns each frame's wall time."""
+def _frames(game: VillageGame, tour: Tour, seconds: float, act: bool = True, on_second=None,
+            fixed_step: bool = False) -> list[float]:
+    """Render frames along the tour for ``seconds``: of real time, or with ``fixed_step`` of simulated time
+    (1/:data:`STORY_RATE` s a frame, whatever the frame rate); returns each frame's wall time.
+    ``on_second(n)`` is called as the world's clock passes each whole second."""
     clock = ClockObject.getGlobalClock()
-    clock.setMode(ClockObject.MNonRealTime)
-    clock.setFrameRate(STORY_RATE)
+    if fixed_step:
+        clock.setMode(ClockObject.MNonRealTime)
+        clock.setFrameRate(STORY_RATE)
+        times = (frame / STORY_RATE for frame in range(round(seconds * STORY_RATE)))
+    else:
+        clock.setMode(ClockObject.MNormal)
+        begun = time.perf_counter()
+        times = itertools.takewhile(lambda t: t < seconds, (time.perf_counter() - begun for _ in itertools.count()))
     frame_seconds = []
     start, told = game.runtime.time, 0
-    for frame in range(round(seconds * STORY_RATE)):
-        tour.advance(frame / STORY_RATE)
+    for t in times:
+        tour.advance(t, act)
         began = time.perf_counter()
         game.taskMgr.step()
         frame_seconds.append(time.perf_counter() - began)
-        if int(game.runtime.time - start + 1e-6) > told:
+        if on_second is not None and int(game.runtime.time - start + 1e-6) > told:
             told = int(game.runtime.time - start + 1e-6)
             on_second(told)
     return frame_seconds
 
 
+def _hold_clock() -> None:
+    """Stop the world's clock: every frame is zero seconds long until :func:`_frames` sets it going."""
+    clock = ClockObject.getGlobalClock()
+    clock.setMode(ClockObject.MSlave)
+    clock.setDt(0.0)  # a slave clock repeats its last dt otherwise
+
+
 def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
-    """Run frames (the tour standing at its start) until every villager shows its first face."""
+    """Run frames, the tour standing at its start, until every villager shows its first face."""
     deadline = time.perf_counter() + most
     while not all(v.view.face_emotion for v in game.villagers):
         if time.perf_counter() > deadline:
@@ -139,7 +145,7 @@ def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
 
 
 def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int, faces: str = "neural") -> VillageGame:
-    """The village offscreen, with a real-time clock (frame rates are real)."""
+    """The village offscreen (the scripted scene and the benchmark set its clock)."""
     return VillageGame(GameOptions(npcs=npcs, seed=seed, faces=faces, face_size=face_size, window=size, offscreen=True))
 
 
@@ -152,10 +158,7 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
     source = game.plugin.face_source
     print(f"anisync village: {npcs} villagers, {seconds:g} s scripted scene offscreen at {size[0]}x{size[1]}, "
           f"{type(source).__name__} faces at {source.size} px", file=out)
-    # The world holds still (no game time passes) while the first faces are drawn, however long that takes.
-    clock = ClockObject.getGlobalClock()
-    clock.setMode(ClockObject.MSlave)  # the clock stands...
-    clock.setDt(0.0)  # ...and every frame is zero seconds long (a slave clock repeats its last dt otherwise)
+    _hold_clock()  # no game time passes while the first faces are drawn, however long that takes
     _wait_for_faces(game, tour)
     game.plugin.reset_stats()
     game.toggle_overlay()  # the screenshot shows each villager's emotion bar and behavior
@@ -170,7 +173,7 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
         if second % 5 == 0 or second >= seconds:  # and once at the end
             print(game.story(), file=out)
 
-    frame_seconds = _story_frames(game, tour, seconds, each_second)
+    frame_seconds = _frames(game, tour, seconds, on_second=each_second, fixed_step=True)
     if seconds % 1:  # the part of a second after the last whole one
         each_second(math.ceil(seconds))
     stats = frame_statistics(frame_seconds)
@@ -189,24 +192,29 @@ def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(128
 
 
 def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmup: float, faces: str = "neural",
-                  judge: Judge | None = None) -> tuple[dict, dict]:
+                  judge: Judge | None = None, fixed_step: bool = False) -> tuple[dict, dict]:
     """One crowd size with one face source: ``seconds`` with anisync on, then the same path with it
     switched off (the plugin paused: villagers keep their faces and poses, textures stay resident).
-    With a ``judge``, the faces on screen are sampled and read (:mod:`anisync.panda.legibility`).
-    Returns the figures and the raw frame times."""
+    With a ``judge``, the faces on screen are sampled and read (:mod:`anisync.panda.legibility`); with
+    ``fixed_step``, the world runs on simulated time (module docstring). Returns the figures and the raw
+    frame times."""
     game.populate(npcs, faces)
     tour = Tour(game, npcs, seed)
+    if fixed_step:
+        _hold_clock()
     loading = time.perf_counter()
     _wait_for_faces(game, tour)
     loading = time.perf_counter() - loading
-    _frames(game, tour, warmup, act=False)
+    _frames(game, tour, warmup, act=False, fixed_step=fixed_step)
     tour = Tour(game, npcs, seed)
     game.plugin.reset_stats()
     game.task_seconds.clear()
+    told = len(game.log)
     sampler = LegibilitySampler(game.plugin) if judge is not None else None
     started = time.perf_counter()
-    on = _frames(game, tour, seconds)
+    on = _frames(game, tour, seconds, fixed_step=fixed_step)
     wall = time.perf_counter() - started
+    story = "\n".join(f"{at:.4f} {what}" for at, what in game.log[told:])
     if sampler is not None:
         sampler.stop()
     plugin = game.plugin
@@ -235,23 +243,24 @@ def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmu
         "legibility": sampler.report(judge, source.size) if sampler is not None else None,
     }
     plugin.pause()
-    off = _frames(game, Tour(game, npcs, seed), seconds, act=False)
+    off = _frames(game, Tour(game, npcs, seed), seconds, act=False, fixed_step=fixed_step)
     plugin.resume()
     without_sdk = frame_statistics(off)
     result = {"npcs": npcs, "faces": faces, "face_source": type(source).__name__, "face_size": source.size,
               "seconds": seconds, "loading_seconds": loading, "anisync": with_sdk, "anisync_off": without_sdk,
               "overhead_ratio": overhead_ratio(with_sdk["mean_ms"], without_sdk["mean_ms"]),
-              "p99_over_p50": with_sdk["p99_ms"] / with_sdk["p50_ms"]}
+              "p99_over_p50": with_sdk["p99_ms"] / with_sdk["p50_ms"],
+              "story": {"lines": len(game.log) - told, "sha256": hashlib.sha256(story.encode()).hexdigest()}}
     return result, {"on": on, "off": off}
 
 
 def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int, int], face_size: int,
                   report: str | Path, warmup: float = 3.0, command: str = "", faces: tuple[str, ...] = FACE_SOURCES,
-                  judge: str | Path | None = None) -> dict:
+                  judge: str | Path | None = None, fixed_step: bool = False) -> dict:
     """The demo's benchmark: every crowd size in ``counts`` with every face source in ``faces``, in turn
     in one run, anisync on and off; writes the JSON report, a frame-time plot and a screenshot per crowd
     size and source beside it. With a ``judge`` (an emotion judge's ``.onnx``) it also measures in-game
-    legibility."""
+    legibility; with ``fixed_step`` the world runs on simulated time (module docstring)."""
     report = Path(report)
     report.parent.mkdir(parents=True, exist_ok=True)
     reader = Judge(judge) if judge is not None else None
@@ -260,7 +269,7 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
     for npcs in counts:
         by_source = {}
         for kind in faces:
-            result, frames = measure_crowd(game, npcs, seconds, seed, warmup, kind, reader)
+            result, frames = measure_crowd(game, npcs, seconds, seed, warmup, kind, reader, fixed_step)
             shot = report.with_name(f"{report.stem}-{npcs}npcs-{kind}.png")
             game.graphicsEngine.renderFrame()
             game.win.saveScreenshot(str(shot))
@@ -280,7 +289,8 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
     data = {
         "command": command,
         "settings": {"npcs": counts, "faces": list(faces), "seconds": seconds, "seed": seed, "size": list(size),
-                     "face_size": face_size, "judge": None if judge is None else str(judge), "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS},
+                     "face_size": face_size, "judge": None if judge is None else str(judge), "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS,
+                     "fixed_step": None if not fixed_step else 1 / STORY_RATE},
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
                     "renderer": game.win.getGsg().getDriverRenderer(), "vendor": game.win.getGsg().getDriverVendor()},
         "targets": TARGETS,

@@ -106,7 +106,7 @@ def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(t
     frame_keys = {"frames", "mean_fps", "low_1pct_fps", "p50_ms", "p99_ms", "mean_ms"}
     for row in report["results"]:
         assert set(row) == {"npcs", "faces", "face_source", "face_size", "seconds", "loading_seconds", "anisync", "anisync_off",
-                            "overhead_ratio", "p99_over_p50", "screenshot"}
+                            "overhead_ratio", "p99_over_p50", "screenshot", "story"}
         assert (row["face_source"], row["face_size"]) == (("NeuralFaceSource", 128) if row["faces"] == "neural"
                                                           else ("ProceduralFaceSource", 256))
         assert set(row["anisync"]) == frame_keys | {"sdk_update_ms", "texture_upload_ms", "plugin_ms", "village_task_ms",
@@ -127,6 +127,22 @@ def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(t
     assert Image.open(tmp_path / "out" / report["plot"]).size == (960, 420)
 
 
+def test_a_fixed_step_benchmark_plays_the_same_world_in_every_run(tmp_path):
+    # Simulated time, 30 steps a second whatever the frame rate: the same frames, the same story (the demo's
+    # log of the measured run: tour actions, screams, the campfire) in two runs with one seed.
+    reports = []
+    for run in ("a", "b"):
+        result = _demo("--benchmark", "--fixed-step", "--npcs", "4", "--faces", "procedural", "--seconds", "3",
+                       "--warmup", "0.5", "--size", "160x90", "--report", f"{run}/bench.json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        reports.append(json.loads((tmp_path / run / "bench.json").read_text()))
+    first, second = (report["results"][0] for report in reports)
+    assert reports[0]["settings"]["fixed_step"] == pytest.approx(1 / 30)
+    assert first["anisync"]["frames"] == second["anisync"]["frames"] == 90
+    assert first["anisync_off"]["frames"] == 90
+    assert first["story"]["lines"] > 0 and first["story"] == second["story"]
+
+
 def test_benchmark_names_a_bad_argument(tmp_path):
     result = _demo("--benchmark", "--npcs", "0", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--npcs" in result.stderr
@@ -136,6 +152,8 @@ def test_benchmark_names_a_bad_argument(tmp_path):
     assert result.returncode == 2 and "--faces: expected comma-separated names out of neural, procedural" in result.stderr
     result = _demo("--faces", "neural,procedural", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--faces: one source without --benchmark" in result.stderr
+    result = _demo("--fixed-step", cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "--fixed-step: only with --benchmark" in result.stderr
 
 
 def test_overhead_ratio_is_the_share_of_the_frame_anisync_costs():

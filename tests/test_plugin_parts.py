@@ -325,6 +325,16 @@ def test_bench_plugin_measures_both_face_sources_in_one_run_and_writes_its_docum
         assert figures["speakers"] == 1 and 0 < speaking["min"] <= speaking["mean"]  # the speaker's mouth moved
 
 
+def test_bench_plugin_on_a_fixed_step_measures_the_same_frames_in_every_run(tmp_path):
+    # 30 simulated steps a second whatever the frame rate: 2 s measured are 60 frames, however fast they render.
+    out = tmp_path / "plugin.json"
+    result = run_cli("bench", "plugin", "--fixed-step", "--npcs", "2", "--faces", "procedural", "--seconds", "2",
+                     "--warmup", "0.3", "--size", "64", "--window", "64x64", "--json", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["settings"]["fixed_step"] is True and report["results"][0]["frames"] == 60
+
+
 def test_bench_plugin_names_a_bad_argument(tmp_path):
     result = run_cli("bench", "plugin", "--npcs", "0", cwd=tmp_path, timeout=60)
     assert result.returncode == 2 and "--npcs" in result.stderr
