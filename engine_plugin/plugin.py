@@ -278,12 +278,25 @@ class AnisyncPlugin:
         its ``cast``),
         sending each cue through the messenger as ``anisync-`` plus its kind with dashes
         (``anisync-line-started``); returns the scene's player."""
+        player = self.runtime.play(scene, cast)
+        self._send_cues(player)
+        return player
+
+    def restore(self, data: dict, scenes=()) -> None:
+        """:meth:`anisync.Runtime.restore` (``scenes``: the scenes in progress in ``data`` that are not playing
+        now); a scene it starts again sends its cues through the messenger as :meth:`play`'s do, and one
+        still playing keeps what it had."""
+        playing = list(self.runtime.scenes)
+        self.runtime.restore(data, scenes)
+        for player in self.runtime.scenes:
+            if not any(player is kept for kept in playing):
+                self._send_cues(player)
+
+    def _send_cues(self, player) -> None:
         from anisync.scenes import CUE_KINDS
 
-        player = self.runtime.play(scene, cast)
         for kind in CUE_KINDS:
             player.on(kind, lambda cue, name="anisync-" + kind.replace("_", "-"): self.base.messenger.send(name, [cue]))
-        return player
 
     def pause(self) -> None:
         """Stop advancing and showing the runtime: every character keeps the face and pose it has (a

@@ -499,37 +499,57 @@ class Runtime:
 
     # --- save and restore --------------------------------------------------------------------------
     def snapshot(self) -> dict:
-        """The whole world as plain data, strict JSON: clock, queued events and every character's state."""
+        """The whole world as plain data, strict JSON: clock, queued events, every character's state and the
+        scenes in progress."""
         return {
             "time": self.time, "steps": self.steps, "dropped_steps": self.dropped_steps,
             "accumulator": self._accumulator, "next_event_id": self._next_event_id,
             "queues": self.bus.snapshot(),
             "characters": {cid: character.snapshot() for cid, character in self.characters.items()},
             "dialogue": [list(line) for line in self.dialogue_lines],
+            "scenes": [player.snapshot() for player in self.scenes if not player.finished],
         }
 
-    def restore(self, data: dict) -> None:
+    def restore(self, data: dict, scenes: Iterable["Scene"] = ()) -> None:
         """Continue exactly from a :meth:`snapshot` taken with the same characters spawned.
+
+        A scene in progress in the snapshot continues where it was: one still playing keeps its
+        :class:`~anisync.scenes.ScenePlayer` and callbacks; for any other, pass its
+        :class:`~anisync.scenes.Scene` (:func:`~anisync.scenes.load_scene`) in ``scenes``, and register
+        callbacks on its new player in :attr:`scenes`. Scenes playing now that the snapshot does not hold
+        end, silently, their cast taking the behaviors the snapshot holds.
 
         All or nothing: the whole snapshot is checked first (:func:`anisync.snapshot.check_snapshot`), and a
         part that still refuses its data (a custom behavior that checks nothing beforehand) has the runtime
         put back as it was. Raises SnapshotError naming the path inside the snapshot.
         """
-        checked = check_snapshot(self, data)
-        before = self.snapshot()
+        checked = check_snapshot(self, data, scenes)
+        playing = list(self.scenes)
+        before = check_snapshot(self, self.snapshot())
         try:
-            self._restore(checked)
+            self._restore(checked, playing)
         except Exception as error:  # whatever a part raised, the world must not stay half restored
-            self._restore(before)
+            self._restore(before, playing)
             raise SnapshotError("", f"a part refused its data ({error!r}); nothing was restored") from error
 
-    def _restore(self, data: dict) -> None:
+    def _restore(self, data: dict, playing: list) -> None:
+        """Take a checked snapshot; ``playing``: the scene players to reuse for the scenes it holds."""
+        from .scenes.player import ScenePlayer
+
+        for player in self.scenes:
+            player._release_cast()
         self.time, self.steps, self.dropped_steps = data["time"], data["steps"], data["dropped_steps"]
         self._accumulator, self._next_event_id = data["accumulator"], data["next_event_id"]
         self.bus.restore(data["queues"])
         self.dialogue_lines = deque(map(tuple, data["dialogue"]), maxlen=DIALOGUE_MEMORY)
         self._last_dominant = None  # dominant emotions are re-read, not compared with the pre-restore world
         self._drops = []  # drops from before the restore are not the restored world's
+        spare, self.scenes = list(playing), []
+        for entry in data["scenes"]:
+            reuse = next((p for p in spare if p.scene is entry["scene"] and p.cast == entry["cast"]), None)
+            if reuse is not None:
+                spare.remove(reuse)
+            self.scenes.append(ScenePlayer.restored(self, entry["scene"], entry, reuse))
         self.scheduler.reset()
         for character_id, state in data["characters"].items():
             self.characters[character_id].restore(state)

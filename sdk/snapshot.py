@@ -13,7 +13,7 @@ Snapshots are strict JSON (no NaN or Infinity): an event that never expires is s
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from .emotion import EMOTIONS
 from .errors import DefinitionError, InvalidArgumentError, SnapshotError, excerpt
@@ -55,6 +55,7 @@ RUNTIME_SNAPSHOT = Record({
     "queues": Field(MapOf(ListOf(EVENT_SNAPSHOT))), "characters": Field(MapOf(CHARACTER_SNAPSHOT)),
     "dialogue": Field(ListOf(ListOf(Text(), 2, 2)), list,
                       doc="the last lines said or heard, [speaker, text], oldest first (the classifier's context)"),
+    "scenes": Field(ListOf(Anything()), list, doc="scenes in progress (anisync.scenes.player.SCENE_SNAPSHOT)"),
 })
 
 
@@ -78,9 +79,10 @@ def part(path: str) -> Iterator[None]:
         raise SnapshotError(path, str(error)) from None
 
 
-def check_snapshot(runtime: "Runtime", data: Any) -> dict:
+def check_snapshot(runtime: "Runtime", data: Any, scenes: Iterable = ()) -> dict:
     """The snapshot ``data`` checked against ``runtime`` (see the module docstring); raises SnapshotError
-    and changes nothing."""
+    and changes nothing. A scene in progress in it must be playing in ``runtime`` or be one of ``scenes``
+    (:class:`anisync.scenes.Scene`); its checked entry holds that scene as ``"scene"``."""
     checked = check_part(RUNTIME_SNAPSHOT, data, "")
     spawned = runtime.characters
     if set(checked["characters"]) != set(spawned):
@@ -89,15 +91,52 @@ def check_snapshot(runtime: "Runtime", data: Any) -> dict:
     for receiver in checked["queues"]:
         if receiver not in spawned:
             raise SnapshotError(f"queues.{receiver}", "expected the queue of a spawned character")
+    cast = _check_scenes(runtime, checked, scenes) if checked["scenes"] else set()
     for character_id, state in checked["characters"].items():
         character = spawned[character_id]
         path = f"characters.{character_id}"
         _check_generator_state(character.rng.bit_generator, state["rng"], f"{path}.rng")
-        check = getattr(character.behavior, "check_snapshot", None)
-        if check is not None:
+        if character_id in cast:  # playing a scene: its slot holds the scene's behavior
+            from .scenes.player import ScriptedBehavior
+
+            check = ScriptedBehavior.check_snapshot
+        else:
+            check = getattr(own_behavior(runtime, character_id), "check_snapshot", None)
+        if check is not None and state["behavior"] is not None:
             with part(f"{path}.behavior"):
                 check(state["behavior"])
     return checked
+
+
+def own_behavior(runtime: "Runtime", character_id: str):
+    """A character's own behavior: held by the scene it plays in, if it plays in one."""
+    for player in runtime.scenes:
+        if character_id in player.cast.values():
+            return player.own_behavior(character_id)
+    return runtime.characters[character_id].behavior
+
+
+def _check_scenes(runtime: "Runtime", checked: dict, scenes: Iterable) -> set[str]:
+    """Check the scenes in progress of ``checked`` in place; returns the ids of the characters they cast."""
+    from .scenes.player import SCENE_SNAPSHOT, ScenePlayer
+
+    known = {scene.sha256: scene for scene in [*(player.scene for player in runtime.scenes), *scenes]}
+    cast: set[str] = set()
+    for i, entry in enumerate(checked["scenes"]):
+        path = f"scenes[{i}]"
+        entry = checked["scenes"][i] = check_part(SCENE_SNAPSHOT, entry, path)
+        scene = known.get(entry["sha256"])
+        if scene is None:
+            raise SnapshotError(path, f"expected a scene playing now or passed to restore(..., scenes=[...]); none is "
+                                      f"the story of {entry['source']} (sha256 {entry['sha256'][:12]}...)")
+        with part(path):
+            ScenePlayer.check_snapshot(runtime, scene, entry, lambda cid: own_behavior(runtime, cid))
+        for character_id in set(entry["cast"].values()):
+            if character_id in cast:
+                raise SnapshotError(f"{path}.cast", f"{character_id} plays in two scenes at once")
+            cast.add(character_id)
+        entry["scene"] = scene
+    return cast
 
 
 def _check_generator_state(generator, state: Mapping, path: str) -> None:

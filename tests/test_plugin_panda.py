@@ -559,12 +559,26 @@ def test_a_scene_played_through_the_plugin_sends_its_cues_to_the_messenger(panda
     for name in ("anisync-line-started", "anisync-line-ended", "anisync-choice-needed"):
         listener.accept(name, lambda cue, name=name: heard.append((name, cue.kind)))
     try:
+        before_scene = plugin.runtime.snapshot()
         player = plugin.play(scene)
         while not player.choices:
             plugin.runtime.update(0.1)
             _frames(panda_base, 1)  # the messenger delivers between frames
         _frames(panda_base, 1)
+        assert ("anisync-line-started", "line_started") in heard and ("anisync-line-ended", "line_ended") in heard
+        assert heard[-1] == ("anisync-choice-needed", "choice_needed")
+        # A save made at the choice, loaded after the scene was gone: the scene comes back, and its cues
+        # still reach the messenger.
+        saved = plugin.runtime.snapshot()
+        plugin.restore(before_scene)
+        assert not plugin.runtime.scenes
+        plugin.restore(saved, scenes=[scene])
+        (resumed,) = plugin.runtime.scenes
+        assert resumed is not player and resumed.choices == player.choices
+        del heard[:]
+        resumed.choose(0)
+        plugin.runtime.update(0.1)
+        _frames(panda_base, 1)
     finally:
         listener.ignoreAll()
-    assert ("anisync-line-started", "line_started") in heard and ("anisync-line-ended", "line_ended") in heard
-    assert heard[-1] == ("anisync-choice-needed", "choice_needed")
+    assert heard == [("anisync-line-started", "line_started")]

@@ -9,7 +9,7 @@ import shutil
 
 import numpy as np
 import pytest
-from anisync import DefinitionError, InvalidArgumentError, Runtime, asset_path
+from anisync import DefinitionError, InvalidArgumentError, Runtime, SnapshotError, asset_path
 from anisync.character import CharacterDefinition
 from anisync.scenes import CHOICE_NEEDED, LINE_STARTED, SCENE_ENDED, ScriptedBehavior, load_scene
 
@@ -222,3 +222,87 @@ def test_parts_are_played_by_the_characters_cast_for_them(definitions, campfire)
     assert runtime.characters["actor_mira"].line.text == "Bram! Come sit by the fire, it's warm tonight."
     assert runtime.characters["actor_mira"].activity == "wave" and player.actor("mira") == "actor_mira"
     assert player.actor("player") == "player"
+
+
+def _perform(runtime, player, seconds: float, choice: int = 1) -> list:
+    """Updates at 30/s for ``seconds`` (taking option ``choice`` when one waits): the cues fired meanwhile, with
+    when, and each character's emotion and activity after every update."""
+    fired, world = len(player.fired), []
+    for _ in range(round(seconds * 30)):
+        runtime.update(1 / 30)
+        if player.choices:
+            player.choose(choice)
+        world.append([(c.id, np.round(c.emotion.vector, 9).tolist(), c.activity) for c in runtime])
+    cues = [(cue.kind, round(cue.time, 9), cue.line and cue.line.key, cue.emotion, round(at, 9))
+            for cue, at in player.fired[fired:]]
+    return [cues, world]
+
+
+def test_a_scene_in_progress_is_saved_and_continues_exactly_in_another_runtime(definitions, campfire):
+    runtime = _runtime(definitions)
+    player = runtime.play(campfire)
+    _perform(runtime, player, 4.4)  # mid-line, before the choice
+    assert any(c.line is not None for c in runtime if c.speaking(runtime.time))
+    saved = json.loads(json.dumps(runtime.snapshot()))  # strict JSON, as a save file
+    assert [scene["source"] for scene in saved["scenes"]] == [campfire.source]
+    expected = _perform(runtime, player, 30.0)
+    assert player.finished and expected[0][-1][0] == SCENE_ENDED  # the rest of the scene, its choice included
+
+    other = _runtime(definitions)
+    other.restore(saved, scenes=[campfire])
+    (resumed,) = other.scenes
+    assert _perform(other, resumed, 30.0) == expected
+    assert not other.scenes and not any(isinstance(c.behavior, ScriptedBehavior) for c in other)
+
+
+def test_restoring_while_the_scene_plays_keeps_its_player_and_callbacks(definitions, campfire):
+    runtime = _runtime(definitions)
+    player = runtime.play(campfire)
+    started = []
+    player.on(LINE_STARTED, lambda cue: started.append(cue.line.key))
+    _perform(runtime, player, 2.0)
+    saved = runtime.snapshot()
+    heard = list(started)
+    _perform(runtime, player, 6.0)
+    runtime.restore(saved)  # no scenes= needed: the scene is playing
+    assert runtime.scenes == [player] and len(started) > len(heard)
+    del started[:]
+    after = _perform(runtime, player, 6.0)
+    assert started and [key for kind, _, key, _, _ in after[0] if kind == LINE_STARTED] == started
+
+
+def test_restoring_a_snapshot_without_the_scene_ends_it_and_gives_the_trees_back(definitions, campfire):
+    runtime = _runtime(definitions)
+    runtime.update(0.5)
+    before_scene = runtime.snapshot()
+    player = runtime.play(campfire)
+    _perform(runtime, player, 3.0)
+    runtime.restore(before_scene)
+    assert not runtime.scenes and not any(isinstance(c.behavior, ScriptedBehavior) for c in runtime)
+    runtime.update(1.0)  # the trees tick again
+
+
+def test_a_scene_snapshot_that_does_not_fit_is_refused_and_nothing_changes(definitions, campfire):
+    runtime = _runtime(definitions)
+    player = runtime.play(campfire)
+    _perform(runtime, player, 3.0)
+    saved = json.loads(json.dumps(runtime.snapshot()))
+    fresh = _runtime(definitions)
+    untouched = fresh.snapshot()
+    with pytest.raises(SnapshotError, match=r"snapshot scenes\[0\]: expected a scene playing now or passed to "
+                                            r"restore\(\.\.\., scenes=\[\.\.\.\]\); none is the story of .*campfire"):
+        fresh.restore(saved)
+
+    def broken(change):
+        bad = json.loads(json.dumps(saved))
+        change(bad["scenes"][0])
+        return bad
+
+    for change, path in [(lambda s: s.update(story="{not a story state"), r"scenes\[0\]\.story"),
+                         (lambda s: s["cues"][0].update(line=["mira", "A line nobody wrote."]), r"scenes\[0\]\.cues\[0\]\.line"),
+                         (lambda s: s["cues"][0].update(kind="line_sung"), r"scenes\[0\]\.cues\[0\]\.kind"),
+                         (lambda s: s["cast"].update(mira="zed"), r"scenes\[0\]\.cast\.mira"),
+                         (lambda s: s["behaviors"].update(mira={"nodes": "garbage"}), r"scenes\[0\]\.behaviors\.mira")]:
+        with pytest.raises(SnapshotError, match=path):
+            fresh.restore(broken(change), scenes=[campfire])
+    assert fresh.snapshot() == untouched and not fresh.scenes

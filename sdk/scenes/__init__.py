@@ -8,17 +8,8 @@ story (:mod:`anisync.scenes.script` describes the format); :meth:`anisync.Runtim
     player.on("line_started", lambda cue: print(cue.line.speaker, cue.line.text, cue.emotion))
 """
 
-from .player import (
-                     CHOICE_NEEDED,
-                     CUE_KINDS,
-                     LINE_ENDED,
-                     LINE_GAP,
-                     LINE_STARTED,
-                     SCENE_ENDED,
-                     SceneCue,
-                     ScenePlayer,
-                     ScriptedBehavior,
-)
+from .player import (CHOICE_NEEDED, CUE_KINDS, LINE_ENDED, LINE_GAP, LINE_STARTED, SCENE_ENDED, SceneCue, ScenePlayer,
+                     ScriptedBehavior)
 from .script import DEFAULT_VOICES, MAX_LINES, Scene, ScriptLine, load_scene
 
 __all__ = ["CHOICE_NEEDED", "CUE_KINDS", "DEFAULT_VOICES", "LINE_ENDED", "LINE_GAP", "LINE_STARTED", "MAX_LINES",

@@ -16,7 +16,12 @@ one step late, and the line's visemes are timed from the cue's own time, not the
 While the scene plays, its characters' behavior slots hold a :class:`ScriptedBehavior` (talking,
 listening or gesturing, as the script says), so their trees neither tick nor fight the script; the trees
 resume, where they were, when the scene ends. Callbacks (:meth:`ScenePlayer.on`) receive a
-:class:`SceneCue`. A scene in progress is not part of :meth:`anisync.Runtime.snapshot`: save between scenes.
+:class:`SceneCue`.
+
+A scene in progress is part of :meth:`anisync.Runtime.snapshot`: the story's state (Ink's own save
+format), the cues still to come, the waiting choice, and the cast's own behaviors, held while the scene
+plays. The cues fired before the snapshot and the callbacks are not: :meth:`anisync.Runtime.restore` keeps
+the player (and its callbacks) of a scene still playing, and makes a new one for any other.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..emotion import EMOTION_ORIENTATION, EMOTIONS
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, SnapshotError
 from ..extras import import_extra
+from ..schema import AnyOf, Anything, Field, ListOf, MapOf, Nothing, Record, Text
+from ..snapshot import SECONDS, check_part
 from ..speech import text_visemes
 from .script import Scene, ScriptLine
 
@@ -43,6 +50,24 @@ LINE_GAP = 0.35
 TAG_LEAD = 0.4
 #: The least intensity a line whose emotion the classifier read gives the speaker's face.
 READ_INTENSITY = 0.5
+
+
+_CUE_SNAPSHOT = Record({
+    "kind": Field(Text(choices=CUE_KINDS)), "time": Field(SECONDS),
+    "line": Field(AnyOf((Nothing(), ListOf(Text(), 2, 2))), doc="the line's speaker and text"),
+    "emotion": Field(AnyOf((Nothing(), Text(choices=EMOTIONS)))),
+    "source": Field(AnyOf((Nothing(), Text(choices=("tag", "words"))))), "choices": Field(ListOf(Text())),
+})
+#: A scene in progress, as :meth:`ScenePlayer.snapshot` writes it.
+SCENE_SNAPSHOT = Record({
+    "source": Field(Text()), "sha256": Field(Text(pattern=r"[0-9a-f]{64}"), doc="the compiled story's digest"),
+    "cast": Field(MapOf(Text(pattern=r".+")), doc="part -> the character playing it"),
+    "story": Field(Text(), doc="the Ink story's state, in Ink's own save format"),
+    "cues": Field(ListOf(_CUE_SNAPSHOT), doc="the cues still to come, in order"),
+    "choices": Field(ListOf(Text())), "paused_at": Field(AnyOf((Nothing(), SECONDS))),
+    "gesture_ends": Field(MapOf(SECONDS)), "speaking": Field(MapOf(SECONDS)),
+    "behaviors": Field(MapOf(Anything()), doc="the cast's own behaviors, held while the scene plays"),
+})
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,11 @@ class ScriptedBehavior:
     def restore(self, data) -> None:
         self.activity, self.orientation = data["activity"], data["orientation"]
 
+    @staticmethod
+    def check_snapshot(data) -> None:
+        """Refuse (SnapshotError) anything :meth:`restore` cannot take."""
+        check_part(Record({"activity": Field(Text(pattern=r".+")), "orientation": Field(Text(pattern=r".+"))}), data, "")
+
 
 class ScenePlayer:
     """A scene playing in a runtime (make one with :meth:`anisync.Runtime.play`).
@@ -103,6 +133,13 @@ class ScenePlayer:
         missing = [actor for actor in self.cast.values() if actor not in runtime.characters]
         if missing:
             raise InvalidArgumentError(f"scene: cast member(s) {', '.join(missing)} of {scene.source} are not spawned")
+        self._setup(runtime, scene)
+        self._take_cast({})
+        runtime.scheduler.reset()
+        self._schedule_passage(runtime.time)
+
+    def _setup(self, runtime, scene: Scene) -> None:
+        """The state of a player that has fired nothing yet (its cast is set)."""
         Story = import_extra("bink.story", "scenes", "scene scripts").Story
 
         self.runtime, self.scene = runtime, scene
@@ -115,11 +152,97 @@ class ScenePlayer:
         self._cues: list[SceneCue] = []
         self._gesture_ends: dict[str, float] = {}
         self._speaking: dict[str, float] = {}  # speaker -> end of its line
-        self._saved = {cid: runtime.characters[cid].behavior for cid in self.cast.values()}
-        for cid in self.cast.values():
-            runtime.characters[cid].behavior = ScriptedBehavior()
-        runtime.scheduler.reset()
-        self._schedule_passage(runtime.time)
+        self._saved: dict = {}
+
+    def _take_cast(self, behaviors: Mapping[str, object]) -> None:
+        """Hold each cast member's own behavior (restored from ``behaviors`` where given) and give it a
+        :class:`ScriptedBehavior`."""
+        for cid in dict.fromkeys(self.cast.values()):  # a character may play two parts
+            character = self.runtime.characters[cid]
+            own = character.behavior
+            if own is not None and behaviors.get(cid) is not None:
+                own.restore(behaviors[cid])
+            self._saved[cid] = own
+            character.behavior = ScriptedBehavior()
+
+    def _release_cast(self) -> None:
+        """Give the cast their own behaviors back."""
+        for cid, behavior in self._saved.items():
+            if cid in self.runtime.characters:
+                self.runtime.characters[cid].behavior = behavior
+        self._saved = {}
+
+    def own_behavior(self, character_id: str):
+        """The behavior of cast member ``character_id`` held while the scene plays (KeyError if not cast)."""
+        return self._saved[character_id]
+
+    # --- save and restore --------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Plain data (:data:`SCENE_SNAPSHOT`) from which :meth:`anisync.Runtime.restore` continues the scene."""
+        return {
+            "source": self.scene.source, "sha256": self.scene.sha256, "cast": dict(self.cast),
+            "story": self.story.save_state(),
+            "cues": [{"kind": c.kind, "time": c.time, "line": None if c.line is None else list(c.line.key),
+                      "emotion": c.emotion, "source": c.source, "choices": list(c.choices)} for c in self._cues],
+            "choices": list(self.choices), "paused_at": self.paused_at,
+            "gesture_ends": dict(self._gesture_ends), "speaking": dict(self._speaking),
+            "behaviors": {cid: None if b is None else b.snapshot() for cid, b in self._saved.items()},
+        }
+
+    @staticmethod
+    def check_snapshot(runtime, scene: Scene, data: dict, own_behavior: Callable[[str], object]) -> None:
+        """Refuse (SnapshotError, with a path inside ``data``) a :data:`SCENE_SNAPSHOT`, already checked
+        against that spec, that does not fit ``scene`` and the characters spawned in ``runtime``;
+        ``own_behavior(id)`` is the behavior a cast member's held one is restored into."""
+        if set(data["cast"]) != set(scene.cast):
+            raise SnapshotError("cast", f"expected the parts {', '.join(scene.cast)} of {scene.source}, "
+                                        f"got {', '.join(sorted(data['cast']))}")
+        for part, cid in data["cast"].items():
+            if cid not in runtime.characters:
+                raise SnapshotError(f"cast.{part}", f"expected a spawned character, got {cid!r}")
+        for j, cue in enumerate(data["cues"]):
+            if cue["kind"] in (LINE_STARTED, LINE_ENDED) and (cue["line"] is None or tuple(cue["line"]) not in scene.lines):
+                raise SnapshotError(f"cues[{j}].line", f"expected the speaker and text of a line of {scene.source}, "
+                                                       f"got {cue['line']!r}")
+        for key in ("gesture_ends", "speaking"):
+            for part in data[key]:
+                if part not in scene.cast:
+                    raise SnapshotError(f"{key}.{part}", f"expected a part of {scene.source}")
+        if set(data["behaviors"]) != set(data["cast"].values()):
+            raise SnapshotError("behaviors", "expected the behavior of each cast member")
+        for cid, behavior_data in data["behaviors"].items():
+            check = getattr(own_behavior(cid), "check_snapshot", None)
+            if check is not None and behavior_data is not None:
+                try:
+                    check(behavior_data)
+                except SnapshotError as error:
+                    raise SnapshotError(f"behaviors.{cid}.{error.path}".rstrip("."), error.problem) from None
+        story = import_extra("bink.story", "scenes", "scene scripts").Story(scene.story_json)
+        try:
+            story.load_state(data["story"])
+        except RuntimeError as error:  # bink's error for a state that is not its save format
+            raise SnapshotError("story", f"expected the saved state of {scene.source}'s Ink story ({error})") from None
+
+    def _restore(self, data: dict) -> None:
+        """Take the state of a checked :meth:`snapshot` (the cast already set)."""
+        self.story.load_state(data["story"])
+        self._cues = [SceneCue(c["kind"], c["time"], None if c["line"] is None else self.scene.lines[tuple(c["line"])],
+                               c["emotion"], c["source"], tuple(c["choices"])) for c in data["cues"]]
+        self.choices, self.paused_at = tuple(data["choices"]), data["paused_at"]
+        self._gesture_ends, self._speaking = dict(data["gesture_ends"]), dict(data["speaking"])
+        self.fired, self.finished = [], False
+        self._take_cast(data["behaviors"])
+
+    @classmethod
+    def restored(cls, runtime, scene: Scene, data: dict, reuse: "ScenePlayer | None" = None) -> "ScenePlayer":
+        """A player continuing the checked snapshot ``data`` of ``scene``: ``reuse`` (a player of the same
+        scene, whose callbacks stay) or a new one."""
+        player = reuse if reuse is not None else cls.__new__(cls)
+        if reuse is None:
+            player._setup(runtime, scene)
+        player.cast = dict(data["cast"])
+        player._restore(data)
+        return player
 
     def actor(self, part: str | None) -> str | None:
         """The character id playing ``part`` (a voice such as ``player`` plays itself)."""
@@ -224,9 +347,7 @@ class ScenePlayer:
                 behavior.orientation = orientation
 
     def _end(self) -> None:
-        for cid, behavior in self._saved.items():
-            if cid in self.runtime.characters:
-                self.runtime.characters[cid].behavior = behavior
+        self._release_cast()
         self.runtime.scheduler.reset()
         self.finished = True
 

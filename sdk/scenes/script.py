@@ -25,6 +25,8 @@ of the ``.ink`` source (when it lies beside the JSON) and what was expected.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +88,11 @@ class Scene:
     probabilities: Mapping[tuple[str, str], np.ndarray]
     #: Each gesture's duration in seconds and orientation, by name.
     gestures: Mapping[str, tuple[float, str]]
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The compiled story's digest: what a snapshot of the scene in progress names it by."""
+        return hashlib.sha256(self.story_json.encode()).hexdigest()
 
     def line(self, raw: str) -> ScriptLine:
         """The checked line of the text the story just produced."""
