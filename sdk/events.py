@@ -107,6 +107,9 @@ class EventBus:
         self.on_drop = on_drop
         self.stats = BusStats()
         self._queues: dict[str, deque[Event]] = {}
+        #: A time no event in the queue is stamped before (its earliest timestamp, or below it once an
+        #: overflow pushed that event out): :meth:`deliver_all` skips a queue whose events are all later.
+        self._earliest: dict[str, float] = {}
         self._groups: dict[str, set[str]] = {}
 
     # --- membership --------------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class EventBus:
     def unregister(self, receiver: str) -> None:
         """Close ``receiver``'s queue (pending events are discarded) and remove it from every group."""
         self._queues.pop(receiver, None)
+        self._earliest.pop(receiver, None)
         for members in self._groups.values():
             members.discard(receiver)
 
@@ -144,6 +148,7 @@ class EventBus:
                 self._dropped(target, queue.popleft())
                 self.stats.dropped_overflow += 1
             queue.append(event)
+            self._earliest[target] = min(self._earliest.get(target, math.inf), event.timestamp)
         self.stats.sent += 1
         return len(targets)
 
@@ -174,6 +179,7 @@ class EventBus:
                 due.append((effect_time, event))
         queue.clear()
         queue.extend(later)
+        self._earliest[receiver] = min((event.timestamp for event in later), default=math.inf)
         due.sort(key=lambda item: (item[0], item[1].id))
         self.stats.delivered += len(due)
         return due
@@ -193,13 +199,15 @@ class EventBus:
                                     for event in events) for receiver, events in queues.items()}
         for receiver in self._queues:
             self._queues[receiver] = restored.get(receiver, deque())
+            self._earliest[receiver] = min((event.timestamp for event in self._queues[receiver]), default=math.inf)
 
     def deliver_all(self, start: float, end: float) -> list[tuple[str, list[tuple[float, Event]]]]:
         """:meth:`deliver` for every receiver with queued events; returns ``(receiver, due)`` pairs, in
         registration order, for those that got any."""
         delivered = []
+        earliest = self._earliest
         for receiver, queue in self._queues.items():
-            if queue and (due := self.deliver(receiver, start, end)):
+            if queue and earliest[receiver] <= end and (due := self.deliver(receiver, start, end)):
                 delivered.append((receiver, due))
         return delivered
 

@@ -508,6 +508,7 @@ class Runtime:
             "characters": {cid: character.snapshot() for cid, character in self.characters.items()},
             "dialogue": [list(line) for line in self.dialogue_lines],
             "scenes": [player.snapshot() for player in self.scenes if not player.finished],
+            "scheduler": self.scheduler.snapshot(),
         }
 
     def restore(self, data: dict, scenes: Iterable["Scene"] = ()) -> None:
@@ -550,7 +551,7 @@ class Runtime:
             if reuse is not None:
                 spare.remove(reuse)
             self.scenes.append(ScenePlayer.restored(self, entry["scene"], entry, reuse))
-        self.scheduler.reset()
+        self.scheduler.restore(data["scheduler"])
         for character_id, state in data["characters"].items():
             self.characters[character_id].restore(state)
 

@@ -56,6 +56,11 @@ RUNTIME_SNAPSHOT = Record({
     "dialogue": Field(ListOf(ListOf(Text(), 2, 2)), list,
                       doc="the last lines said or heard, [speaker, text], oldest first (the classifier's context)"),
     "scenes": Field(ListOf(Anything()), list, doc="scenes in progress (anisync.scenes.player.SCENE_SNAPSHOT)"),
+    "scheduler": Field(AnyOf((Nothing(), Record({
+        "held": Field(MapOf(ListOf(Text())), doc="per tree character, the triggers that held at its last check"),
+        "waiting": Field(ListOf(Record({"id": Field(Text()), "waited": Field(COUNT)})),
+                         doc="the trees waiting for a tick, oldest first, and the updates each has waited")}))), None,
+        doc="the behavior scheduler's memory (null: none yet, every tree ticks at the next update)"),
 })
 
 
@@ -105,7 +110,20 @@ def check_snapshot(runtime: "Runtime", data: Any, scenes: Iterable = ()) -> dict
         if check is not None and state["behavior"] is not None:
             with part(f"{path}.behavior"):
                 check(state["behavior"])
+    with part("scheduler"):
+        runtime.scheduler.check_snapshot(checked["scheduler"], lambda character_id: _tree_after(runtime, cast, character_id))
     return checked
+
+
+def _tree_after(runtime: "Runtime", cast: set[str], character_id: str):
+    """The behavior tree a character will have once the snapshot is restored: its own, unless it plays in
+    one of the snapshot's scenes (``cast``); None when it has none."""
+    from .behavior.tree import TreeBehavior  # the tree's own snapshot checks import this module
+
+    if character_id in cast or character_id not in runtime.characters:
+        return None
+    behavior = own_behavior(runtime, character_id)
+    return behavior if isinstance(behavior, TreeBehavior) else None
 
 
 def own_behavior(runtime: "Runtime", character_id: str):

@@ -1,8 +1,10 @@
+import json
+
 import numpy as np
 import pytest
 
-from anisync import Event, InvalidArgumentError, Runtime, asset_path
-from anisync.behavior.scheduler import BehaviorScheduler
+from anisync import EMOTIONS, Event, InvalidArgumentError, Runtime, SnapshotError, asset_path
+from anisync.behavior.scheduler import BehaviorScheduler, SchedulerStats
 
 from helpers import scripted_world
 
@@ -71,12 +73,103 @@ def test_bench_behavior_command_writes_median_and_p99_of_both_runs(tmp_path, mon
     report = json.loads((tmp_path / "bench.json").read_text(encoding="utf-8"))
     assert report["command"] == "anisync bench behavior" and report["seconds_measured"] == 0.2
     (row,) = report["results"]
-    keys = {"npcs", "memory_bytes_per_npc", "speedup_median", "speedup_p99"} | {
-        f"{run}_{unit}_{statistic}" for run in ("scheduled", "every_update")
+    keys = {"npcs", "memory_bytes_per_npc", "speedup_median", "speedup_p99", "budget_p99_ratio", "longest_wait_updates",
+            "deferred_ticks_per_update"} | {
+        f"{run}_{unit}_{statistic}" for run in ("scheduled", "no_budget", "every_update")
         for unit in ("ms_per_update", "us_per_npc") for statistic in ("median", "p99")}
-    assert set(row) == keys and row["npcs"] == 3
-    assert all(isinstance(value, (int, float)) and value > 0 for value in row.values())
+    assert set(row) == keys and row["npcs"] == 3 and report["tick_budget"] == 24
+    waits = ("longest_wait_updates", "deferred_ticks_per_update")
+    assert all(isinstance(value, (int, float)) and value > 0 for key, value in row.items() if key not in waits)
+    assert row["longest_wait_updates"] == row["deferred_ticks_per_update"] == 0  # 3 trees never fill the budget
     assert row["every_update_us_per_npc_p99"] == pytest.approx(1e3 * row["every_update_ms_per_update_p99"] / 3)
     assert row["speedup_p99"] == pytest.approx(row["every_update_ms_per_update_p99"] / row["scheduled_ms_per_update_p99"])
     table = capsys.readouterr().out
-    assert "every-update us/NPC p99" in table and "ratio p99" in table and "wrote bench.json" in table
+    assert "no budget ms p99" in table and "longest wait (updates)" in table and "wrote bench.json" in table
+
+
+def _crowd(budget, characters: int = 60):
+    from anisync.headless import spawn_samples
+
+    runtime = Runtime(seed=7, scheduler=BehaviorScheduler(tick_budget=budget), trace_limit=100_000)
+    spawn_samples(runtime, characters)
+    for _ in range(30):
+        runtime.update(1 / 30)
+    return runtime
+
+
+def _fear(runtime) -> dict[str, float]:
+    return {c.id: float(c.emotion.vector[EMOTIONS.index("fear")]) for c in runtime}
+
+
+def test_a_broadcast_ticks_at_most_the_budget_per_update_oldest_first_and_emotions_move_at_once():
+    runtime = _crowd(budget=8)
+    scheduler = runtime.scheduler
+    calm = _fear(runtime)
+    scheduler.stats = SchedulerStats()
+    runtime.emit(Event("thunder", receiver="*", sender="sky"))
+    ticks = []
+    for step in range(12):
+        before = scheduler.stats.ticks
+        runtime.update(1 / 30)
+        ticks.append(scheduler.stats.ticks - before)
+        if step == 0:  # the update that delivers it: every face is frightened already
+            assert all(_fear(runtime)[c] > calm[c] + 0.05 for c in calm)
+    assert max(ticks) == 8 and ticks[:4] == [8] * 4  # most of the 60 trees want a tick: 8 an update, no more
+    assert scheduler.stats.deferred > 0 and 1 <= scheduler.stats.longest_wait < 60 / 8  # bounded by the queue
+    assert sum(1 for c in runtime if c.activity in {"cower", "hide", "flee"}) > 30  # every tree had its turn
+
+
+def test_a_budget_that_never_binds_changes_nothing():
+    capped, free = _world(BehaviorScheduler(tick_budget=64)), _world(BehaviorScheduler(tick_budget=None))
+    assert list(capped.trace) == list(free.trace) and capped.scheduler.stats.deferred == 0
+
+
+def test_a_restore_while_trees_wait_for_their_tick_continues_exactly():
+    runtime = _crowd(budget=8)
+    runtime.emit(Event("thunder", receiver="*", sender="sky"))
+    for _ in range(3):
+        runtime.update(1 / 30)
+    saved = json.loads(json.dumps(runtime.snapshot()))
+    assert len(saved["scheduler"]["waiting"]) > 30  # half the crowd still waits for its tick
+    other = _crowd(budget=8)
+    other.restore(saved)
+    for world in (runtime, other):
+        world.trace.clear()
+        for _ in range(20):
+            world.update(1 / 30)
+    assert list(other.trace) == list(runtime.trace) and len(runtime.trace) > 50
+
+
+def test_a_scheduler_snapshot_that_does_not_fit_is_refused():
+    runtime = _crowd(budget=8, characters=3)
+    saved = runtime.snapshot()
+    for change, path in [(lambda s: s["held"].update(zed=[]), r"scheduler\.held\.zed"),
+                         (lambda s: s["held"][next(iter(s["held"]))].append("joy > 2"), r"scheduler\.held\.\w+\[\d+\]"),
+                         (lambda s: s["waiting"].append({"id": "nobody", "waited": 1}), r"scheduler\.waiting\[\d+\]\.id")]:
+        bad = json.loads(json.dumps(saved))
+        change(bad["scheduler"])
+        with pytest.raises(SnapshotError, match=path):
+            runtime.restore(bad)
+
+
+def test_a_queue_too_long_for_the_budget_still_ticks_every_tree_within_max_wait():
+    runtime = Runtime(seed=7, scheduler=BehaviorScheduler(tick_budget=2, max_wait=3))
+    from anisync.headless import spawn_samples
+
+    spawn_samples(runtime, 60)
+    ticks = []
+    for _ in range(8):  # every tree wants its first tick: 60 in a queue that 2 an update would drain in 30
+        before = runtime.scheduler.stats.ticks
+        runtime.update(1 / 30)
+        ticks.append(runtime.scheduler.stats.ticks - before)
+    assert ticks[0] == 15 and sum(ticks[:4]) >= 60  # ceil(60 / 4): the last is ticked on its 4th update
+    assert runtime.scheduler.stats.longest_wait == 3
+
+
+@pytest.mark.parametrize("budget", [0, -3, 2.5, True, "8"])
+def test_bad_tick_budgets_and_waits(budget):
+    with pytest.raises(InvalidArgumentError, match="tick_budget"):
+        BehaviorScheduler(tick_budget=budget)
+    if budget != 0:
+        with pytest.raises(InvalidArgumentError, match="max_wait"):
+            BehaviorScheduler(max_wait=budget)

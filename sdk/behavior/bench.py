@@ -2,9 +2,10 @@
 
 For each NPC count the shipped sample characters run in the scripted world of ``anisync run`` (events
 at a rate proportional to the count, broadcasts included) at 60 updates per second. It measures the
-wall time of each ``Runtime.update`` after a warm-up, first with the scheduler (trees tick on change),
-then with every tree ticked every update, both in the same process, and the memory a character adds.
-Each run reports the median and the 99th percentile, per update and per NPC, and their ratios.
+wall time of each ``Runtime.update`` after a warm-up, first with the scheduler (trees tick on change, at
+most :data:`~anisync.behavior.scheduler.TICK_BUDGET` an update), then with the scheduler without a tick
+budget, then with every tree ticked every update, all in the same process, and the memory a character
+adds. Each run reports the median and the 99th percentile, per update and per NPC, and their ratios.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from ..headless import WorldScript, spawn_samples
 from ..progress import progress
 from ..runtime import Runtime
-from .scheduler import BehaviorScheduler
+from .scheduler import TICK_BUDGET, BehaviorScheduler
 
 UPDATES_PER_SECOND = 60
 EVENTS_PER_NPC_PER_SECOND = 0.05
@@ -65,28 +66,36 @@ def memory_per_character(npcs: int, seed: int = 0) -> float:
     return grown / npcs
 
 
+def _figures(run: str, seconds_per_update: np.ndarray, npcs: int) -> dict:
+    """A run's median and 99th percentile, per update (ms) and per NPC (us), keyed ``RUN_UNIT_STATISTIC``."""
+    median, p99 = float(np.median(seconds_per_update)), float(np.percentile(seconds_per_update, 99))
+    return {f"{run}_ms_per_update_median": 1e3 * median, f"{run}_ms_per_update_p99": 1e3 * p99,
+            f"{run}_us_per_npc_median": 1e6 * median / npcs, f"{run}_us_per_npc_p99": 1e6 * p99 / npcs}
+
+
 def bench(counts: list[int], seconds: float, seed: int = 0) -> dict:
     """Run every measurement; returns the report that ``--json`` writes."""
     rows = []
     for npcs in progress(counts, total=len(counts), desc="bench behavior"):
-        scheduled = time_updates(npcs, seconds, BehaviorScheduler(), seed)
+        budgeted = BehaviorScheduler()
+        scheduled = time_updates(npcs, seconds, budgeted, seed)
+        unbudgeted = time_updates(npcs, seconds, BehaviorScheduler(tick_budget=None), seed)
         every = time_updates(npcs, seconds, BehaviorScheduler(tick_every_update=True), seed)
         rows.append({
             "npcs": npcs,
-            "scheduled_ms_per_update_median": 1e3 * float(np.median(scheduled)),
-            "scheduled_ms_per_update_p99": 1e3 * float(np.percentile(scheduled, 99)),
-            "scheduled_us_per_npc_median": 1e6 * float(np.median(scheduled)) / npcs,
-            "scheduled_us_per_npc_p99": 1e6 * float(np.percentile(scheduled, 99)) / npcs,
-            "every_update_ms_per_update_median": 1e3 * float(np.median(every)),
-            "every_update_ms_per_update_p99": 1e3 * float(np.percentile(every, 99)),
-            "every_update_us_per_npc_median": 1e6 * float(np.median(every)) / npcs,
-            "every_update_us_per_npc_p99": 1e6 * float(np.percentile(every, 99)) / npcs,
+            **_figures("scheduled", scheduled, npcs),
+            **_figures("no_budget", unbudgeted, npcs),
+            **_figures("every_update", every, npcs),
             "speedup_median": float(np.median(every) / np.median(scheduled)),
             "speedup_p99": float(np.percentile(every, 99) / np.percentile(scheduled, 99)),
+            "budget_p99_ratio": float(np.percentile(scheduled, 99) / np.percentile(unbudgeted, 99)),
+            "longest_wait_updates": budgeted.stats.longest_wait,
+            "deferred_ticks_per_update": budgeted.stats.deferred / len(scheduled),
             "memory_bytes_per_npc": memory_per_character(npcs, seed),
         })
     return {
         "command": "anisync bench behavior",
+        "tick_budget": TICK_BUDGET,
         "updates_per_second": UPDATES_PER_SECOND,
         "events_per_npc_per_second": EVENTS_PER_NPC_PER_SECOND,
         "seconds_measured": seconds,
@@ -96,21 +105,16 @@ def bench(counts: list[int], seconds: float, seed: int = 0) -> dict:
 
 
 def format_table(report: dict) -> str:
-    """The report as a Markdown table: the scheduled run, then every tree ticked every update, then the
-    ratios of the two (every-update over scheduled) at the median and at the 99th percentile."""
-    lines = [
-        "| NPCs | ms/update median | ms/update p99 | us/NPC median | us/NPC p99 | every-update ms median | "
-        "every-update ms p99 | every-update us/NPC median | every-update us/NPC p99 | ratio median | ratio p99 | "
-        "memory/NPC |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    """The report as a Markdown table: per run (scheduled with the tick budget, without it, every tree
+    every update) ms per update at the median and p99, then the ratios and the memory per NPC."""
+    runs = (("scheduled", "scheduled"), ("no_budget", "no budget"), ("every_update", "every update"))
+    lines = ["| NPCs | " + " | ".join(f"{label} ms median | {label} ms p99" for _, label in runs)
+             + " | every-update over scheduled, median / p99 | budget's p99 ratio | longest wait (updates) | memory/NPC |",
+             "|---:|" + "---:|" * (2 * len(runs) + 4)]
     for r in report["results"]:
-        lines.append(
-            f"| {r['npcs']} | {r['scheduled_ms_per_update_median']:.2f} | {r['scheduled_ms_per_update_p99']:.2f} | "
-            f"{r['scheduled_us_per_npc_median']:.2f} | {r['scheduled_us_per_npc_p99']:.2f} | "
-            f"{r['every_update_ms_per_update_median']:.2f} | {r['every_update_ms_per_update_p99']:.2f} | "
-            f"{r['every_update_us_per_npc_median']:.2f} | {r['every_update_us_per_npc_p99']:.2f} | "
-            f"{r['speedup_median']:.1f}x | {r['speedup_p99']:.1f}x | {r['memory_bytes_per_npc'] / 1024:.1f} KiB |")
+        cells = [f"{r[f'{run}_ms_per_update_median']:.2f} | {r[f'{run}_ms_per_update_p99']:.2f}" for run, _ in runs]
+        lines.append(f"| {r['npcs']} | " + " | ".join(cells) + f" | {r['speedup_median']:.1f}x / {r['speedup_p99']:.1f}x"
+                     f" | {r['budget_p99_ratio']:.2f} | {r['longest_wait_updates']} | {r['memory_bytes_per_npc'] / 1024:.1f} KiB |")
     return "\n".join(lines)
 
 

@@ -499,9 +499,15 @@ class TreeBehavior:
         changes nothing is a fixed point: with the same triggers, the next one would change nothing
         either. One that changed something may not be: a selector retries a branch that just failed, a
         tree that completed starts over."""
-        return (not self._settled or self.definition.python_leaves
-                or any(leaf.rule.runner.finished(leaf.run) for leaf in self.running)
-                or any(node.status == Status.RUNNING and node.expired for node in self._timeouts))
+        if not self._settled or self.definition.python_leaves:
+            return True
+        for leaf in self._running:  # loops, not any(): this runs for every character every update
+            if leaf.rule.runner.finished(leaf.run):
+                return True
+        for node in self._timeouts:
+            if node.status == Status.RUNNING and node.expired:
+                return True
+        return False
 
     def _fingerprint(self) -> tuple:
         """Everything a tick can change: statuses, which runs are running, counters and deadlines. The
@@ -527,10 +533,11 @@ class TreeBehavior:
         emotion's continuous aim) and the Python conditions due are read. Returns whether the tree needs a
         tick now: :attr:`due`, or a Python condition's value changed."""
         before, self._context.clock = self._context.clock, self._context.clock + dt
-        for leaf in self.running:
+        for leaf in self._running:
             leaf.rule.runner.advance(leaf.run, dt, character)
-        changed = bool(self.definition.polled) and python_leaves.poll(
-            self.definition.polled, character, self.blackboard, before, self._context.clock, first=before == 0.0)
+        polled = self.definition.polled
+        changed = bool(polled) and python_leaves.poll(polled, character, self.blackboard, before, self._context.clock,
+                                                      first=before == 0.0)
         return self.due or changed
 
     def tick(self, character: "Character") -> None:
