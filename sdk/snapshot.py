@@ -111,7 +111,8 @@ def check_snapshot(runtime: "Runtime", data: Any, scenes: Iterable = ()) -> dict
             with part(f"{path}.behavior"):
                 check(state["behavior"])
     with part("scheduler"):
-        runtime.scheduler.check_snapshot(checked["scheduler"], lambda character_id: _tree_after(runtime, cast, character_id))
+        runtime.scheduler.check_snapshot(checked["scheduler"],
+                                         lambda character_id: _tree_after(runtime, cast, character_id))
     return checked
 
 

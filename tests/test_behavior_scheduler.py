@@ -133,6 +133,7 @@ def test_a_restore_while_trees_wait_for_their_tick_continues_exactly():
     assert len(saved["scheduler"]["waiting"]) > 30  # half the crowd still waits for its tick
     other = _crowd(budget=8)
     other.restore(saved)
+    assert other.snapshot()["scheduler"] == saved["scheduler"]  # saved again before an update: nothing lost
     for world in (runtime, other):
         world.trace.clear()
         for _ in range(20):

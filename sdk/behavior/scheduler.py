@@ -29,8 +29,9 @@ queue, oldest first, and the rest of the queue ticks in the next updates, never 
 updates after it joined (:data:`MAX_WAIT`): when the queue is too long for the budget to drain in time,
 an update ticks just as many as keep every tree within that bound, spread evenly (500 trees frightened at
 once with a budget of 24 and a bound of 15 tick 32 an update). :attr:`SchedulerStats.deferred` and
-``longest_wait`` count the waiting. Only ticks wait: an event still moves the character's emotion, and so its face, in the update that
-delivers it. The budget is a count of ticks, not a time, so that a run stays the same on any machine.
+``longest_wait`` count the waiting. Only ticks wait: an event still moves the character's emotion, and so
+its face, in the update that delivers it. The budget is a count of ticks, not a time, so that a run stays
+the same on any machine.
 The queue and each character's last trigger values are part of :meth:`BehaviorScheduler.snapshot`, so a
 restored runtime ticks the same trees in the same updates as the run it was saved from.
 """
@@ -203,13 +204,16 @@ class BehaviorScheduler:
     def snapshot(self) -> dict | None:
         """The scheduler's memory as plain data: each tree character's triggers that held at its last
         check, and the tick queue; ``None`` when it has none (before the first update after a reset)."""
+        if self._restored is not None:  # restored, and no update since
+            return self._restored
         plan = self._plan
         if plan is None or plan.last_values is None:
             return None
         texts = [expression.text for expression in plan.expressions]
         return {"held": {c.id: [texts[j] for j in np.flatnonzero(plan.last_values[i] & plan.relevant[i])]
                          for i, c in enumerate(plan.trees)},
-                "waiting": [{"id": plan.trees[i].id, "waited": self._updates - since} for i, since in plan.waiting.items()]}
+                "waiting": [{"id": plan.trees[i].id, "waited": self._updates - since}
+                            for i, since in plan.waiting.items()]}
 
     @staticmethod
     def check_snapshot(data: dict | None, tree_of: Callable[[str], TreeBehavior | None]) -> None:
