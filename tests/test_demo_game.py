@@ -112,7 +112,7 @@ def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(t
         assert set(row["anisync"]) == frame_keys | {"sdk_update_ms", "texture_upload_ms", "plugin_ms", "village_task_ms",
                                                     "uploads_per_second", "uploaded_mb_per_second", "texture_memory",
                                                     "sync", "face_latency_ms", "faces_phase_ms_p99", "cache", "worker",
-                                                    "legibility"}
+                                                    "legibility", "frame_breakdown_ms"}
         assert set(row["anisync_off"]) == frame_keys
         assert row["anisync"]["frames"] > 0 and row["anisync_off"]["frames"] > 0
         assert row["anisync"]["legibility"] is None  # no --judge
@@ -162,6 +162,18 @@ def test_overhead_ratio_is_the_share_of_the_frame_anisync_costs():
     assert overhead_ratio(10.0, 11.0) == pytest.approx(-0.1)  # noise can make the scene without it slower
     with pytest.raises(ValueError, match="with_sdk_ms"):
         overhead_ratio(0.0, 1.0)
+
+
+def test_the_frame_breakdown_parts_add_up_to_the_mean_frame():
+    import numpy as np
+    from anisync.demo.scene import frame_breakdown
+
+    phases = np.array([[0.004, 0.001, 0.002, 0.0005, 0.0005], [0.006, 0.002, 0.003, 0.0005, 0.0005]])
+    parts = frame_breakdown([0.020, 0.030], phases, village_ms=1.0)
+    assert parts["frame"] == pytest.approx(25.0) and parts["render_and_rest"] == pytest.approx(19.0)
+    assert (parts["sdk_update"], parts["faces"], parts["village"]) == pytest.approx((1.5, 2.5, 1.0))
+    plugin = parts["sdk_update"] + parts["faces"] + parts["bodies"] + parts["sync"]
+    assert plugin + parts["village"] + parts["render_and_rest"] == pytest.approx(parts["frame"])
 
 
 def test_frame_statistics_of_known_frame_times():

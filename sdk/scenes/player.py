@@ -36,7 +36,7 @@ from ..emotion import EMOTION_ORIENTATION, EMOTIONS
 from ..errors import InvalidArgumentError, SnapshotError
 from ..extras import import_extra
 from ..schema import AnyOf, Anything, Field, ListOf, MapOf, Nothing, Record, Text
-from ..snapshot import SECONDS, check_part
+from ..snapshot import SECONDS, check_part, part
 from ..speech import text_visemes
 from .script import Scene, ScriptLine
 
@@ -58,6 +58,7 @@ _CUE_SNAPSHOT = Record({
     "emotion": Field(AnyOf((Nothing(), Text(choices=EMOTIONS)))),
     "source": Field(AnyOf((Nothing(), Text(choices=("tag", "words"))))), "choices": Field(ListOf(Text())),
 })
+_SCRIPTED_SNAPSHOT = Record({"activity": Field(Text(pattern=r".+")), "orientation": Field(Text(pattern=r".+"))})
 #: A scene in progress, as :meth:`ScenePlayer.snapshot` writes it.
 SCENE_SNAPSHOT = Record({
     "source": Field(Text()), "sha256": Field(Text(pattern=r"[0-9a-f]{64}"), doc="the compiled story's digest"),
@@ -110,7 +111,7 @@ class ScriptedBehavior:
     @staticmethod
     def check_snapshot(data) -> None:
         """Refuse (SnapshotError) anything :meth:`restore` cannot take."""
-        check_part(Record({"activity": Field(Text(pattern=r".+")), "orientation": Field(Text(pattern=r".+"))}), data, "")
+        check_part(_SCRIPTED_SNAPSHOT, data, "")
 
 
 class ScenePlayer:
@@ -197,26 +198,24 @@ class ScenePlayer:
         if set(data["cast"]) != set(scene.cast):
             raise SnapshotError("cast", f"expected the parts {', '.join(scene.cast)} of {scene.source}, "
                                         f"got {', '.join(sorted(data['cast']))}")
-        for part, cid in data["cast"].items():
+        for role, cid in data["cast"].items():
             if cid not in runtime.characters:
-                raise SnapshotError(f"cast.{part}", f"expected a spawned character, got {cid!r}")
+                raise SnapshotError(f"cast.{role}", f"expected a spawned character, got {cid!r}")
         for j, cue in enumerate(data["cues"]):
             if cue["kind"] in (LINE_STARTED, LINE_ENDED) and (cue["line"] is None or tuple(cue["line"]) not in scene.lines):
                 raise SnapshotError(f"cues[{j}].line", f"expected the speaker and text of a line of {scene.source}, "
                                                        f"got {cue['line']!r}")
         for key in ("gesture_ends", "speaking"):
-            for part in data[key]:
-                if part not in scene.cast:
-                    raise SnapshotError(f"{key}.{part}", f"expected a part of {scene.source}")
+            for role in data[key]:
+                if role not in scene.cast:
+                    raise SnapshotError(f"{key}.{role}", f"expected a part of {scene.source}")
         if set(data["behaviors"]) != set(data["cast"].values()):
             raise SnapshotError("behaviors", "expected the behavior of each cast member")
         for cid, behavior_data in data["behaviors"].items():
             check = getattr(own_behavior(cid), "check_snapshot", None)
             if check is not None and behavior_data is not None:
-                try:
+                with part(f"behaviors.{cid}"):
                     check(behavior_data)
-                except SnapshotError as error:
-                    raise SnapshotError(f"behaviors.{cid}.{error.path}".rstrip("."), error.problem) from None
         story = import_extra("bink.story", "scenes", "scene scripts").Story(scene.story_json)
         try:
             story.load_state(data["story"])
