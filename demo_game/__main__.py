@@ -14,7 +14,7 @@ import sys
 
 from anisync.arguments import DefaultsHelpFormatter
 from anisync.extras import MissingExtraError, import_extra
-from anisync.panda.bench import parse_counts, parse_sources, parse_window
+from anisync.panda.bench import OFFSCREEN_RENDERERS, parse_counts, parse_sources, parse_window
 
 
 def has_display() -> bool:
@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=3.0, help="benchmark: seconds run before measuring each crowd")
     parser.add_argument("--judge", metavar="ONNX", help="benchmark: an emotion judge (anisync train judge) to measure in-game legibility")
     parser.add_argument("--report", default="bench.json", help="benchmark: JSON report; plot and screenshots go beside it")
+    parser.add_argument("--renderer", choices=OFFSCREEN_RENDERERS, default="p3headlessgl",
+                        help="offscreen only: Mesa's software OpenGL, or Panda3D's own software renderer (faster for "
+                             "crowds; no fog)")
     parser.add_argument("--fixed-step", action="store_true",
                         help="benchmark: run the world on simulated time, as the scripted scene does (the same frames "
                              "every run, to compare two versions of the code; real time otherwise)")
@@ -69,7 +72,7 @@ def main(argv=None) -> int:
         command = "python -m anisync.demo " + " ".join(sys.argv[1:] if argv is None else argv)
         scene.run_benchmark(args.npcs or [12, 50, 100], args.seconds, args.seed, args.size, args.face_size,
                             args.report, args.warmup, command, tuple(args.faces or ("neural", "procedural")), args.judge,
-                            args.fixed_step)
+                            args.fixed_step, args.renderer)
         return 0
     if args.npcs and len(args.npcs) > 1:
         build_parser().error(f"--npcs: one count without --benchmark, got {len(args.npcs)}")
@@ -81,7 +84,8 @@ def main(argv=None) -> int:
         build_parser().error("--fixed-step: only with --benchmark (the scripted scene always runs on simulated time)")
     npcs, faces = (args.npcs or [12])[0], (args.faces or ["neural"])[0]
     if args.offscreen or not has_display():
-        scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot, faces=faces)
+        scene.run_scripted(npcs, args.seconds, args.seed, args.size, args.face_size, args.screenshot, faces=faces,
+                           renderer=args.renderer)
         return 0
     from .game import GameOptions, VillageGame
 

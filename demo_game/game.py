@@ -89,6 +89,9 @@ class GameOptions:
         offscreen: render into an offscreen buffer (no display needed) instead of a window.
         interactive: take keyboard and mouse input (a window only).
         worker: the face worker kind (``process`` or ``thread``; default: the face source's own).
+        renderer: the display module that draws offscreen (one of :data:`anisync.panda.bench.OFFSCREEN_RENDERERS`):
+            Mesa's software OpenGL (llvmpipe) through ``p3headlessgl``, or Panda3D's own software renderer
+            ``p3tinydisplay``, faster for crowds but without fog (docs/benchmarks.md).
     """
 
     npcs: int = 12
@@ -99,6 +102,7 @@ class GameOptions:
     offscreen: bool = True
     interactive: bool = False
     worker: str | None = None
+    renderer: str = "p3headlessgl"
 
 
 @dataclass(eq=False)
@@ -137,7 +141,8 @@ class VillageGame(ShowBase):
         loadPrcFileData("anisync.demo", f"win-size {width} {height}\nwindow-title anisync village\n"
                                      "audio-library-name null\nsync-video false\n")
         if options.offscreen:
-            loadPrcFileData("anisync.demo", "window-type offscreen\nload-display p3headlessgl\naux-display p3tinydisplay\n")
+            loadPrcFileData("anisync.demo", f"window-type offscreen\nload-display {options.renderer}\n"
+                                            "aux-display p3tinydisplay\n")
         ShowBase.__init__(self)
         self.disableMouse()
         self.key_map = dict.fromkeys("wasd", False)  # movement keys held

@@ -144,16 +144,19 @@ def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
         game.taskMgr.step()
 
 
-def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int, faces: str = "neural") -> VillageGame:
-    """The village offscreen (the scripted scene and the benchmark set its clock)."""
-    return VillageGame(GameOptions(npcs=npcs, seed=seed, faces=faces, face_size=face_size, window=size, offscreen=True))
+def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int, faces: str = "neural",
+              renderer: str = "p3headlessgl") -> VillageGame:
+    """The village offscreen, drawn by ``renderer`` (the scripted scene and the benchmark set its clock)."""
+    return VillageGame(GameOptions(npcs=npcs, seed=seed, faces=faces, face_size=face_size, window=size, offscreen=True,
+                                   renderer=renderer))
 
 
 def run_scripted(npcs: int = 12, seconds: float = 20.0, seed: int = 0, size=(1280, 720), face_size: int = 256,
-                 screenshot: str | Path = "village.png", out=sys.stdout, faces: str = "neural") -> dict:
+                 screenshot: str | Path = "village.png", out=sys.stdout, faces: str = "neural",
+                 renderer: str = "p3headlessgl") -> dict:
     """The offscreen scripted scene: prints what happens and what the villagers feel and do, the frame
     rate and texture memory; saves a screenshot; returns the figures."""
-    game = open_game(npcs, seed, size, face_size, faces)
+    game = open_game(npcs, seed, size, face_size, faces, renderer)
     tour = Tour(game, npcs, seed)
     source = game.plugin.face_source
     print(f"anisync village: {npcs} villagers, {seconds:g} s scripted scene offscreen at {size[0]}x{size[1]}, "
@@ -267,7 +270,7 @@ def frame_breakdown(frame_seconds: list[float], phases: np.ndarray, village_ms: 
 
 def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int, int], face_size: int,
                   report: str | Path, warmup: float = 3.0, command: str = "", faces: tuple[str, ...] = FACE_SOURCES,
-                  judge: str | Path | None = None, fixed_step: bool = False) -> dict:
+                  judge: str | Path | None = None, fixed_step: bool = False, renderer: str = "p3headlessgl") -> dict:
     """The demo's benchmark: every crowd size in ``counts`` with every face source in ``faces``, in turn
     in one run, anisync on and off; writes the JSON report, a frame-time plot and a screenshot per crowd
     size and source beside it. With a ``judge`` (an emotion judge's ``.onnx``) it also measures in-game
@@ -275,7 +278,7 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
     report = Path(report)
     report.parent.mkdir(parents=True, exist_ok=True)
     reader = Judge(judge) if judge is not None else None
-    game = open_game(0, seed, size, face_size)  # each crowd is populated in turn
+    game = open_game(0, seed, size, face_size, renderer=renderer)  # each crowd is populated in turn
     results, series, comparison = [], {}, []
     for npcs in counts:
         by_source = {}
@@ -301,7 +304,7 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
         "command": command,
         "settings": {"npcs": counts, "faces": list(faces), "seconds": seconds, "seed": seed, "size": list(size),
                      "face_size": face_size, "judge": None if judge is None else str(judge), "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS,
-                     "fixed_step": None if not fixed_step else 1 / STORY_RATE},
+                     "fixed_step": None if not fixed_step else 1 / STORY_RATE, "renderer": renderer},
         "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
                     "renderer": game.win.getGsg().getDriverRenderer(), "vendor": game.win.getGsg().getDriverVendor()},
         "targets": TARGETS,

@@ -28,6 +28,9 @@ import numpy as np
 #: frame rate the world runs slower than real time while the face worker draws in real time, which flatters
 #: every figure: the benchmarks run on real time unless asked, to compare two versions of the code.
 FIXED_STEP_RATE = 30
+#: Display modules that draw offscreen without a display: Mesa's software OpenGL (llvmpipe) through
+#: p3headlessgl, or Panda3D's own software renderer.
+OFFSCREEN_RENDERERS = ("p3headlessgl", "p3tinydisplay")
 
 
 def parse_counts(text: str) -> list[int]:
