@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable
 
@@ -15,3 +16,16 @@ def call_seconds(call: Callable[[], object], repeats: int) -> list[float]:
         call()
         times.append(time.perf_counter() - started)
     return times
+
+
+def cpu_name() -> str:
+    """The processor's model name where the system says it (Linux's /proc/cpuinfo), else its architecture:
+    timings and int8 arithmetic depend on it, so reports record it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

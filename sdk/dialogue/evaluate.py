@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..emotion import EMOTIONS
+from ..timing import cpu_name
 from ..errors import ModelLoadError
 from .classifier import EmotionClassifier
 from .encoder import SentenceEncoder, encoder_model_path, shipped_encoder_path, source_tokenizer_file
@@ -153,7 +153,7 @@ def evaluate(args: argparse.Namespace) -> dict:
         "encoder_ms_batch1_one_thread": _encoder_latency(split["test"]),
         "model_mb": {"encoder": round(os.path.getsize(shipped_encoder_path()) / 1e6, 2),
                      **{f"head_{k}": v for k, v in sizes.items()}},
-        "hardware": {"processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()},
+        "hardware": {"processor": cpu_name(), "cpu_count": os.cpu_count()},
     }
     return report
 
