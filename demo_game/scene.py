@@ -36,6 +36,7 @@ from anisync.panda.bench import FIXED_STEP_RATE, CrowdScript, percentiles
 from anisync.panda.legibility import LegibilitySampler
 from anisync.panda.neural import FACE_SOURCES
 from anisync.panda.sync import sync_summary
+from anisync.timing import cpu_name
 from panda3d.core import ClockObject
 
 from .game import GameOptions, VillageGame
@@ -305,7 +306,7 @@ def run_benchmark(counts: list[int], seconds: float, seed: int, size: tuple[int,
         "settings": {"npcs": counts, "faces": list(faces), "seconds": seconds, "seed": seed, "size": list(size),
                      "face_size": face_size, "judge": None if judge is None else str(judge), "warmup": warmup, "events_per_villager": EVENTS_PER_VILLAGER, "tour_actions": TOUR_ACTIONS,
                      "fixed_step": None if not fixed_step else 1 / STORY_RATE, "renderer": renderer},
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
+        "machine": {"python": platform.python_version(), "processor": cpu_name(),
                     "renderer": game.win.getGsg().getDriverRenderer(), "vendor": game.win.getGsg().getDriverVendor()},
         "targets": TARGETS,
         "results": results,

@@ -25,7 +25,6 @@ Lanczos upscale, and of real 128 px renders.
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -43,6 +42,7 @@ from ..procedural.loader import FaceDataset
 from ..procedural.sheet import grid
 from ..training import TrainingRun
 from .generator import to_network
+from ..timing import cpu_name
 
 #: Largest noise sigma of the spoilt inputs, in units of the [-1, 1] range.
 MAX_NOISE = 0.12
@@ -197,7 +197,7 @@ def train_refiner(data: str | Path, out: str | Path, steps: int, batch: int = 16
                      "optimizer": f"Adam lr {lr:g}, constant then linear decay to 0 over the second half",
                      "wall_seconds": trainer.wall_seconds, "wall_seconds_this_run": time.perf_counter() - started},
         "network": {"width": width, "blocks": blocks, "parameters": sum(p.numel() for p in trainer.net.parameters())},
-        "hardware": {"device": "cpu", "processor": platform.processor() or platform.machine(),
+        "hardware": {"device": "cpu", "processor": cpu_name(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "metrics": {"final_losses": trainer.final_losses()},
         "opset": OPSET, "inputs": ["image"], "outputs": ["refined"], "sha256": sha256_of(out),

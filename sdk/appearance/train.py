@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -68,6 +67,7 @@ from .classifier import AttributeClassifier, attribute_loss, fit_classifier
 from .data import dataset_fingerprint, load_faces
 from .export import export_models
 from .model import CHANNELS, SIZE, AppearanceConfig, Encoder, decoder
+from ..timing import cpu_name
 
 #: Loss-history keys, in the order the loss plot lists them ("attribute" only with a guide).
 LOSS_KEYS = ("total", "reconstruction", "kl", "attribute")
@@ -249,7 +249,7 @@ def train(args: argparse.Namespace) -> dict:
                      "optimizer": f"Adam lr {args.lr:g}, constant then linear decay to 0 over the second half; "
                                   "gradient norm clipped to 1",
                      "wall_seconds": trainer.wall_seconds, "wall_seconds_this_run": time.perf_counter() - started},
-        "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
+        "hardware": {"device": args.device, "processor": cpu_name(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "parameters": {"decoder": parameter_count(trainer.decoder), "encoder": parameter_count(trainer.encoder)},
         "metrics": {"final_losses": last, "validation": validation},

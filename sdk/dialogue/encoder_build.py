@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np
 
 from ..expression.card import card_path, sha256_of
 from .encoder import MAX_TOKENS, SentenceEncoder, encoder_model_path, source_tokenizer_file, tokenizer_path
+from ..timing import cpu_name
 
 #: Attention heads and width of all-MiniLM-L6-v2, for the BERT optimiser.
 HEADS, HIDDEN = 12, 384
@@ -68,7 +68,7 @@ def build_encoder(out: Path) -> dict:
                   "quantisation per output channel of every weight matrix (attention products in float32)",
         "metrics": _compare(source, out),
         "wall_seconds": round(time.perf_counter() - started, 1),
-        "hardware": {"device": "cpu", "processor": platform.processor() or platform.machine()},
+        "hardware": {"device": "cpu", "processor": cpu_name()},
         "max_tokens": MAX_TOKENS,
         "sha256": sha256_of(out),
     }

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..expression.card import card_path, sha256_of
 from ..training import TrainingRun
 from .meld import LICENCE, cached_features, dialogues, read_split, weighted_f1
 from .model import DialogueHead, HeadConfig, HeadEnsemble
+from ..timing import cpu_name
 
 #: Token features a training utterance keeps (MELD's 99.9th percentile is about 60); the exported graph
 #: takes any length.
@@ -190,7 +190,7 @@ def train(args: argparse.Namespace) -> dict:
                     "made_by": "anisync train dialogue-encoder, from all-MiniLM-L6-v2 (Apache-2.0)"},
         "training": {"heads": args.heads, "steps": args.steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
                      "token_dropout": TOKEN_DROPOUT, "label_smoothing": 0.1, "wall_seconds": time.perf_counter() - started},
-        "hardware": {"device": "cpu", "processor": platform.processor() or platform.machine(),
+        "hardware": {"device": "cpu", "processor": cpu_name(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "labels": list(EMOTIONS),
         "metrics": metrics,

@@ -11,13 +11,13 @@ onnxruntime's (how many times faster the runtime path is).
 
 from __future__ import annotations
 
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AnisyncError
+from ..timing import cpu_name
 from .editor import SIGNATURE, ExpressionEditor
 
 
@@ -70,7 +70,7 @@ def bench(model: str | Path, checkpoint: str | Path | None = None, batches: tupl
         results[f"batch_{batch}"] = row
     return {"model": str(model), "checkpoint": str(checkpoint), "size": editor.size, "threads": threads,
             "repeats": repeats, "provider": editor.provider, "torch": torch.__version__,
-            "processor": platform.processor() or platform.machine(), "batches": results}
+            "processor": cpu_name(), "batches": results}
 
 
 def format_report(result: dict) -> str:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -57,6 +56,7 @@ from ..errors import AnisyncError
 from ..procedural.expression import ExpressionParams
 from ..procedural.loader import FaceDataset
 from ..progress import progress
+from ..timing import cpu_name
 from ..training import TrainingRun
 from .export import export_generator
 from .model import Discriminator, Generator, NetworkConfig, parameter_count
@@ -317,7 +317,7 @@ def train(args: argparse.Namespace) -> dict:
                  "size": faces.size, "supervised": not args.no_supervised, **trained_on(args.data)},
         "training": {"steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "wall_seconds_this_run":
                      time.perf_counter() - started, "mask": not args.no_mask, **recipe},
-        "hardware": {"device": args.device, "processor": platform.processor() or platform.machine(),
+        "hardware": {"device": args.device, "processor": cpu_name(),
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
         "parameters": {"generator": parameter_count(trainer.generator),
                        "discriminator": parameter_count(trainer.critic) if args.arch == "amee" else 0},

@@ -8,6 +8,8 @@ import platform
 import time
 from pathlib import Path
 
+from ..timing import cpu_name
+
 
 def register(commands) -> None:
     """Add the procedural-face subcommands to the ``anisync`` parser."""
@@ -91,7 +93,7 @@ def _bench(args: argparse.Namespace) -> int:
         "benchmark": "procedural", "faces_per_repeat": args.faces, "repeats": args.repeats, "seed": args.seed,
         "threads": 1, "sizes": results,
         "machine": {"python": platform.python_version(), "numpy": np.__version__, "pillow": PIL.__version__,
-                    "processor": platform.processor() or platform.machine()},
+                    "processor": cpu_name()},
     }
     print(f"{'size':>6} {'faces/s (median)':>17} {'ms/face median':>15} {'min':>7} {'max':>7}")
     for size, r in results.items():

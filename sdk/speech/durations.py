@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnisyncError, DefinitionError
+from ..timing import cpu_name
 from .visemes import DIPHTHONGS, PHONEME_VISEME
 
 #: Average seconds of each ARPAbet phoneme in read English (TIMIT's order of magnitude): the prior.
@@ -222,7 +223,7 @@ def fit_durations(data: str | Path, out: str | Path, command: str = "") -> Durat
                             [default.seconds(*row) for row in rows] - np.asarray(targets))))},
             "pause_samples": {kind: len(values) for kind, values in pauses.items()},
             "wall_seconds": time.perf_counter() - started,
-            "hardware": {"processor": platform.processor() or platform.machine(), "python": platform.python_version()}}
+            "hardware": {"processor": cpu_name(), "python": platform.python_version()}}
     table = DurationTable(base, factors, pause, 175.0, card)
     table.save(out)
     return table
