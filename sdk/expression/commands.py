@@ -1,6 +1,7 @@
 """The expression editor's command lines: ``anisync train expression`` (:mod:`anisync.expression.train`),
-``anisync eval expression`` (:mod:`anisync.expression.evaluate`), ``anisync bench expression``
-(:mod:`anisync.expression.bench`) and ``anisync train judge`` (:mod:`anisync.expression.judge`). Torch is imported
+``anisync train expression-int8`` (:mod:`anisync.expression.quantize`), ``anisync eval expression``
+(:mod:`anisync.expression.evaluate`), ``anisync bench expression`` (:mod:`anisync.expression.bench`) and
+``anisync train judge`` (:mod:`anisync.expression.judge`). Torch is imported
 only when a command that needs it runs."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ def _train_command(args: argparse.Namespace) -> int:
     from .train import train
 
     card = train(args)
+    if card is None:
+        return 0  # a torchrun process other than 0
     print(f"wrote {args.out} ({card['parameters']['generator']} generator parameters, {card['training']['steps']} steps)")
     return 0
 
@@ -43,14 +46,29 @@ def _eval_command(args: argparse.Namespace) -> int:
 
 
 def _bench_command(args: argparse.Namespace) -> int:
-    need_torch()
+    if not args.baseline:
+        need_torch()
     from .bench import bench, format_report
     from .evaluate import write_json
 
-    result = bench(args.model, args.checkpoint, tuple(args.batches), threads=args.threads, repeats=args.repeats)
+    result = bench(args.model, args.checkpoint, tuple(args.batches), threads=args.threads, repeats=args.repeats,
+                   baseline=args.baseline)
     print(format_report(result))
     if args.json:
         write_json(result, args.json)
+    return 0
+
+
+def _int8_command(args: argparse.Namespace) -> int:
+    need_torch()
+    from .quantize import build_int8
+
+    card = build_int8(args.model, args.data, args.out, seed=args.seed)
+    metrics = card["int8"]["metrics"]
+    latency = metrics["latency_batch_1_one_thread_ms"]
+    print(f"wrote {args.out}: edits {metrics['psnr_vs_source_db']:.1f} dB from the source model's on "
+          f"{metrics['pairs']} validation pairs; batch 1 on one thread {latency['int8']:.2f} ms against "
+          f"{latency['source']:.2f} ms")
     return 0
 
 
@@ -72,8 +90,8 @@ def _judge_command(args: argparse.Namespace) -> int:
 
 
 def register(commands) -> None:
-    """Add ``anisync train expression``, ``anisync eval expression``, ``anisync bench expression`` and
-    ``anisync train judge``."""
+    """Add ``anisync train expression``, ``anisync train expression-int8``, ``anisync eval expression``,
+    ``anisync bench expression`` and ``anisync train judge``."""
     parser = commands.subcommand("train", "expression", _train_command,
                                  help="train the expression editor (AMEE-GAN) and export it to ONNX")
     parser.add_argument("--data", required=True, help="a procedural dataset (anisync data make) or a folder of labelled images")
@@ -117,13 +135,25 @@ def register(commands) -> None:
     evaluate.add_argument("--held-out-sheet", metavar="PNG", help="also draw the emotion sheet for each held-out set "
                           "(off-palette colours, heavy lines), as PNG's name with -off_palette and -heavy_lines")
     timing = commands.subcommand("bench", "expression", _bench_command,
-                                 help="onnxruntime against torch eager latency of an exported expression editor")
+                                 help="latency of an exported expression editor against torch eager or another "
+                                      "exported editor")
     timing.add_argument("--model", required=True, help="the exported ONNX model (its card gives the network sizes)")
-    timing.add_argument("--checkpoint", help="the training checkpoint the torch baseline loads (default: MODEL with .ckpt)")
+    baselines = timing.add_mutually_exclusive_group()
+    baselines.add_argument("--checkpoint", help="the training checkpoint the torch baseline loads (default: MODEL with .ckpt)")
+    baselines.add_argument("--baseline", help="instead of torch, another exported editor as the baseline (an int8 "
+                                              "model's float32 source)")
     timing.add_argument("--batches", type=positive, nargs="+", default=[1, 16], help="batch sizes")
     timing.add_argument("--threads", type=positive, default=1, help="threads of both runtimes")
     timing.add_argument("--repeats", type=positive, default=50, help="timed calls per batch size")
     timing.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    int8 = commands.subcommand("train", "expression-int8", _int8_command,
+                               help="make an int8 copy of a trained U-Net editor for fast CPU inference, calibrated "
+                                    "on a face dataset (no retraining)")
+    int8.add_argument("--model", required=True, help="the float32 editor exported by anisync train expression --arch unet")
+    int8.add_argument("--data", required=True, help="a procedural dataset: its train split calibrates the int8 ranges, "
+                                                    "its validation split measures the copy against the source")
+    int8.add_argument("--out", required=True, help="the ONNX file to write; its card goes beside it")
+    int8.add_argument("--seed", type=seed, default=0, help="seed of the calibration pairs")
     judge = commands.subcommand("train", "judge", _judge_command,
                                 help="train a judge (emotions or mouth) that evaluations score edited faces with")
     judge.add_argument("--data", required=True, help="a procedural dataset (train split to learn, test split to score); "

@@ -133,13 +133,14 @@ def ssim(a: np.ndarray, b: np.ndarray, window: int = 7) -> float:
     return float(index.mean())
 
 
-def _pairs(dataset: FaceDataset, pairs: int, rng: np.random.Generator) -> list[tuple[dict, dict]]:
+def identity_pairs(dataset: FaceDataset, pairs: int, rng: np.random.Generator) -> list[tuple[dict, dict]]:
+    """``pairs`` (source, target) faces, each two different faces of one identity, identities in turn."""
     by_identity: dict[str, list[int]] = {}
     for index in range(len(dataset)):
         by_identity.setdefault(dataset[index]["identity"], []).append(index)
     groups = [rows for rows in by_identity.values() if len(rows) > 1]
     if not groups:
-        raise AnisyncError(f"{dataset.root}: no test identity with two expressions to pair")
+        raise AnisyncError(f"{dataset.root}: no identity of the {dataset.split} split has two faces to pair")
     chosen = []
     for k in range(pairs):
         rows = groups[k % len(groups)]
@@ -345,7 +346,7 @@ def evaluate(model: str | Path, data: str | Path, pairs: int = 200, steps: int =
         raise AnisyncError(f"{data}: faces of {dataset.manifest['size']} px, the model edits {editor.size} px")
     guard = split_guard(editor, dataset)
     rng = np.random.default_rng(seed)
-    chosen = _pairs(dataset, pairs, rng)
+    chosen = identity_pairs(dataset, pairs, rng)
     sources = np.stack([s["image"] for s, _ in chosen])
     targets = np.stack([t["image"] for _, t in chosen])
     source_params = np.stack([s["expression"] for s, _ in chosen]).astype(np.float32)
