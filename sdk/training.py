@@ -17,15 +17,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .distributed import Ranks
 from .errors import AnisyncError
 from .progress import progress
 
 
 class TrainingRun(ABC):
     """Step, seed, loss history (``history[key]``, one value per step), random generators (``rng`` for
-    batches, ``torch_rng`` for noise) and the learning rate of one run of ``steps`` steps."""
+    batches, ``torch_rng`` for noise) and the learning rate of one run of ``steps`` steps; ``ranks``, this
+    process's place under torchrun (:mod:`anisync.distributed`)."""
 
     def __init__(self, seed: int, lr: float, steps: int, loss_keys: tuple[str, ...], device: str = "cpu"):
+        self.ranks = Ranks.from_environment(device)
         torch.manual_seed(seed)
         self.seed, self.lr, self.steps, self.device = seed, lr, steps, device
         self.rng = np.random.default_rng(seed)
@@ -58,7 +61,10 @@ class TrainingRun(ABC):
                 "torch_global_rng": torch.get_rng_state()}
 
     def save(self, path: Path) -> None:
-        """Write the checkpoint to ``path`` (through a ``.partial`` file: never a half-written one)."""
+        """Write the checkpoint to ``path`` (through a ``.partial`` file: never a half-written one); under
+        torchrun, process 0 alone writes it (every process holds the same state)."""
+        if not self.ranks.is_main:
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         torch.save(self.state(), partial)
@@ -96,10 +102,12 @@ class TrainingRun(ABC):
                                + ", ".join(f"{k} {saved.get(k)!r}, now {now.get(k)!r}" for k in differing)
                                + "); resume with the same ones")
 
-    def record(self, values: dict[str, float]) -> None:
-        """Append this step's loss values to the history."""
+    def record(self, values: dict[str, float]) -> dict[str, float]:
+        """Append this step's loss values, averaged over the run's processes, to the history; returns them."""
+        values = self.ranks.mean(values)
         for key, value in values.items():
             self.history[key].append(value)
+        return values
 
     def train_to(self, steps: int, checkpoint: Path, every: int, resume: bool, desc: str) -> None:
         """Run ``train_step`` up to step ``steps`` under a progress bar, saving ``checkpoint`` every ``every``
@@ -109,12 +117,15 @@ class TrainingRun(ABC):
             if not checkpoint.exists():
                 raise AnisyncError(f"--resume: no checkpoint at {checkpoint}")
             self.load(checkpoint)
-            print(f"resumed from {checkpoint} at step {self.step}", file=sys.stderr)
-        for _ in progress(range(self.step, steps), desc=desc):
+            if self.ranks.is_main:
+                print(f"resumed from {checkpoint} at step {self.step}", file=sys.stderr)
+        remaining = range(self.step, steps)
+        for _ in progress(remaining, desc=desc) if self.ranks.is_main else remaining:
             self.train_step()
             if self.step % every == 0:
                 self.save(checkpoint)
         self.save(checkpoint)
+        self.ranks.barrier()  # no process returns before the last checkpoint is whole
 
     @abstractmethod
     def train_step(self) -> dict[str, float]:

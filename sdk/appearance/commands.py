@@ -28,6 +28,8 @@ def _train_command(args: argparse.Namespace) -> int:
     from .train import train
 
     card = train(args)
+    if card is None:
+        return 0  # a torchrun process other than 0
     print(f"wrote {args.out} ({args.arch}: {card['parameters']['decoder']} decoder parameters, "
           f"{card['training']['steps']} steps, {card['training']['wall_seconds']:.0f} s of training)")
     return 0

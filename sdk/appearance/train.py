@@ -111,6 +111,8 @@ class Trainer(TrainingRun):
         self.faces, self.config, self.batch, self.beta = faces, config, batch, beta
         self.attribute_weight, self.guide_steps = attribute_weight, guide_steps
         self.decoder, self.encoder = decoder(config).to(device), Encoder(config).to(device)
+        # The forward passes; DDP under torchrun (anisync.distributed).
+        self.decode, self.encode = self.ranks.wrap(self.decoder), self.ranks.wrap(self.encoder)
         self.optimizer = torch.optim.Adam(list(self.decoder.parameters()) + list(self.encoder.parameters()), lr=lr)
         self.guide = None
         if attribute_weight > 0:
@@ -139,25 +141,31 @@ class Trainer(TrainingRun):
     def losses(self, x: torch.Tensor, code: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """The loss terms (module docstring) of one batch of faces ``x`` with one-hot ``code`` and value
         indices ``labels``."""
-        mu, logvar = self.encoder(x, code)
-        eps = torch.randn(mu.shape, generator=self.torch_rng, device=mu.device)
+        mu, logvar = self.encode(x, code)
+        eps = self._noise(mu)
         z = mu + torch.exp(0.5 * logvar) * eps
         kl = (-0.5 * (1 + logvar - mu ** 2 - logvar.exp())).sum(dim=1).mean() / PIXEL_VALUES
         if self.guide is None:
-            reconstruction = (self.decoder(code, z) - x).abs().mean()
+            reconstruction = (self.decode(code, z) - x).abs().mean()
             return {"total": reconstruction + self.beta * kl, "reconstruction": reconstruction, "kl": kl}
         # One decoder pass over posterior and prior samples, so BatchNorm's statistics cover both.
-        prior = torch.randn(mu.shape, generator=self.torch_rng, device=mu.device)
-        decoded, sampled = self.decoder(torch.cat([code, code]), torch.cat([z, prior])).chunk(2)
+        prior = self._noise(mu)
+        decoded, sampled = self.decode(torch.cat([code, code]), torch.cat([z, prior])).chunk(2)
         reconstruction = (decoded - x).abs().mean()
         attribute = attribute_loss(self.guide(sampled)[0], labels)
         return {"total": reconstruction + self.beta * kl + self.attribute_weight * attribute,
                 "reconstruction": reconstruction, "kl": kl, "attribute": attribute}
 
+    def _noise(self, like: torch.Tensor) -> torch.Tensor:
+        """Standard normal noise for this process's share of the step's batch (``like``'s rows), drawn for
+        the whole batch so that every process's generator stays in step."""
+        noise = torch.randn((len(like) * self.ranks.world, *like.shape[1:]), generator=self.torch_rng, device=like.device)
+        return noise[self.ranks.share(len(noise))]
+
     def train_step(self) -> dict[str, float]:
         """One optimiser step on a random batch; returns this step's losses."""
         started = time.perf_counter()
-        rows = torch.from_numpy(self.rng.integers(0, len(self.faces.images), self.batch))
+        rows = torch.from_numpy(self.rng.integers(0, len(self.faces.images), self.batch))[self.ranks.share(self.batch)]
         x, code = self.faces.pixels(rows, self.device), self.faces.codes[rows].to(self.device)
         self.set_learning_rate(self.optimizer)
         self.decoder.train()
@@ -168,8 +176,7 @@ class Trainer(TrainingRun):
         torch.nn.utils.clip_grad_norm_(list(self.decoder.parameters()) + list(self.encoder.parameters()), 1.0)
         self.optimizer.step()
         self.step += 1
-        values = {key: float(value.item()) for key, value in losses.items()}
-        self.record(values)
+        values = self.record({key: float(value.item()) for key, value in losses.items()})
         self.wall_seconds += time.perf_counter() - started
         return values
 
@@ -217,8 +224,9 @@ def config_of(args: argparse.Namespace) -> AppearanceConfig:
                             encoder_width=args.encoder_width)
 
 
-def train(args: argparse.Namespace) -> dict:
-    """Run ``anisync train appearance`` (module docstring); returns the model card."""
+def train(args: argparse.Namespace) -> dict | None:
+    """Run ``anisync train appearance`` (module docstring); returns the model card (None in a torchrun
+    process other than 0, which writes nothing)."""
     started = time.perf_counter()
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
@@ -226,6 +234,8 @@ def train(args: argparse.Namespace) -> dict:
     trainer = Trainer(faces, config_of(args), args.batch, args.seed, lr=args.lr, beta=args.beta, steps=args.steps,
                       device=args.device, attribute_weight=args.attribute_weight, guide_steps=args.guide_steps)
     trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, f"train appearance {args.arch}")
+    if not trainer.ranks.is_main:
+        return None  # process 0 writes the models, their card and the plot
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
     last = trainer.final_losses()
     try:
@@ -250,7 +260,7 @@ def train(args: argparse.Namespace) -> dict:
                                   "gradient norm clipped to 1",
                      "wall_seconds": trainer.wall_seconds, "wall_seconds_this_run": time.perf_counter() - started},
         "hardware": {"device": args.device, "processor": cpu_name(),
-                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__, **trainer.ranks.describe()},
         "parameters": {"decoder": parameter_count(trainer.decoder), "encoder": parameter_count(trainer.encoder)},
         "metrics": {"final_losses": last, "validation": validation},
     }

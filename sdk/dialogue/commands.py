@@ -30,6 +30,8 @@ def _train_command(args: argparse.Namespace) -> int:
     from .train import train
 
     card = train(args)
+    if card is None:
+        return 0  # a torchrun process other than 0
     print(f"wrote {args.out}: {args.heads} head(s), dev weighted F1 {card['metrics']['dev_weighted_f1']:.2f} "
           f"({card['training']['wall_seconds']:.0f} s)")
     return 0

@@ -26,6 +26,7 @@ from torch import nn
 
 from ..emotion import EMOTIONS
 from ..expression.card import card_path, sha256_of
+from ..distributed import Ranks
 from ..training import TrainingRun
 from .meld import LICENCE, cached_features, dialogues, read_split, weighted_f1
 from .model import DialogueHead, HeadConfig, HeadEnsemble
@@ -90,6 +91,17 @@ class MeldSplit:
         return out
 
 
+class _Dialogues(nn.Module):
+    """The head's whole-dialogue pass as a module's forward, the call DDP synchronises."""
+
+    def __init__(self, head: DialogueHead):
+        super().__init__()
+        self.head = head
+
+    def forward(self, tokens, mask, speakers):
+        return self.head.dialogues(tokens, mask, speakers)
+
+
 class HeadTraining(TrainingRun):
     """One run of the recipe in the module docstring."""
 
@@ -97,8 +109,9 @@ class HeadTraining(TrainingRun):
         super().__init__(seed, lr, steps, ("cross_entropy",))
         self.train, self.config, self.batch = train, config, batch
         self.head = DialogueHead(config)
+        self.model = self.ranks.wrap(_Dialogues(self.head))  # the forward pass; DDP under torchrun
         self.optimizer = torch.optim.AdamW(self.head.parameters(), lr=lr, weight_decay=0.01)
-        self.loss = nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=-100)
+        self.loss = nn.CrossEntropyLoss(label_smoothing=0.1, ignore_index=-100, reduction="sum")
 
     def parts(self) -> dict:
         return {"head": self.head, "optimizer": self.optimizer}
@@ -110,15 +123,19 @@ class HeadTraining(TrainingRun):
         self.head.train()
         self.set_learning_rate(self.optimizer)
         chosen = self.rng.choice(len(self.train.dialogues), self.batch, replace=False).tolist()
+        # The whole batch on every process, so that the batch generator stays in step; then this one's share.
         tokens, mask, speakers, labels = self.train.batch(chosen, self.rng)
-        loss = self.loss(self.head.dialogues(tokens, mask, speakers).flatten(0, 1), labels.flatten())
+        share = self.ranks.share(self.batch)
+        lines = (labels != -100).sum().clamp(min=1)
+        # The mean over the batch's labelled lines: each process's sum over the global count, times the
+        # processes, whose gradients DDP averages.
+        loss = self.loss(self.model(tokens[share], mask[share], speakers[share]).flatten(0, 1),
+                         labels[share].flatten()) * self.ranks.world / lines
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
         self.step += 1
-        values = {"cross_entropy": loss.item()}
-        self.record(values)
-        return values
+        return self.record({"cross_entropy": loss.item()})
 
 
 def fit(train: MeldSplit, dev: MeldSplit, config: HeadConfig, steps: int, eval_every: int, seed: int,
@@ -128,7 +145,7 @@ def fit(train: MeldSplit, dev: MeldSplit, config: HeadConfig, steps: int, eval_e
 
     run = HeadTraining(train, config, batch, seed, lr, steps)
     best, best_f1, scores = None, -1.0, []
-    for _ in progress(range(steps), desc=progress_desc):
+    for _ in progress(range(steps), desc=progress_desc) if run.ranks.is_main else range(steps):
         run.train_step()
         if run.step % eval_every == 0 or run.step == steps:
             f1 = weighted_f1(dev.labels, dev.predict(run.head).argmax(1))
@@ -162,9 +179,11 @@ def export_head(head: DialogueHead | HeadEnsemble, path: str | Path, card: dict)
     return path
 
 
-def train(args: argparse.Namespace) -> dict:
-    """Run ``anisync train dialogue`` (the module docstring's recipe); returns the model card."""
+def train(args: argparse.Namespace) -> dict | None:
+    """Run ``anisync train dialogue`` (the module docstring's recipe); returns the model card (None in a
+    torchrun process other than 0, which writes nothing)."""
     started = time.perf_counter()
+    ranks = Ranks.from_environment()
     splits = {name: MeldSplit(args.meld, name, args.cache) for name in ("train", "dev")}
     config = HeadConfig(args.context, args.hidden, args.dropout)
     heads, runs = [], []
@@ -173,6 +192,8 @@ def train(args: argparse.Namespace) -> dict:
                         args.batch, progress_desc=f"train dialogue head {k + 1}/{args.heads}")
         heads.append(head)
         runs.append({"seed": args.seed + k, **run})
+    if not ranks.is_main:
+        return None
     ensemble = HeadEnsemble(heads).eval()
     torch.save(ensemble.state_dict(), Path(args.cache) / f"{Path(args.out).stem}-heads.pt")
     metrics = {"dev_weighted_f1": round(100 * weighted_f1(splits["dev"].labels,
@@ -191,7 +212,7 @@ def train(args: argparse.Namespace) -> dict:
         "training": {"heads": args.heads, "steps": args.steps, "batch": args.batch, "lr": args.lr, "seed": args.seed,
                      "token_dropout": TOKEN_DROPOUT, "label_smoothing": 0.1, "wall_seconds": time.perf_counter() - started},
         "hardware": {"device": "cpu", "processor": cpu_name(),
-                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__, **ranks.describe()},
         "labels": list(EMOTIONS),
         "metrics": metrics,
     }

@@ -54,6 +54,7 @@ class PairedTrainer(TrainingRun):
         super().__init__(seed, lr, steps, PAIRED_LOSS_KEYS, device)
         self.faces, self.batch, self.weights = faces, batch, weights
         self.generator = build_generator(config).to(device)
+        self.model = self.ranks.wrap(self.generator)  # the forward pass; DDP under torchrun
         self.optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.9, 0.999))
         groups: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
@@ -71,11 +72,14 @@ class PairedTrainer(TrainingRun):
                 "weights": asdict(self.weights)}
 
     def _batch(self):
+        """This process's share of the step's batch of pairs (every process draws the whole batch)."""
         source, target = [], []
         for group in (self._groups[i] for i in self.rng.integers(0, len(self._groups), self.batch)):
             first = group[0] if self.rng.random() < 0.5 else self.rng.choice(group)
             source.append(first)
             target.append(self.rng.choice(group[group != first]))
+        share = self.ranks.share(self.batch)
+        source, target = source[share], target[share]
         pick = lambda t, idx: t[torch.from_numpy(np.array(idx))].to(self.device)  # noqa: E731
         return pick(self.faces.images, source), pick(self.faces.images, target), pick(self.faces.conditions, target)
 
@@ -84,7 +88,7 @@ class PairedTrainer(TrainingRun):
         x, y, c_t = self._batch()
         self.set_learning_rate(self.optimizer)
         self.generator.train()
-        edited, intermediate, mask = self.generator(x, c_t)
+        edited, intermediate, mask = self.model(x, c_t)
         changed = ((x - y).abs().amax(dim=1, keepdim=True) > CHANGE_THRESHOLD).float()
         losses = {
             "whole": (edited - y).abs().mean(),
@@ -97,9 +101,7 @@ class PairedTrainer(TrainingRun):
         total.backward()
         self.optimizer.step()
         self.step += 1
-        values = {key: value.item() for key, value in losses.items()}
-        self.record(values)
-        return values
+        return self.record({key: value.item() for key, value in losses.items()})
 
 
 def region_l1(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) -> torch.Tensor:

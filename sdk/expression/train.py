@@ -284,8 +284,9 @@ def _edit_loss(trainer: TrainingRun) -> str:
     return "supervised" if trainer.history["supervised"] else "cycle"
 
 
-def train(args: argparse.Namespace) -> dict:
-    """Run ``anisync train expression`` (see the module docstring); returns the model card."""
+def train(args: argparse.Namespace) -> dict | None:
+    """Run ``anisync train expression`` (see the module docstring); returns the model card (None in a
+    torchrun process other than 0, which writes nothing)."""
     started = time.perf_counter()
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
@@ -298,7 +299,12 @@ def train(args: argparse.Namespace) -> dict:
         trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised,
                           device=args.device, downsampling=args.downsampling, lr=args.lr, steps=args.steps,
                           warmup=warmup, use_mask=not args.no_mask, expression_head=not args.no_expression_head)
+    if trainer.ranks.distributed and args.arch != "unet":
+        raise AnisyncError("--arch amee: the AMEE-GAN trainer runs in one process only (its gradient penalty "
+                           "differentiates the critic twice, which DistributedDataParallel does not support)")
     trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, "train expression")
+    if not trainer.ranks.is_main:
+        return None  # process 0 writes the model, its card and the plot
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
     last = trainer.final_losses()
     if args.arch == "unet":
@@ -318,7 +324,8 @@ def train(args: argparse.Namespace) -> dict:
         "training": {"steps": trainer.step, "batch": args.batch, "seed": trainer.seed, "wall_seconds_this_run":
                      time.perf_counter() - started, "mask": not args.no_mask, **recipe},
         "hardware": {"device": args.device, "processor": cpu_name(),
-                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__},
+                     "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+                     **trainer.ranks.describe()},
         "parameters": {"generator": parameter_count(trainer.generator),
                        "discriminator": parameter_count(trainer.critic) if args.arch == "amee" else 0},
         # The supervised (paired: change) term measures the edit itself; without it the cycle term stands in.
