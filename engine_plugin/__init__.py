@@ -30,6 +30,7 @@ from ..extras import import_extra
 _EXPORTS = {
     **dict.fromkeys(("ACTIONS", "JOINTS", "ActionTable", "Track", "intensity_gain", "resolve_action"), "actions"),
     **dict.fromkeys(("HEIGHT", "SKELETON", "face_card", "humanoid_model"), "body"),
+    **dict.fromkeys(("AtlasFaceSource", "generate_cast"), "cast"),
     **dict.fromkeys(("BodyPalette", "FaceCache", "FaceSource", "panda_layout", "quantise"), "faces"),
     **dict.fromkeys(("FACE_TEXTURE_PREFIX", "HUMANOID_JOINT_MAP", "TASK_SORT", "AnisyncPlugin", "AttachedCharacter"),
                     "plugin"),

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "anisync.dialogue.encoder_build",
     "anisync.scenes.commands",
     "anisync.panda.bench",
+    "anisync.panda.cast",
 )
 
 GROUP_HELP = {
@@ -35,6 +36,7 @@ GROUP_HELP = {
     "train": "train a model and export it to ONNX",
     "eval": "evaluate a model; every eval takes --json PATH",
     "data": "make and inspect training data",
+    "generate": "make game assets ahead of time",
     "behavior": "inspect behavior definitions",
 }
 
