@@ -9,8 +9,8 @@ was drawn with, and the body palette measured on its neutral face.
 
 Generation runs on Ray Data. The characters are a dataset, and ``map_batches`` hands them one at a time
 to a pool of actors (:class:`CastPainter`), each holding its own onnxruntime sessions (the neural face
-source on one thread). The driver receives each painted atlas as PNG bytes and writes it, then the
-manifest, each through a temporary file and a rename. So:
+source on one thread). The driver receives each painted atlas as PNG bytes and writes it, and the manifest
+every :data:`MANIFEST_SECONDS` and at the end, each through a temporary file and a rename. So:
 
 * a character is written once, by the driver, when its atlas arrives;
 * a worker that dies mid-run is restarted by Ray, and the character it held is painted again (Ray Data
@@ -42,6 +42,7 @@ from anisync.character import CharacterDefinition
 from anisync.errors import AnisyncError, DefinitionError, InvalidArgumentError, ModelLoadError
 from anisync.expression.card import sha256_of
 from anisync.extras import import_extra
+from anisync.files import write_atomically
 from anisync.progress import progress
 from anisync.procedural.expression import EXPRESSION_PARAMS
 from anisync.speech import VISEMES
@@ -54,6 +55,10 @@ FORMAT, VERSION = "anisync-cast", 1
 INTENSITIES = (1 / 3, 2 / 3, 1.0)
 #: Cells per atlas row.
 COLUMNS = 6
+#: Seconds between rewrites of the manifest while atlases arrive (and once at the end): rewriting it for
+#: every atlas would write a 10,000-character cast's manifest 10,000 times. An atlas written but not yet
+#: listed is painted again by a resumed run.
+MANIFEST_SECONDS = 2.0
 #: An emotion weaker than this shows the neutral face (half the lowest intensity drawn).
 _FAINT = INTENSITIES[0] / 2
 _MOUTH = [EXPRESSION_PARAMS.index("mouth_open"), EXPRESSION_PARAMS.index("mouth_width")]
@@ -130,10 +135,8 @@ class CastPainter:
                 "seconds": np.array(seconds), "painter": np.full(len(pngs), os.getpid())}
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(path)
+def _write_manifest(path: Path, manifest: dict) -> None:
+    write_atomically(path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
 
 
 def _load_cast(characters: Sequence[str | Path]) -> list[tuple[CharacterDefinition, Path]]:
@@ -241,19 +244,25 @@ def _paint(todo, folder: Path, manifest: dict, manifest_path: Path, definition_s
                                    concurrency=workers, num_cpus=1)
         painters: dict[str, int] = {}
         seconds = []
-        for row in progress(painted.iter_rows(), total=len(todo), desc="painting atlases"):
-            character_id = str(row["id"])
-            atlas = f"{character_id}.png"
-            _write_atomically(folder / atlas, row["png"])
-            entry = {"atlas": atlas, "sha256": sha256_of(folder / atlas), "definition_sha256": definition_shas[character_id],
-                     "palette": json.loads(row["palette"])}
-            manifest["characters"][character_id] = entry
-            _write_atomically(manifest_path, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
-            painter = int(row["painter"])
-            painters[str(painter)] = painters.get(str(painter), 0) + 1
-            seconds.append(float(row["seconds"]))
-            if on_painted is not None:
-                on_painted(character_id, entry, painter)
+        saved = time.perf_counter()
+        try:
+            for row in progress(painted.iter_rows(), total=len(todo), desc="painting atlases"):
+                character_id = str(row["id"])
+                atlas = f"{character_id}.png"
+                write_atomically(folder / atlas, row["png"])
+                entry = {"atlas": atlas, "sha256": sha256_of(folder / atlas),
+                         "definition_sha256": definition_shas[character_id], "palette": json.loads(row["palette"])}
+                manifest["characters"][character_id] = entry
+                if time.perf_counter() - saved >= MANIFEST_SECONDS:
+                    _write_manifest(manifest_path, manifest)
+                    saved = time.perf_counter()
+                painter = int(row["painter"])
+                painters[str(painter)] = painters.get(str(painter), 0) + 1
+                seconds.append(float(row["seconds"]))
+                if on_painted is not None:
+                    on_painted(character_id, entry, painter)
+        finally:
+            _write_manifest(manifest_path, manifest)  # interrupted too: what was painted is kept
         wall = time.perf_counter() - started
     finally:
         if started_here:

@@ -19,6 +19,7 @@ import torch
 
 from .distributed import Ranks
 from .errors import AnisyncError
+from .files import write_atomically
 from .progress import progress
 
 
@@ -66,9 +67,7 @@ class TrainingRun(ABC):
         if not self.ranks.is_main:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        torch.save(self.state(), partial)
-        partial.replace(path)
+        write_atomically(path, lambda handle: torch.save(self.state(), handle))
 
     def load(self, path: Path) -> dict:
         """Continue from the checkpoint at ``path`` exactly where it was saved; returns its whole state

@@ -54,6 +54,7 @@ from PIL import Image
 
 from ..emotion import EMOTIONS
 from ..errors import AnisyncError, DefinitionError
+from ..files import write_atomically
 from ..progress import progress as progress_bar
 from ._checks import check_number
 from .expression import EXPRESSION_PARAMS, ExpressionParams
@@ -147,7 +148,7 @@ def write_manifest(out: Path, settings: dict, manifest: dict) -> None:
             raise AnisyncError(f"{out} holds a dataset made with other settings ({', '.join(differing)}); "
                                "use another folder or the same settings to resume it")
     else:
-        _write_atomically(manifest_path, lambda f: f.write(json.dumps(manifest, indent=1).encode()))
+        write_atomically(manifest_path, json.dumps(manifest, indent=1).encode())
 
 
 def make_dataset(out: str | os.PathLike, identities: int, expressions: int, size: int = 128, seed: int = 0,
@@ -203,15 +204,7 @@ def write_shard(path: Path, per_identity: list[list[Sample]], size: int) -> None
         "identity": np.array([s.identity_number for s in samples], dtype=np.int32),
         "identity_params": np.array(json.dumps(params)),
     }
-    _write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
-
-
-def _write_atomically(path: Path, write) -> None:
-    """Write through a temporary file and rename, so ``path`` exists only when complete."""
-    temporary = path.with_name(path.name + ".partial")
-    with open(temporary, "wb") as f:
-        write(f)
-    os.replace(temporary, path)
+    write_atomically(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 def write_sheet(out: Path, manifest: dict, identities: int = 8, expressions: int = 8) -> Path:
