@@ -205,6 +205,7 @@ def generate_cast(characters: Sequence[str | Path], out: str | Path, ray_address
 
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InvalidArgumentError(f"workers: expected a positive integer, got {workers!r}")
+    ray = import_extra("ray", "scale", "cast generation on Ray")
     cast = _load_cast(characters)
     models = dict(models or {})
     probe = NeuralFaceSource(**models, threads=1)
@@ -221,14 +222,13 @@ def generate_cast(characters: Sequence[str | Path], out: str | Path, ray_address
     report = {"characters": len(cast), "painted": 0, "skipped": len(cast) - len(todo), "workers": workers,
               "painters": {}, "seconds": 0.0}
     if todo:
-        report.update(_paint(todo, folder, manifest, manifest_path, definition_shas, models, ray_address, workers,
+        report.update(_paint(ray, todo, folder, manifest, manifest_path, definition_shas, models, ray_address, workers,
                              on_painted))
     return report
 
 
-def _paint(todo, folder: Path, manifest: dict, manifest_path: Path, definition_shas: dict, models: dict,
+def _paint(ray, todo, folder: Path, manifest: dict, manifest_path: Path, definition_shas: dict, models: dict,
            ray_address: str | None, workers: int, on_painted) -> dict:
-    ray = import_extra("ray", "scale", "cast generation on Ray")
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=ray_address, num_cpus=None if ray_address else workers, include_dashboard=False,

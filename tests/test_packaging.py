@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = {"numpy", "onnxruntime", "transitions", "py-trees", "pyyaml"}
 #: Everything the extras install (and the training-only packages): hidden from the core's interpreter below.
 OPTIONAL = ("PIL", "panda3d", "direct", "trimesh", "pyrr", "gltf", "tokenizers", "bink", "pocketsphinx", "torch",
-            "onnx", "sklearn", "scipy")
+            "onnx", "sklearn", "scipy", "ray")
 
 
 def _setup_cfg() -> configparser.ConfigParser:
@@ -78,12 +78,15 @@ def test_without_the_extras_the_core_runs_and_each_feature_names_its_extra(tmp_p
         print("scenes", extra_named(lambda: anisync.scenes.load_scene(asset_path("scenes", "campfire.json"), [])))
         print("faces", extra_named(lambda: anisync.procedural.render_face))
         print("panda", extra_named(lambda: anisync.panda.AnisyncPlugin))
+        from anisync.panda.cast import generate_cast
+        print("scale", extra_named(lambda: generate_cast([asset_path("characters", "mira.yaml")], "cast")))
     """)
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     named = dict(line.split() for line in result.stdout.splitlines() if line.split()[0] in
-                 ("speech", "dialogue", "scenes", "faces", "panda"))
-    assert named == {"speech": "speech", "dialogue": "dialogue", "scenes": "scenes", "faces": "faces", "panda": "panda"}
+                 ("speech", "dialogue", "scenes", "faces", "panda", "scale"))
+    assert named == {"speech": "speech", "dialogue": "dialogue", "scenes": "scenes", "faces": "faces", "panda": "panda",
+                     "scale": "scale"}
 
 
 def test_a_missing_extra_names_the_pip_install():
