@@ -133,7 +133,7 @@ def run_one(base, npcs: int, args: argparse.Namespace, faces: str = "procedural"
 
     runtime = Runtime(seed=args.seed)
     spawn_samples(runtime, npcs)
-    source = load_face_source(faces, args.size)
+    source = load_face_source(faces, args.size, **({"editor": args.editor} if faces == "neural" and args.editor else {}))
     plugin = AnisyncPlugin(base, runtime, face_source=source, worker=args.worker, workers=args.workers,
                            cache_bytes=int(args.cache_mib * 2**20))
     _stand_in_a_grid(base, plugin, runtime)
@@ -280,6 +280,8 @@ def register(commands) -> None:
                         help="face sources measured in turn, comma-separated")
     parser.add_argument("--judge", metavar="ONNX", help="an emotion judge (anisync train judge): measure in-game legibility")
     parser.add_argument("--size", type=int, default=256, help="procedural face texture side in pixels")
+    parser.add_argument("--editor", metavar="ONNX", help="the neural faces' expression editor (default: the shipped "
+                                                          "int8 one; assets/models/expression-fp32.onnx is its source)")
     parser.add_argument("--cache-mib", type=float, default=64.0, help="face cache capacity in MiB")
     parser.add_argument("--worker", choices=("process", "thread"), default=None,
                         help="face worker kind (default: the face source's own, thread for neural, process for procedural)")
