@@ -155,18 +155,25 @@ def _load_cast(characters: Sequence[str | Path]) -> list[tuple[CharacterDefiniti
     return cast
 
 
+def load_manifest(path: Path, error: type[AnisyncError], advice: str) -> dict:
+    """The cast manifest at ``path``; ``error`` naming the file, with ``advice``, when it is missing,
+    unreadable or not of this format and version."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as problem:
+        raise error(f"{path}: no readable cast manifest ({problem}); {advice}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise error(f"{path}: not a {FORMAT} manifest of version {VERSION}")
+    return manifest
+
+
 def _read_manifest(path: Path, size: int, models: dict) -> dict:
     """The manifest at ``path``, or a new one; an unreadable one or one of another format is refused."""
     fresh = {"format": FORMAT, "version": VERSION, "size": size, "columns": COLUMNS,
              "layout": [dataclasses.asdict(cell) for cell in LAYOUT], "models": models, "characters": {}}
     if not path.is_file():
         return fresh
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise AnisyncError(f"{path}: unreadable cast manifest ({error}); remove it to start again") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise AnisyncError(f"{path}: not a {FORMAT} manifest of version {VERSION}")
+    manifest = load_manifest(path, AnisyncError, "remove it to start again")
     if manifest.get("layout") != fresh["layout"] or manifest.get("size") != size or manifest.get("models") != models:
         return fresh  # drawn with other models or another layout: every atlas is stale
     return manifest
@@ -289,13 +296,7 @@ class AtlasFaceSource:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        path = self.folder / "manifest.json"
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ModelLoadError(f"{path}: no readable cast manifest ({error}); make one with anisync generate cast") from None
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-            raise ModelLoadError(f"{path}: not a {FORMAT} manifest of version {VERSION}")
+        manifest = load_manifest(self.folder / "manifest.json", ModelLoadError, "make one with anisync generate cast")
         self.manifest = manifest
         self.size = int(manifest["size"])
         self._layout = [Cell(**cell) for cell in manifest["layout"]]

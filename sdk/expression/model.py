@@ -187,14 +187,20 @@ class UNetGenerator(nn.Module):
         self.image_head = nn.Sequential(nn.Conv2d(channels[0], IMAGE_CHANNELS, 3, padding=1), nn.Tanh())
         self.mask_head = nn.Sequential(nn.Conv2d(channels[0], 1, 3, padding=1), nn.Sigmoid()) if config.use_mask else None
 
-    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def trunk(self, image: torch.Tensor, condition: torch.Tensor, up: nn.ModuleList | None = None) -> torch.Tensor:
+        """The full-resolution features the heads read; ``up`` stands in for the upsampling layers (the
+        int8 form's sub-pixel convolutions, :mod:`anisync.expression.quantize`)."""
         x = self.film_down[0](self.stem(image), condition)
         skips = [x]
         for down, film in zip(self.down, self.film_down[1:]):
             x = film(down(x), condition)
             skips.append(x)
-        for up, merge, film, skip in zip(self.up, self.merge, self.film_up, reversed(skips[:-1])):
-            x = film(merge(torch.cat([nn.functional.leaky_relu(up(x), 0.2), skip], dim=1)), condition)
+        for upsample, merge, film, skip in zip(up or self.up, self.merge, self.film_up, reversed(skips[:-1])):
+            x = film(merge(torch.cat([nn.functional.leaky_relu(upsample(x), 0.2), skip], dim=1)), condition)
+        return x
+
+    def forward(self, image: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        x = self.trunk(image, condition)
         intermediate = self.image_head(x)
         if self.mask_head is None:
             return intermediate, intermediate, torch.ones_like(intermediate[:, :1])

@@ -103,15 +103,7 @@ def inference_form(generator):
                 self.head.bias.copy_(torch.cat([image_head.bias, mask_head.bias]))
 
         def forward(self, image, condition):
-            g = self.generator
-            x = g.film_down[0](g.stem(image), condition)
-            skips = [x]
-            for down, film in zip(g.down, g.film_down[1:]):
-                x = film(down(x), condition)
-                skips.append(x)
-            for up, merge, film, skip in zip(self.up, g.merge, g.film_up, reversed(skips[:-1])):
-                x = film(merge(torch.cat([nn.functional.leaky_relu(up(x), 0.2), skip], dim=1)), condition)
-            heads = self.head(x)
+            heads = self.head(self.generator.trunk(image, condition, up=self.up))
             intermediate, mask = torch.tanh(heads[:, :-1]), torch.sigmoid(heads[:, -1:])
             return mask * intermediate + (1 - mask) * image, mask
 
