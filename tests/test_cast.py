@@ -3,6 +3,7 @@ worker killed mid-run; resumed; read back by the atlas face source, in the plugi
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -17,9 +18,10 @@ from anisync.errors import DefinitionError
 from anisync.panda.cast import LAYOUT, AtlasFaceSource, cell_of, generate_cast, synthetic_cast, tile
 from anisync.panda.faces import FaceSource, speaking_params
 
-# Ray's token authentication, for the cluster this module starts and for its driver: Ray reads the mode
-# when it is imported.
+# Ray's token authentication, for the cluster this module starts and for its driver (Ray reads both when
+# it is imported): a token of the test's own, so that no token file is needed or written.
 os.environ.setdefault("RAY_AUTH_MODE", "token")
+os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
 ray = pytest.importorskip("ray")
 Image = pytest.importorskip("PIL.Image")
 
