@@ -24,6 +24,7 @@ process. Both change the run's noise, not what it learns; docs/scale.md gives th
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -53,6 +54,9 @@ class Ranks:
 
         if not dist.is_initialized():
             dist.init_process_group("nccl" if device == "cuda" else "gloo")
+            # Leave the group before the interpreter exits: a process that ends with gloo's threads still
+            # running aborts ("terminate called without an active exception") when another rank ends first.
+            atexit.register(dist.destroy_process_group)
         ranks = cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")), device)
         if device == "cuda":
             torch.cuda.set_device(ranks.local_rank)
