@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "anisync.scenes.commands",
     "anisync.panda.bench",
     "anisync.panda.cast",
+    "anisync.stylize.commands",
 )
 
 GROUP_HELP = {

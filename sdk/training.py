@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from .progress import progress
 class TrainingRun(ABC):
     """Step, seed, loss history (``history[key]``, one value per step), random generators (``rng`` for
     batches, ``torch_rng`` for noise) and the learning rate of one run of ``steps`` steps; ``ranks``, this
-    process's place under torchrun (:mod:`anisync.distributed`)."""
+    process's place under torchrun (:mod:`anisync.distributed`); ``wall_seconds``, the time spent in
+    training steps over every resumed part of the run (the model card's figure)."""
 
     def __init__(self, seed: int, lr: float, steps: int, loss_keys: tuple[str, ...], device: str = "cpu"):
         self.ranks = Ranks.from_environment(device)
@@ -36,6 +38,7 @@ class TrainingRun(ABC):
         self.torch_rng = torch.Generator(device=device).manual_seed(seed)
         self.step = 0
         self.history: dict[str, list[float]] = {key: [] for key in loss_keys}
+        self.wall_seconds = 0.0
 
     @abstractmethod
     def parts(self) -> dict:
@@ -59,7 +62,7 @@ class TrainingRun(ABC):
         return {**{name: part.state_dict() for name, part in self.parts().items()},
                 "step": self.step, "seed": self.seed, "history": self.history, "settings": json.dumps(self.settings()),
                 "rng": json.dumps(self.rng.bit_generator.state), "torch_rng": self.torch_rng.get_state(),
-                "torch_global_rng": torch.get_rng_state()}
+                "torch_global_rng": torch.get_rng_state(), "wall_seconds": self.wall_seconds}
 
     def save(self, path: Path) -> None:
         """Write the checkpoint to ``path`` (through a ``.partial`` file: never a half-written one); under
@@ -78,6 +81,7 @@ class TrainingRun(ABC):
             part.load_state_dict(state[name])
         self.step, self.history = int(state["step"]), {k: list(v) for k, v in state["history"].items()}
         self.seed = int(state["seed"])  # the run's own seed, whatever --seed says now
+        self.wall_seconds = float(state.get("wall_seconds", 0.0))
         self.rng.bit_generator.state = json.loads(state["rng"])
         # Random-generator states are CPU byte tensors wherever the run trains (map_location moved them).
         self.torch_rng.set_state(state["torch_rng"].cpu())
@@ -120,7 +124,9 @@ class TrainingRun(ABC):
                 print(f"resumed from {checkpoint} at step {self.step}", file=sys.stderr)
         remaining = range(self.step, steps)
         for _ in progress(remaining, desc=desc) if self.ranks.is_main else remaining:
+            started = time.perf_counter()
             self.train_step()
+            self.wall_seconds += time.perf_counter() - started
             if self.step % every == 0:
                 self.save(checkpoint)
         self.save(checkpoint)

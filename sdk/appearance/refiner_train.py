@@ -114,7 +114,6 @@ class RefinerTrainer(TrainingRun):
         self.faces, self.batch = faces, batch
         self.net = RefinerNet(width, blocks)
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
-        self.wall_seconds = 0.0
 
     def parts(self) -> dict:
         return {"net": self.net, "optimizer": self.optimizer}
@@ -123,7 +122,6 @@ class RefinerTrainer(TrainingRun):
         return {"width": self.net.width, "blocks": self.net.blocks, "batch": self.batch, "lr": self.lr}
 
     def train_step(self) -> dict[str, float]:
-        started = time.perf_counter()
         self.set_learning_rate(self.optimizer)
         rows = self.rng.integers(0, len(self.faces), self.batch)
         side = self.faces.shape[-1]
@@ -140,16 +138,8 @@ class RefinerTrainer(TrainingRun):
         self.step += 1
         values = {"total": total.item(), "pixels": pixels.item(), "edges": edges.item()}
         self.record(values)
-        self.wall_seconds += time.perf_counter() - started
         return values
 
-    def state(self) -> dict:
-        return {**super().state(), "wall_seconds": self.wall_seconds}
-
-    def load(self, path: Path) -> dict:
-        state = super().load(path)
-        self.wall_seconds = float(state.get("wall_seconds", 0.0))
-        return state
 
 
 def _faces(data: str | Path, split: str, limit: int | None = None) -> np.ndarray:

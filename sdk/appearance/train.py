@@ -118,7 +118,6 @@ class Trainer(TrainingRun):
         if attribute_weight > 0:
             # Frozen except while fit_guide trains it: BatchNorm's statistics and weights stay the fitted ones.
             self.guide = AttributeClassifier(GUIDE_WIDTH, GUIDE_EMBEDDING).to(device).eval().requires_grad_(False)
-        self.wall_seconds = 0.0
 
     def parts(self) -> dict:
         parts = {"decoder": self.decoder, "encoder": self.encoder, "optimizer": self.optimizer}
@@ -164,7 +163,6 @@ class Trainer(TrainingRun):
 
     def train_step(self) -> dict[str, float]:
         """One optimiser step on a random batch; returns this step's losses."""
-        started = time.perf_counter()
         rows = torch.from_numpy(self.rng.integers(0, len(self.faces.images), self.batch))[self.ranks.share(self.batch)]
         x, code = self.faces.pixels(rows, self.device), self.faces.codes[rows].to(self.device)
         self.set_learning_rate(self.optimizer)
@@ -176,9 +174,7 @@ class Trainer(TrainingRun):
         torch.nn.utils.clip_grad_norm_(list(self.decoder.parameters()) + list(self.encoder.parameters()), 1.0)
         self.optimizer.step()
         self.step += 1
-        values = self.record({key: float(value.item()) for key, value in losses.items()})
-        self.wall_seconds += time.perf_counter() - started
-        return values
+        return self.record({key: float(value.item()) for key, value in losses.items()})
 
     @torch.no_grad()
     def evaluate(self, faces: AppearanceFaces, batch: int = 64) -> dict[str, float]:
@@ -194,9 +190,9 @@ class Trainer(TrainingRun):
             count += len(x)
         return {"reconstruction_l1_at_posterior_mean": l1 / max(count, 1), "faces": count}
 
-    # --- checkpoints: TrainingRun's, with the network's configuration and the training time -----------
+    # --- checkpoints: TrainingRun's, with the network's configuration ---------------------------------
     def state(self) -> dict:
-        return {**super().state(), "wall_seconds": self.wall_seconds, "config": json.dumps(self.config.as_dict())}
+        return {**super().state(), "config": json.dumps(self.config.as_dict())}
 
     def settings(self) -> dict:
         settings = {"batch": self.batch, "lr": self.lr, "beta": self.beta}
@@ -212,11 +208,6 @@ class Trainer(TrainingRun):
             differing = sorted(k for k in saved if saved[k] != self.config.as_dict().get(k))
             raise AnisyncError(f"{path}: the checkpoint's network differs ({', '.join(f'{k} {saved[k]!r}' for k in differing)}); "
                                "resume with the same --arch and sizes")
-
-    def load(self, path: Path) -> dict:
-        state = super().load(path)
-        self.wall_seconds = float(state["wall_seconds"])
-        return state
 
 
 def config_of(args: argparse.Namespace) -> AppearanceConfig:

@@ -37,15 +37,18 @@ class _Exported(nn.Module):
         return edited, mask
 
 
-def export_onnx(module: nn.Module, examples: tuple, path: Path, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
-    """Export ``module`` (traced on ``examples``) to ``path`` at :data:`OPSET`, every axis 0 dynamic."""
+def export_onnx(module: nn.Module, examples: tuple, path: Path, inputs: tuple[str, ...], outputs: tuple[str, ...],
+                spatial: bool = False) -> None:
+    """Export ``module`` (traced on ``examples``) to ``path`` at :data:`OPSET`, every axis 0 dynamic (and
+    axes 2 and 3, an image's height and width, with ``spatial``)."""
+    axes = {0: "batch", 2: "height", 3: "width"} if spatial else {0: "batch"}
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # The TorchScript exporter: the torch.export one needs onnxscript, one more dependency, for nothing
         # these plain convolutional graphs need.
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(module, examples, str(path), input_names=list(inputs), output_names=list(outputs),
-                          opset_version=OPSET, dynamic_axes={name: {0: "batch"} for name in inputs + outputs},
+                          opset_version=OPSET, dynamic_axes={name: axes for name in inputs + outputs},
                           dynamo=False)
 
 
