@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import ModelInputError, ModelLoadError
 from ..expression.card import checked_card
+from ..extras import import_extra
 from ..resources import asset_path
 from ..sessions import PROVIDER_ORDER, checked_signature, model_file, open_session, run_in_chunks
 
@@ -94,14 +95,13 @@ class Stylizer:
         Raises:
             ModelInputError: naming the file that cannot be read as an image (before anything is written).
         """
-        from PIL import Image, UnidentifiedImageError
-
+        Image = import_extra("PIL.Image", "faces", "reading image files")
         images = []
         for path in map(Path, paths):
             try:
                 with Image.open(path) as opened:
                     image = opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
-            except (OSError, UnidentifiedImageError) as error:
+            except OSError as error:  # Pillow's UnidentifiedImageError is one
                 raise ModelInputError(f"{path}: not a readable image ({error})") from None
             if size is not None:
                 scale = size / max(image.size)

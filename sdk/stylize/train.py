@@ -165,6 +165,9 @@ def train_stylizer(data: list[str | Path], out: str | Path, steps: int, recipe: 
     out = Path(out)
     inputs, targets, manifests = load_training_pairs(data)
     trainer = StylizerTrainer(inputs, targets, recipe, attention, width, blocks, batch, seed, lr, steps)
+    if trainer.ranks.distributed:
+        raise AnisyncError("anisync train stylizer runs in one process only (its networks are not wrapped for "
+                           "DistributedDataParallel); run it without torchrun")
     trainer.train_to(steps, out.with_suffix(".ckpt"), checkpoint_every, resume, f"train stylizer ({recipe})")
     trainer.generator.eval()
     export_onnx(_Exported(trainer.generator), (torch.zeros(1, 3, 256, 256),), out, ("image",), ("stylized",), spatial=True)
