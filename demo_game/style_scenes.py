@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from anisync.errors import AnisyncError
 from anisync.stylize.pairs import photograph, write_pairs
 
 from .village import Scenery
@@ -209,6 +210,11 @@ def _halve(image: np.ndarray) -> np.ndarray:
 def make_scene_pairs(out, train: int, test: int, size: int = 256, seed: int = 0):
     """Write ``train`` + ``test`` scene pairs to ``out`` (:func:`anisync.stylize.pairs.write_pairs`):
     :data:`VIEWS_PER_LAYOUT` views of each layout; test layouts from :data:`TEST_LAYOUTS` on."""
+    # Layout numbers are disjoint: training below TEST_LAYOUTS, testing below the next seed's 100,000.
+    if train > TEST_LAYOUTS * VIEWS_PER_LAYOUT:
+        raise AnisyncError(f"--train: at most {TEST_LAYOUTS * VIEWS_PER_LAYOUT} scene pairs, got {train}")
+    if test > (100_000 - TEST_LAYOUTS) * VIEWS_PER_LAYOUT:
+        raise AnisyncError(f"--test: at most {(100_000 - TEST_LAYOUTS) * VIEWS_PER_LAYOUT} scene pairs, got {test}")
     renderer = SceneRenderer(size)
     first_layout = {"train": 0, "test": TEST_LAYOUTS}
     streams = {split: np.random.default_rng([seed, k]) for k, split in enumerate(("train", "test"))}

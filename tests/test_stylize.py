@@ -18,7 +18,7 @@ from anisync.stylize import DEFAULT_MODEL, Stylizer  # noqa: E402
 from anisync.stylize.evaluate import evaluate_stylizers, figures, regions, ssim  # noqa: E402
 from anisync.stylize.model import CBAM, StyleGenerator  # noqa: E402
 from anisync.stylize.pairs import face_pair, load_pairs, make_face_pairs, photograph  # noqa: E402
-from anisync.stylize.train import _Exported, smoothed_edges, train_stylizer  # noqa: E402
+from anisync.stylize.train import smoothed_edges, train_stylizer  # noqa: E402
 from anisync.expression.export import export_onnx  # noqa: E402
 from helpers import run_cli  # noqa: E402
 
@@ -42,7 +42,7 @@ def _do_nothing(path):
     generator = StyleGenerator(width=6, blocks=1)
     for parameter in generator.head.parameters():
         torch.nn.init.zeros_(parameter)
-    export_onnx(_Exported(generator.eval()), (torch.zeros(1, 3, 32, 32),), path, ("image",), ("stylized",), spatial=True)
+    export_onnx(generator.eval(), (torch.zeros(1, 3, 32, 32),), path, ("image",), ("stylized",), spatial=True)
     return path
 
 
@@ -80,6 +80,13 @@ def test_pair_sets_round_trip_and_refuse_what_they_are_not(pairs, tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(AnisyncError, match="format"):
         load_pairs(tmp_path, "train")
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": manifest["format"]}))
+    with pytest.raises(AnisyncError, match="manifest.json: expected 'counts'"):
+        load_pairs(tmp_path, "train")
+    damaged = make_face_pairs(tmp_path / "damaged", train=2, test=1, size=64)
+    (damaged / "train" / "target" / "00001.png").unlink()
+    with pytest.raises(AnisyncError, match="00001.png: an image of the pair set cannot be read"):
+        load_pairs(damaged, "train")
 
 
 def test_a_generator_that_learned_no_change_copies_its_input():
@@ -113,6 +120,8 @@ def test_train_export_resume_and_the_card(pairs, tiny_model, tmp_path):
     first = train_stylizer([pairs], out, steps=1, width=6, blocks=1, batch=2)["training"]
     resumed = train_stylizer([pairs], out, steps=2, width=6, blocks=1, batch=2, resume=True)["training"]
     assert resumed["steps"] == 2 and resumed["wall_seconds"] > first["wall_seconds"] > 0  # both parts are counted
+    image = load_pairs(pairs, "test")[0]
+    assert np.array_equal(Stylizer(out).stylize(image), Stylizer(tiny_model).stylize(image))  # as if never stopped
     with pytest.raises(AnisyncError, match="other settings"):
         train_stylizer([pairs], out, steps=3, width=8, blocks=1, batch=2, resume=True)
     baseline = train_stylizer([pairs], tmp_path / "cartoongan.onnx", steps=1, recipe="cartoongan", attention=False,
@@ -122,13 +131,19 @@ def test_train_export_resume_and_the_card(pairs, tiny_model, tmp_path):
         train_stylizer([pairs], tmp_path / "x.onnx", steps=1, recipe="pix2pix")
 
 
-def test_the_stylizer_keeps_any_size_and_the_alpha_and_refuses_bad_input(tiny_model):
+def test_the_stylizer_keeps_any_size_and_the_alpha_and_refuses_bad_input(tiny_model, tmp_path):
     stylizer = Stylizer(tiny_model, threads=1)
+    copier = Stylizer(_do_nothing(tmp_path / "copier.onnx"), threads=1)
     rng = np.random.default_rng(0)
     odd = rng.integers(0, 256, (2, 30, 21, 3), dtype=np.uint8)  # not multiples of 4: padded, then cropped back
     assert stylizer.stylize(odd).shape == odd.shape and stylizer.stylize(odd[0]).shape == odd[0].shape
+    assert np.array_equal(copier.stylize(odd), odd)  # cropped back exactly where the image was
     rgba = rng.integers(0, 256, (16, 16, 4), dtype=np.uint8)
-    assert np.array_equal(stylizer.stylize(rgba)[..., 3], rgba[..., 3])
+    rgba[:8, :, 3] = 0  # the top half is transparent: its hidden colour must not reach the network
+    rgba[:8, :, :3] = 0
+    copied = copier.stylize(rgba)
+    assert np.array_equal(copied[..., 3], rgba[..., 3]) and np.array_equal(copied[8:], rgba[8:])
+    assert np.abs(copied[:8, :, :3].astype(int) - rgba[8:, :, :3].mean(axis=(0, 1))).max() <= 1
     for bad, message in ((odd.astype(np.float32), "uint8"), (odd[..., :2], "RGB or RGBA"), (odd[:0], "at least one"),
                          ("image.png", "got str")):
         with pytest.raises(ModelInputError, match=message):
@@ -189,9 +204,24 @@ def test_the_command_line_makes_pairs_stylizes_files_and_names_a_bad_one(tiny_mo
     result = run_cli("stylize", "notes.txt", "--out", "anime2", "--model", str(tiny_model), cwd=tmp_path)
     assert result.returncode == 2 and "notes.txt: not a readable image" in result.stderr
     assert not (tmp_path / "anime2").exists()  # nothing written when one input is bad
+    (tmp_path / "other").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / "other" / "photo.png")
+    result = run_cli("stylize", "photo.jpg", "other/photo.png", "--out", "anime3", "--model", str(tiny_model), cwd=tmp_path)
+    assert result.returncode == 2 and "would be written as" in result.stderr and not (tmp_path / "anime3").exists()
+    result = run_cli("stylize", "other/photo.png", "--out", "other", "--model", str(tiny_model), cwd=tmp_path)
+    assert result.returncode == 2 and "would be overwritten" in result.stderr
+    sprite = Image.new("P", (12, 12), 1)
+    sprite.putpalette([0, 0, 0, 200, 100, 50] + [0] * 762)
+    sprite.paste(0, (0, 0, 12, 4))
+    sprite.save(tmp_path / "sprite.png", transparency=0)  # a palette PNG: its transparency is no alpha band
+    result = run_cli("stylize", "sprite.png", "--out", "anime4", "--model", str(tiny_model), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    alpha = np.asarray(Image.open(tmp_path / "anime4" / "sprite.png"))[..., 3]
+    assert (alpha[:4] == 0).all() and (alpha[4:] == 255).all()
 
 
 def test_scene_pairs_are_the_same_view_realistic_and_cel_shaded(tmp_path):
+    pytest.importorskip("panda3d")
     env = {**os.environ, "LP_NUM_THREADS": "0"}
     env.pop("DISPLAY", None)
     result = run_cli("data", "stylize-scenes", "--out", "scenes", "--train", "2", "--test", "1", "--size", "64",

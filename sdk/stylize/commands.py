@@ -12,6 +12,7 @@ from ..extras import import_extra
 
 
 def _faces_command(args: argparse.Namespace) -> int:
+    import_extra("PIL", "faces", "anisync data stylize-faces")
     from .pairs import make_face_pairs
 
     out = make_face_pairs(args.out, args.train, args.test, size=args.size, seed=args.seed)
@@ -21,6 +22,7 @@ def _faces_command(args: argparse.Namespace) -> int:
 
 def _scenes_command(args: argparse.Namespace) -> int:
     import_extra("panda3d", "panda", "anisync data stylize-scenes")
+    import_extra("PIL", "faces", "anisync data stylize-scenes")
     from ..demo.style_scenes import make_scene_pairs
 
     out = make_scene_pairs(args.out, args.train, args.test, size=args.size, seed=args.seed)
@@ -30,6 +32,7 @@ def _scenes_command(args: argparse.Namespace) -> int:
 
 def _train_command(args: argparse.Namespace) -> int:
     need_torch()
+    import_extra("PIL", "faces", "anisync train stylizer")
     from .train import train_stylizer
 
     card = train_stylizer(args.data, args.out, args.steps, recipe=args.recipe, attention=not args.no_attention,
@@ -50,6 +53,7 @@ def _stylize_command(args: argparse.Namespace) -> int:
 
 
 def _eval_command(args: argparse.Namespace) -> int:
+    import_extra("PIL", "faces", "anisync eval stylize")
     from .evaluate import evaluate_stylizers, print_report
 
     report = evaluate_stylizers(args.model, args.data, baselines=args.baseline or [], pairs=args.pairs, sheet=args.sheet,

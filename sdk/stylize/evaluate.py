@@ -80,8 +80,10 @@ def figures(images: np.ndarray, truth: np.ndarray) -> dict:
     grey = _grey(images) * 255.0
     steps = np.abs(np.diff(grey, axis=2))
     inside = flat[:, :, 1:] & flat[:, :, :-1]
-    return {"psnr_db": psnr(images, truth), "ssim": ssim(images, truth), "edge_psnr_db": psnr(images, truth, edges),
-            "flat_psnr_db": psnr(images, truth, flat), "flat_roughness": float(steps[inside].mean())}
+    row = {"psnr_db": psnr(images, truth), "ssim": ssim(images, truth), "edge_psnr_db": psnr(images, truth, edges),
+           "flat_psnr_db": psnr(images, truth, flat), "flat_roughness": float(steps[inside].mean()) if inside.any() else np.nan}
+    # JSON has no infinity (images equal to the truth) or NaN (a truth with no edges or no fills): null.
+    return {key: value if np.isfinite(value) else None for key, value in row.items()}
 
 
 def latency_ms(stylizer: Stylizer, side: int = 256, runs: int = LATENCY_RUNS) -> dict:
@@ -114,6 +116,9 @@ def evaluate_stylizers(model: str | Path, data: list[str | Path], baselines: lis
         if source in sets:
             raise AnisyncError(f"--data: two pair sets of {source}; give one of each source")
         outputs[source] = {"input": inputs, **{name: m.stylize(inputs) for name, m in models.items()}}
+        if truths and next(iter(truths.values())).shape[1:] != truth.shape[1:]:
+            raise AnisyncError(f"--data: {path} holds {truth.shape[1]} px pairs, {data[0]} "
+                               f"{next(iter(truths.values())).shape[1]} px; give pair sets of one size")
         sets[source], truths[source] = {"path": str(path), "pairs": len(inputs)}, truth
     report = {"model": str(model), "baselines": dict(s.partition("=")[::2] for s in baselines), "sets": {}}
     for source, found in sets.items():
@@ -139,6 +144,7 @@ def write_sheet(path: str | Path, truths: dict, outputs: dict, models: dict, per
         for k in range(min(per_source, len(truth))):
             row = [outputs[source][name][k] for name in ["input", *models]] + [truth[k]]
             cells += [Image.fromarray(image).convert("RGBA").resize((192, 192), Image.Resampling.LANCZOS) for image in row]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     grid(cells, len(columns), 192, columns).save(path)
 
 
@@ -161,6 +167,7 @@ def write_photos_sheet(path: str | Path, stylizer: Stylizer) -> None:
         anime = square.copy()
         anime.paste(stylized, ((256 - photo.width) // 2, (256 - photo.height) // 2))
         cells += [square.convert("RGBA"), anime.convert("RGBA")]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     grid(cells, 4, 256, ["photo", "stylized", "photo", "stylized"]).save(path)
 
 
@@ -170,6 +177,7 @@ def print_report(report: dict) -> None:
         print(f"{name}:")
         for row, f in rows.items():
             if isinstance(f, dict):
+                f = {key: float("nan") if value is None else value for key, value in f.items()}
                 print(f"  {row:12s} PSNR {f['psnr_db']:6.2f} dB  SSIM {f['ssim']:.3f}  edges {f['edge_psnr_db']:6.2f} dB  "
                       f"flat {f['flat_psnr_db']:6.2f} dB  roughness {f['flat_roughness']:.2f}")
     for name, timing in report["latency_ms_256px_one_thread"].items():

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from ..errors import AnisyncError
+from ..files import write_atomically
 from ..progress import progress
 
 #: ``manifest.json``'s ``format``.
@@ -129,7 +130,7 @@ def write_pairs(out: str | Path, source: str, size: int, seed: int, counts: dict
             Image.fromarray(image).save(out / split / "input" / f"{number:05d}.png")
             Image.fromarray(target).save(out / split / "target" / f"{number:05d}.png")
     manifest = {"format": FORMAT, "source": source, "size": size, "seed": seed, "counts": counts, **(settings or {})}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_atomically(out / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return out
 
 
@@ -145,7 +146,8 @@ def load_pairs(path: str | Path, split: str, limit: int | None = None) -> tuple[
     """A split of the pair set at ``path``: inputs and targets (uint8 ``[n, S, S, 3]``) and the manifest.
 
     Raises:
-        AnisyncError: naming ``path`` when it holds no pair set, one of another format, or no pair in ``split``.
+        AnisyncError: naming ``path`` when it holds no pair set, one of another format, or no pair in ``split``,
+            and naming the file when one of its images cannot be read.
     """
     path = Path(path)
     manifest_file = path / MANIFEST
@@ -155,11 +157,22 @@ def load_pairs(path: str | Path, split: str, limit: int | None = None) -> tuple[
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise AnisyncError(f"{manifest_file}: format {manifest.get('format')!r}, expected {FORMAT!r}")
+    if not isinstance(manifest.get("counts"), dict):
+        raise AnisyncError(f"{manifest_file}: expected 'counts' (pairs per split), got {manifest.get('counts')!r}")
     count = int(manifest["counts"].get(split, 0))
     if limit is not None:
         count = min(count, limit)
     if count == 0:
         raise AnisyncError(f"{path}: no pairs in the {split} split")
-    read = [(np.asarray(Image.open(path / split / "input" / f"{k:05d}.png").convert("RGB")),
-             np.asarray(Image.open(path / split / "target" / f"{k:05d}.png").convert("RGB"))) for k in range(count)]
+    read = [(_read_rgb(path / split / "input" / f"{k:05d}.png"), _read_rgb(path / split / "target" / f"{k:05d}.png"))
+            for k in range(count)]
     return np.stack([a for a, _ in read]), np.stack([b for _, b in read]), manifest
+
+
+def _read_rgb(file: Path) -> np.ndarray:
+    """One image of a pair set, or AnisyncError naming the file (a pair set missing some of its images)."""
+    try:
+        with Image.open(file) as image:
+            return np.asarray(image.convert("RGB"))
+    except OSError as error:
+        raise AnisyncError(f"{file}: an image of the pair set cannot be read ({error}); make the set again") from None

@@ -71,7 +71,8 @@ class Stylizer:
 
         Args:
             images: uint8, one image ``[H, W, C]`` or a batch ``[n, H, W, C]``, C = 3 (RGB) or 4 (RGBA: the
-                colour is stylized and the alpha kept); any height and width of at least 4.
+                colour is stylized and the alpha kept; fully transparent pixels are first given the mean
+                visible colour); any height and width of at least 4.
 
         Raises:
             ModelInputError: naming ``images`` for another shape or dtype, or an empty batch.
@@ -79,7 +80,7 @@ class Stylizer:
         batch = _checked_images(images)
         height, width = batch.shape[1:3]
         pad_y, pad_x = -height % MULTIPLE, -width % MULTIPLE
-        colour = np.pad(batch[..., :3], ((0, 0), (0, pad_y), (0, pad_x), (0, 0)), mode="reflect")
+        colour = np.pad(_visible_colour(batch), ((0, 0), (0, pad_y), (0, pad_x), (0, 0)), mode="reflect")
         network = colour.transpose(0, 3, 1, 2).astype(np.float32) / 127.5 - 1.0
         out = run_in_chunks(self.session, ["stylized"], {"image": network}, _CHUNK)[0][:, :, :height, :width]
         stylized = (np.clip(out, -1.0, 1.0).transpose(0, 2, 3, 1) * 127.5 + 127.5 + 0.5).astype(np.uint8)
@@ -89,33 +90,58 @@ class Stylizer:
 
     def stylize_files(self, paths: list[str | Path], out: str | Path, size: int | None = None) -> list[Path]:
         """Stylize image files into the folder ``out`` as ``NAME.png``, one at a time (images may differ in
-        size); with ``size``, each is first resized so that its longer side is ``size`` px. Returns the
+        size); with ``size``, each is first resized so that its longer side is ``size`` px. A file's EXIF
+        orientation is applied, and transparency (an alpha channel or a palette's) is kept. Returns the
         written paths.
 
         Raises:
-            ModelInputError: naming the file that cannot be read as an image (before anything is written).
+            ModelInputError: naming the file that cannot be read as an image, or two inputs that would both
+                be written as the same ``NAME.png``, or one that would be overwritten (before anything is
+                written).
         """
         Image = import_extra("PIL.Image", "faces", "reading image files")
-        images = []
+        from PIL import ImageOps
+
+        out = Path(out)
+        targets: dict[Path, Path] = {}
         for path in map(Path, paths):
+            target = out / f"{path.stem}.png"
+            if target in targets:
+                raise ModelInputError(f"{path}: would be written as {target}, like {targets[target]}; "
+                                      "stylize files of the same name into different folders")
+            if target.resolve() == path.resolve():
+                raise ModelInputError(f"{path}: would be overwritten by its stylized copy; choose another --out")
+            targets[target] = path
+        images = []
+        for target, path in targets.items():
             try:
                 with Image.open(path) as opened:
-                    image = opened.convert("RGBA" if "A" in opened.getbands() else "RGB")
-            except OSError as error:  # Pillow's UnidentifiedImageError is one
+                    transparent = "A" in opened.getbands() or "transparency" in opened.info
+                    image = ImageOps.exif_transpose(opened).convert("RGBA" if transparent else "RGB")
+            except (Image.UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
                 raise ModelInputError(f"{path}: not a readable image ({error})") from None
             if size is not None:
                 scale = size / max(image.size)
                 image = image.resize((max(MULTIPLE, round(image.width * scale)), max(MULTIPLE, round(image.height * scale))),
                                      Image.Resampling.LANCZOS)
-            images.append((path, np.asarray(image)))
-        out = Path(out)
+            images.append((target, np.asarray(image)))
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for path, image in images:
-            target = out / f"{path.stem}.png"
+        for target, image in images:
             Image.fromarray(self.stylize(image)).save(target)
-            written.append(target)
-        return written
+        return list(targets)
+
+def _visible_colour(batch: np.ndarray) -> np.ndarray:
+    """The RGB of ``batch`` with each RGBA image's fully transparent pixels given the mean colour of its
+    visible ones: what hides under alpha 0 is often black, and the network would draw it as dark edges."""
+    colour = batch[..., :3]
+    if batch.shape[-1] == 3:
+        return colour
+    colour = colour.copy()
+    for image, alpha in zip(colour, batch[..., 3]):
+        hidden = alpha == 0
+        if hidden.any() and not hidden.all():
+            image[hidden] = image[~hidden].mean(axis=0).round().astype(np.uint8)
+    return colour
 
 
 def _checked_images(images: object) -> np.ndarray:

@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from ..errors import AnisyncError
 from ..expression.card import card_path, sha256_of
@@ -81,7 +80,8 @@ class StylizerTrainer(TrainingRun):
 
     def settings(self) -> dict:
         return {"recipe": self.recipe, "attention": self.generator.attention, "width": self.generator.width,
-                "blocks": self.generator.blocks, "batch": self.batch, "lr": self.lr}
+                "blocks": self.generator.blocks, "batch": self.batch, "lr": self.lr,
+                "pairs": len(self.inputs)}  # resuming on other data would go on silently
 
     def _crops(self, images: torch.Tensor, rows: np.ndarray, corners: np.ndarray, flips: np.ndarray) -> torch.Tensor:
         crops = torch.stack([images[r, :, t:t + CROP, l:l + CROP] for r, (t, l) in zip(rows, corners)])
@@ -146,15 +146,6 @@ def load_training_pairs(data: list[str | Path]) -> tuple[torch.Tensor, torch.Ten
     return inputs, targets, [manifest for _, _, manifest in loaded]
 
 
-class _Exported(nn.Module):
-    def __init__(self, generator: StyleGenerator):
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, image):
-        return self.generator(image)
-
-
 def train_stylizer(data: list[str | Path], out: str | Path, steps: int, recipe: str = "tan", attention: bool = True,
                    width: int = 48, blocks: int = 4, batch: int = 8, lr: float = 5e-4, seed: int = 0,
                    checkpoint_every: int = 250, resume: bool = False) -> dict:
@@ -170,7 +161,7 @@ def train_stylizer(data: list[str | Path], out: str | Path, steps: int, recipe: 
                            "DistributedDataParallel); run it without torchrun")
     trainer.train_to(steps, out.with_suffix(".ckpt"), checkpoint_every, resume, f"train stylizer ({recipe})")
     trainer.generator.eval()
-    export_onnx(_Exported(trainer.generator), (torch.zeros(1, 3, 256, 256),), out, ("image",), ("stylized",), spatial=True)
+    export_onnx(trainer.generator, (torch.zeros(1, 3, 256, 256),), out, ("image",), ("stylized",), spatial=True)
     objective = ("L1 to the true anime rendering + "
                  f"{ADVERSARIAL_WEIGHT:g} x least-squares adversarial (conditional PatchGAN)" if recipe == "tan" else
                  f"least-squares adversarial (PatchGAN, edge-smoothed anime as negatives) + {CONTENT_WEIGHT:g} x L1 "
