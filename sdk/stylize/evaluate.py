@@ -115,10 +115,10 @@ def evaluate_stylizers(model: str | Path, data: list[str | Path], baselines: lis
         source = manifest["source"]
         if source in sets:
             raise AnisyncError(f"--data: two pair sets of {source}; give one of each source")
-        outputs[source] = {"input": inputs, **{name: m.stylize(inputs) for name, m in models.items()}}
         if truths and next(iter(truths.values())).shape[1:] != truth.shape[1:]:
             raise AnisyncError(f"--data: {path} holds {truth.shape[1]} px pairs, {data[0]} "
                                f"{next(iter(truths.values())).shape[1]} px; give pair sets of one size")
+        outputs[source] = {"input": inputs, **{name: m.stylize(inputs) for name, m in models.items()}}
         sets[source], truths[source] = {"path": str(path), "pairs": len(inputs)}, truth
     report = {"model": str(model), "baselines": dict(s.partition("=")[::2] for s in baselines), "sets": {}}
     for source, found in sets.items():
