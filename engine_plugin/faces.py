@@ -8,12 +8,14 @@ Nothing here imports Panda3D, so face sources run in worker threads or processes
   ``render_many(pairs)``, the faces of several ``(appearance, expression)`` pairs in one call, and
   ``worker_kind``, the worker it suits (:mod:`anisync.panda.worker`).
 * Expression vectors are **quantised** (:func:`quantise`) before a face is requested: the quantised vector
-  (two strongest emotions, in coarse steps) is both what gets drawn and the cache key, so a cached face is
-  exactly the face for its key, and a decaying emotion asks for a new face only when it crosses a step.
+  (two strongest emotions, in coarse steps, the dominant one drawn clearly: at least ``min_intensity``
+  and at least twice the second) is both what gets drawn and the cache key, so a cached face is exactly
+  the face for its key, and a decaying emotion asks for a new face only when it crosses a step.
+  :func:`likely_levels` lists the keys worth drawing before anyone asks (each emotion alone).
 * Faces are converted to Panda's layout (:func:`panda_layout`: BGRA, bottom row first) where they are
   drawn, so the main thread only copies bytes into the texture.
 * :class:`FaceCache` keeps converted faces per character and key under a byte budget, least recently
-  used first out.
+  used first out; faces drawn ahead of requests fill at most :data:`SPARE_SHARE` of it and evict nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from anisync.procedural.expression import EXPRESSION_PARAMS, ExpressionParams
 from anisync.speech import mouth_of, speaking_expression
 
 RGB = tuple[int, int, int]
+
+NEUTRAL = EMOTIONS.index("neutral")
+
+#: Share of the face cache's capacity that spare faces (drawn ahead of requests) may fill.
+SPARE_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -72,27 +79,35 @@ class FaceSource(Protocol):
         ...
 
 
-def quantise(expressions: np.ndarray, quantum: float) -> tuple[np.ndarray, np.ndarray]:
+def quantise(expressions: np.ndarray, quantum: float, min_intensity: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Reduce expression vectors (rows) to the face they ask for; returns ``(levels, vectors)``.
 
     A face shows its two strongest emotions: the dominant one rounded to a multiple of ``quantum`` (at
-    least one step), the second to a multiple of ``2 * quantum`` and kept strictly below the dominant;
-    the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and ``vectors = levels *
-    quantum`` what gets drawn, so the face always shows the dominant emotion of the vector it was asked
-    for, and a decaying emotion asks for a new face a handful of times rather than at every frame.
+    least one step, and, unless it is neutral, at least ``min_intensity`` rounded up to a step: a faint
+    emotion drawn faintly reads as neutral), the second to a multiple of ``2 * quantum`` and kept at most at
+    half the dominant (fear with surprise close behind reads as surprise); the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and
+    ``vectors = levels * quantum`` what gets drawn, so the face always shows the dominant emotion of the
+    vector it was asked for, and a decaying emotion asks for a new face a handful of times rather than at
+    every frame.
     """
     expressions = np.atleast_2d(np.asarray(expressions, dtype=np.float64))
     rows = np.arange(len(expressions))
     order = np.argsort(-expressions, axis=1, kind="stable")
     first, second = order[:, 0], order[:, 1]
     top = int(round(1.0 / quantum))
-    first_level = np.clip(np.rint(expressions[rows, first] / quantum), 1, top)
+    least = np.where(first == NEUTRAL, 1, max(1, _steps_up(min_intensity, quantum)))
+    first_level = np.clip(np.rint(expressions[rows, first] / quantum), least, top)
     second_level = 2 * np.rint(expressions[rows, second] / (2 * quantum))
-    second_level = np.minimum(second_level, first_level - 1)
+    second_level = np.minimum(second_level, first_level // 2)
     levels = np.zeros(expressions.shape, dtype=np.uint8)
     levels[rows, first] = first_level
     levels[rows, second] = np.maximum(second_level, 0)
     return levels, levels * quantum
+
+
+def _steps_up(intensity: float, quantum: float) -> int:
+    """The fewest quantum steps that reach ``intensity`` (float rounding forgiven)."""
+    return int(np.ceil(intensity / quantum - 1e-9))
 
 
 def expression_params(expression: np.ndarray) -> np.ndarray:
@@ -107,6 +122,13 @@ def expression_params(expression: np.ndarray) -> np.ndarray:
 def speaking_params(emotions: np.ndarray, viseme: str) -> np.ndarray:
     """The 13 expression parameters of a face feeling ``emotions`` while its mouth shows ``viseme``."""
     return speaking_expression(ExpressionParams.from_emotions(np.asarray(emotions, np.float64)), mouth_of(viseme)).to_vector()
+
+
+def check_min_intensity(min_intensity: float) -> float:
+    """``min_intensity`` if it is a number in [0, 1]; else InvalidArgumentError naming it."""
+    if isinstance(min_intensity, bool) or not isinstance(min_intensity, (int, float)) or not 0 <= min_intensity <= 1:
+        raise InvalidArgumentError(f"min_intensity: expected a number in [0, 1], got {min_intensity!r}")
+    return float(min_intensity)
 
 
 def check_quantum(quantum: float) -> float:
@@ -145,7 +167,7 @@ class FaceCache:
     ``hits`` and ``misses`` count lookups (:meth:`get`); ``hit_rate`` is hits over lookups.
     """
 
-    def __init__(self, capacity_bytes: int = 64 << 20):
+    def __init__(self, capacity_bytes: int = 128 << 20):
         if not (isinstance(capacity_bytes, int) and capacity_bytes >= 0):
             raise InvalidArgumentError(f"capacity_bytes: expected an integer >= 0, got {capacity_bytes!r}")
         self.capacity_bytes = capacity_bytes
@@ -153,20 +175,24 @@ class FaceCache:
         self.hits = self.misses = self.evictions = 0
         self._faces: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
 
-    def get(self, character_id: str, key: bytes) -> bytes | None:
-        """The face stored for this character and key, or None; counts a hit or a miss."""
+    def get(self, character_id: str, key: bytes, count: bool = True) -> bytes | None:
+        """The face stored for this character and key, or None; counts a hit or a miss unless ``count`` is
+        False (a lookup on the side, such as a stand-in's)."""
         face = self._faces.get((character_id, key))
         if face is None:
-            self.misses += 1
+            self.misses += count
             return None
-        self.hits += 1
+        self.hits += count
         self._faces.move_to_end((character_id, key))
         return face
 
-    def put(self, character_id: str, key: bytes, face: bytes) -> None:
-        """Store a face, evicting least recently used ones to stay within the capacity."""
-        if len(face) > self.capacity_bytes:
-            return
+    def put(self, character_id: str, key: bytes, face: bytes, spare: bool = False) -> bool:
+        """Store a face, evicting least recently used ones to stay within the capacity; returns whether it
+        was stored. A ``spare`` face (drawn ahead, not asked for) evicts nothing: it is stored only while
+        the cache is under :data:`SPARE_SHARE` of its capacity, so guesses never push out faces in use."""
+        limit = self.capacity_bytes * (SPARE_SHARE if spare else 1.0)
+        if len(face) > limit or (spare and ((character_id, key) in self._faces or self.bytes + len(face) > limit)):
+            return False
         old = self._faces.pop((character_id, key), None)
         if old is not None:
             self.bytes -= len(old)
@@ -176,6 +202,7 @@ class FaceCache:
             _, evicted = self._faces.popitem(last=False)
             self.bytes -= len(evicted)
             self.evictions += 1
+        return True
 
     def drop(self, character_id: str) -> None:
         """Forget every face of a character (when it is detached)."""
@@ -195,6 +222,24 @@ class FaceCache:
         """Counters as plain data."""
         return {"hits": self.hits, "misses": self.misses, "hit_rate": self.hit_rate, "evictions": self.evictions,
                 "entries": len(self._faces), "bytes": self.bytes, "capacity_bytes": self.capacity_bytes}
+
+
+def likely_levels(quantum: float, min_intensity: float = 0.0) -> list[tuple[int, np.ndarray]]:
+    """The quantised faces (:func:`quantise` levels) worth drawing before anyone asks, as ``(rank, levels)``:
+    each emotion alone at every step it can be drawn at, strongest first (rank 0 is every emotion at full
+    intensity). A character's emotions mostly pass through these as they rise and decay; mixtures are
+    drawn on request."""
+    top = int(round(1.0 / quantum))
+    least = max(1, _steps_up(min_intensity, quantum))
+    likely = []
+    for rank, step in enumerate(range(top, 0, -1)):
+        for index in range(len(EMOTIONS)):
+            if step < least and index != NEUTRAL:
+                continue
+            levels = np.zeros(len(EMOTIONS), dtype=np.uint8)
+            levels[index] = step
+            likely.append((rank, levels))
+    return likely
 
 
 def shown_emotions(levels: np.ndarray) -> tuple[str, str | None]:

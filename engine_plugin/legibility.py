@@ -41,6 +41,8 @@ class LegibilitySampler:
         self.interval, self.settle = float(interval), float(settle)
         #: (character id, dominant emotion index, face bytes in Panda's layout) per sample.
         self.samples: list[tuple[str, int, bytes]] = []
+        #: The character's expression vector (seven emotions) at each sample, in :attr:`samples`' order.
+        self.felt: list[np.ndarray] = []
         self._since: dict[str, tuple[int, float]] = {}  # character id -> (dominant, time it became dominant)
         self._next = -np.inf
         self._task = plugin.base.taskMgr.add(self._frame, f"anisync-legibility-{id(self):x}", sort=TASK_SORT)
@@ -57,6 +59,7 @@ class LegibilitySampler:
                 self._since[character_id] = held = (dominant, now)
             if due and view.shown_face is not None and now - held[1] >= self.settle:
                 self.samples.append((character_id, dominant, view.shown_face))
+                self.felt.append(np.array(view.character.expression, dtype=np.float32))
         return task.cont
 
     def stop(self) -> None:
@@ -65,7 +68,8 @@ class LegibilitySampler:
 
     def report(self, judge, size: int) -> dict:
         """The judge's reading of every sample of faces ``size`` pixels square: how often its dominant
-        emotion is the character's, overall and per felt emotion, and how many distinct uploaded faces it read."""
+        emotion is the character's, overall and per felt emotion (with the felt emotion's mean strength and
+        what the judge read instead: ``misread_as``), and how many distinct uploaded faces it read."""
         if not self.samples:
             return {"samples": 0, "legibility": None, "per_emotion": {}}
         faces: dict[int, np.ndarray] = {}  # one judgement per distinct face
@@ -76,8 +80,16 @@ class LegibilitySampler:
         read = dict(zip(order, judge.emotions(np.stack([faces[key] for key in order])).argmax(axis=1).tolist()))
         felt = Counter(EMOTIONS[dominant] for _, dominant, _ in self.samples)
         right = Counter(EMOTIONS[dominant] for _, dominant, data in self.samples if read[id(data)] == dominant)
+        misread = {name: Counter() for name in EMOTIONS}
+        strength = {name: [] for name in EMOTIONS}
+        for (_, dominant, data), vector in zip(self.samples, self.felt):
+            strength[EMOTIONS[dominant]].append(float(vector[dominant]))
+            if read[id(data)] != dominant:
+                misread[EMOTIONS[dominant]][EMOTIONS[read[id(data)]]] += 1
         return {"samples": len(self.samples), "faces_read": len(faces),
                 "legibility": sum(right.values()) / len(self.samples),
-                "per_emotion": {name: {"samples": felt[name], "legibility": right[name] / felt[name]}
+                "per_emotion": {name: {"samples": felt[name], "legibility": right[name] / felt[name],
+                                       "mean_strength": float(np.mean(strength[name])),
+                                       "misread_as": dict(misread[name].most_common())}
                                 for name in EMOTIONS if felt[name]},
                 "interval_s": self.interval, "settle_s": self.settle}

@@ -5,9 +5,11 @@ Each frame, in one task sorted before rendering (:data:`TASK_SORT` < the render 
 1. ``runtime.update(dt)`` with the frame's ``dt``;
 2. **faces**: every attached character's expression is quantised; a new key is looked up in the face cache
    and, on a miss, requested from the face worker (newest request per character wins). Finished faces go
-   into the cache. At most ``upload_budget`` faces are copied into their textures per frame, the longest
-   waiting first; each copy is a plain ``memoryview`` write into ``Texture.modifyRamImage()`` because the
-   worker already produced Panda's BGRA, bottom-up layout;
+   into the cache; while nothing is asked of it, the worker draws each character's likely faces into the
+   cache ahead of time (``prefetch``), and a mixture not drawn yet shows its dominant emotion alone until
+   it is. At most ``upload_budget`` faces are copied into their textures per frame, the longest waiting
+   first; each copy is a plain ``memoryview`` write into ``Texture.modifyRamImage()`` because the worker
+   already produced Panda's BGRA, bottom-up layout;
 3. **bodies**: a change of activity starts the matching action with a crossfade; all bodies' poses come
    out of one vectorised pass and are written to the joints taken with ``Actor.controlJoint``;
 4. **synchronisation**: the dominant emotion on each face and the orientation of each body's behavior are
@@ -46,13 +48,17 @@ from panda3d.core import ClockObject, Mat4, NodePath, SamplerState, Texture, Tra
 
 from .actions import BLEND_SECONDS, CHANNELS, JOINTS, ActionTable, intensity_gain, resolve_action
 from .body import FACE_CARD, HEIGHT, face_card, humanoid_model
-from .faces import FaceCache, FaceSource, check_quantum, quantise, shown_emotions, speaking_params
+from .faces import (FaceCache, FaceSource, check_min_intensity, check_quantum, likely_levels, quantise, shown_emotions,
+                    speaking_params)
 from .rig import JointMap, RigBinding
 from .sync import SETTLE_SECONDS, SyncFrame, SyncTracker
 from .worker import FaceRequest, FaceWorker, face_key
 
 if TYPE_CHECKING:
     from anisync.scenes import ScenePlayer
+
+#: Default least intensity of a dominant emotion on a face (:class:`AnisyncPlugin`'s ``min_intensity``).
+MIN_INTENSITY = 0.75
 
 #: Sort of the plugin's task: after input and game tasks at the default sort 0, before rendering (50).
 TASK_SORT = 40
@@ -72,7 +78,8 @@ HISTORY = 100_000
 
 class _ReadyFace(NamedTuple):
     """A face waiting for its upload: ``seq`` orders faces of one character (older never replaces newer);
-    ``urgent`` when it changes the dominant emotion on screen; ``from_worker`` unless it came from the cache."""
+    ``urgent`` when it changes the dominant emotion on screen; ``from_worker`` unless it came from the cache;
+    ``refines`` when it replaces a stand-in (:meth:`AnisyncPlugin._stand_in`) with the whole face."""
 
     seq: int
     data: bytes
@@ -80,6 +87,7 @@ class _ReadyFace(NamedTuple):
     requested_at: float
     from_worker: bool
     urgent: bool
+    refines: bool = False
 
 
 @dataclass(eq=False)
@@ -111,10 +119,12 @@ class AttachedCharacter:
     face_emotion: str | None = None
     face_second: str | None = None
     shown_face: bytes | None = None
-    # Faces: the key last wanted, the face on screen, the newest face waiting for its upload.
+    # Faces: the key last wanted, the face on screen, the newest face waiting for its upload, the request
+    # whose face replaces a stand-in.
     wanted_key: bytes | None = None
     shown_seq: int = 0
     ready: _ReadyFace | None = None
+    refined_seq: int = -1
     # Body: action index, its clock (tempo-scaled seconds), crossfade age, pose faded from, intensity gain.
     action: int = 0
     clock: float = 0.0
@@ -138,17 +148,30 @@ class AnisyncPlugin:
         workers: size of that pool.
         batch: most faces one worker draws in one call, for sources with ``render_many``.
         quantum: expression quantisation step, 1/n (a new face is requested when a component crosses one;
-            coarse steps draw fewer faces and show a faint dominant emotion at one clear step).
-        upload_budget: most face textures written per frame.
-        cache_bytes: face cache capacity.
+            coarse steps draw fewer faces).
+        min_intensity: the least intensity a dominant emotion other than neutral is drawn at (rounded up
+            to a step; :func:`~anisync.panda.faces.quantise`). Anime faces exaggerate, and a face drawn at
+            half an emotion is by construction half way from rest, as much neutral as the emotion (the
+            mapping of :meth:`anisync.procedural.expression.ExpressionParams.from_emotions`): judges read
+            it as neutral. 0 draws every emotion as strong as it is felt.
+        upload_budget: most face textures written per frame (32: a bell heard by 50 villagers shows on
+            most faces in the next frame; each write is a 64 KiB copy at 128 px).
+        cache_bytes: face cache capacity (128 MiB: every likely face of 50 characters at 128 px fits in its
+            spare share).
+        prefetch: draw each attached character's likely faces (every emotion alone at every quantum step,
+            strongest first; :func:`~anisync.panda.faces.likely_levels`) while the face worker has nothing
+            asked of it, so a burst of emotion changes finds them cached; they fill at most
+            :data:`~anisync.panda.faces.SPARE_SHARE` of the cache and never evict a face.
         emotion_threshold: how far an emotion must move to send ``anisync-emotion-changed``.
         settle: seconds after a change of dominant emotion left out of the sync rate.
         update_runtime: call ``runtime.update(dt)`` each frame (False if the game advances it itself).
     """
 
     def __init__(self, base, runtime: Runtime, *, face_source: FaceSource | None = None, worker: str | None = None,
-                 workers: int = 1, batch: int = 8, quantum: float = 0.25, upload_budget: int = 8, cache_bytes: int = 64 << 20,
-                 emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True):
+                 workers: int = 1, batch: int = 8, quantum: float = 0.25, min_intensity: float = MIN_INTENSITY,
+                 upload_budget: int = 32, cache_bytes: int = 128 << 20,
+                 emotion_threshold: float = 0.05, settle: float = SETTLE_SECONDS, update_runtime: bool = True,
+                 prefetch: bool = True):
         if not isinstance(runtime, Runtime):
             raise InvalidArgumentError(f"runtime: expected an anisync.Runtime, got {type(runtime).__name__}")
         if not (isinstance(upload_budget, int) and upload_budget >= 1):
@@ -162,10 +185,12 @@ class AnisyncPlugin:
         self.runtime = runtime
         self.face_source = face_source
         self.quantum = check_quantum(quantum)
+        self.min_intensity = check_min_intensity(min_intensity)
         self.upload_budget = upload_budget
         self.emotion_threshold = emotion_threshold
         self.settle = settle
         self.update_runtime = update_runtime
+        self.prefetch = bool(prefetch)
         self.cache = FaceCache(cache_bytes)
         self.worker = FaceWorker(face_source, worker or getattr(face_source, "worker_kind", "process"), workers, batch)
         self.actions = ActionTable()
@@ -174,9 +199,11 @@ class AnisyncPlugin:
         self.uploads = 0
         #: Seconds the plugin's task took per frame, as (total, runtime update, faces, bodies, sync); for the bench.
         self.task_seconds: deque[tuple[float, float, float, float, float]] = deque(maxlen=HISTORY)
-        #: (seconds from request to upload, urgent) of every face drawn by the worker; for the bench. The upload
-        #: happens just before the frame that shows the face is rendered.
-        self.face_latencies: deque[tuple[float, bool]] = deque(maxlen=HISTORY)
+        #: (seconds from request to upload, urgent, drawn, refines) of every face uploaded: ``drawn`` by the
+        #: worker for this request, or else found in the cache (the face itself or a stand-in showing its
+        #: dominant emotion alone); ``refines`` for the whole face that replaces a stand-in. For the bench.
+        #: The upload happens just before the frame that shows the face is rendered.
+        self.face_latencies: deque[tuple[float, bool, bool, bool]] = deque(maxlen=HISTORY)
         #: Seconds spent copying faces into textures, per frame (part of the faces phase); for the bench.
         self.upload_seconds: deque[float] = deque(maxlen=HISTORY)
         self._seq = 0
@@ -245,6 +272,9 @@ class AnisyncPlugin:
             action=self.actions.index[resolve_action(character.activity)],
         )
         self.views[character.id] = view
+        if self.prefetch:
+            self.worker.prefetch([(rank, FaceRequest(character.id, character.appearance, levels, levels * self.quantum))
+                                  for rank, levels in likely_levels(self.quantum, self.min_intensity)])
         self.base.messenger.send("anisync-attached", [character, view])
         return view
 
@@ -256,7 +286,7 @@ class AnisyncPlugin:
         if view is None:
             raise InvalidArgumentError(f"character: {character!r} is not attached")
         view.unsubscribe()
-        self.worker.forget(view.character.id)
+        self.worker.forget(view.character.id, spares=True)
         self.cache.drop(view.character.id)
         if view.binding is not None:
             view.binding.release()
@@ -378,7 +408,7 @@ class AnisyncPlugin:
         return task.cont
 
     def _want_faces(self, views: list[AttachedCharacter]) -> None:
-        levels, vectors = quantise(np.stack([v.character.expression for v in views]), self.quantum)
+        levels, vectors = quantise(np.stack([v.character.expression for v in views]), self.quantum, self.min_intensity)
         now = self.runtime.time
         for view, level, vector in zip(views, levels, vectors):
             # A speaking face is keyed by its viseme too: each emotion's mouth shapes are cached.
@@ -393,19 +423,39 @@ class AnisyncPlugin:
             if cached is not None:
                 view.ready = _ReadyFace(self._seq, cached, level, time.perf_counter(), False, urgent)
                 self.worker.forget(view.character.id)
-            else:
-                expression = vector if viseme is None else speaking_params(vector, viseme)
-                self.worker.request(FaceRequest(view.character.id, view.character.appearance, level, expression,
-                                                self._seq, urgent, viseme=viseme))
+                continue
+            stand_in = self._stand_in(view.character.id, level) if viseme is None else None
+            if stand_in is not None:  # the dominant emotion alone, now; the whole face once it is drawn
+                view.ready = _ReadyFace(self._seq, stand_in[1], stand_in[0], time.perf_counter(), False, urgent)
+                self._seq += 1
+                view.refined_seq = self._seq
+            expression = vector if viseme is None else speaking_params(vector, viseme)
+            self.worker.request(FaceRequest(view.character.id, view.character.appearance, level, expression,
+                                            self._seq, urgent and stand_in is None, viseme=viseme))
+
+    def _stand_in(self, character_id: str, levels: np.ndarray) -> tuple[np.ndarray, bytes] | None:
+        """For a mixture not in the cache, its dominant emotion alone at the same step if that face is
+        cached (``(levels, face)``), else None. Not counted as a cache lookup."""
+        alone = np.zeros_like(levels)
+        alone[levels.argmax()] = levels.max()
+        if np.array_equal(alone, levels):
+            return None
+        face = self.cache.get(character_id, face_key(alone, None), count=False)
+        return None if face is None else (alone, face)
 
     def _collect_faces(self) -> None:
         for finished in self.worker.poll():
             request = finished.request
-            self.cache.put(request.character_id, request.key, finished.data)
             view = self.views.get(request.character_id)
+            if request.spare:  # drawn ahead: kept for later if its character still looks the same
+                if view is not None and view.character.appearance == request.appearance:
+                    self.cache.put(request.character_id, request.key, finished.data, spare=True)
+                continue
+            self.cache.put(request.character_id, request.key, finished.data)
             if view is not None and request.seq > max(view.shown_seq, view.ready.seq if view.ready else 0):
                 view.ready = _ReadyFace(request.seq, finished.data, request.levels, request.requested_at, True,
-                                        shown_emotions(request.levels)[0] != view.face_emotion)
+                                        shown_emotions(request.levels)[0] != view.face_emotion,
+                                        request.seq == view.refined_seq)
 
     def _upload_faces(self, views: list[AttachedCharacter]) -> None:
         # Faces that change the dominant emotion on screen first, then the longest waiting.
@@ -418,8 +468,7 @@ class AnisyncPlugin:
             view.shown_face = face.data
             view.face_emotion, view.face_second = shown_emotions(face.levels)
             self.uploads += 1
-            if face.from_worker:
-                self.face_latencies.append((now - face.requested_at, face.urgent))
+            self.face_latencies.append((now - face.requested_at, face.urgent, face.from_worker, face.refines))
             self.base.messenger.send("anisync-face-shown", [view.character, view.face_emotion])
         self.upload_seconds.append(time.perf_counter() - now)
 

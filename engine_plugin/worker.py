@@ -7,8 +7,11 @@ replaces it (counted in ``coalesced``), so a burst of expression changes costs o
 what gets drawn is always the newest expression. ``workers`` threads take waiting requests as soon as
 they are free, urgent ones first (the face must change its dominant emotion), then the longest waiting,
 never two at once for one character, up to ``batch`` at a time for a face source that draws several faces
-in one call (``render_many``, as the neural source's one onnxruntime run). Each thread draws either itself
-or in a worker process:
+in one call (``render_many``, as the neural source's one onnxruntime run). When no request waits, the
+threads draw **spare** faces (:meth:`FaceWorker.prefetch`): faces nobody asked for yet that a character is
+likely to need, so that a burst of expression changes (an event heard by the whole village) finds them in
+the cache instead of queueing behind one another; a spare batch is small, and a request waits for at most
+one. Each thread draws either itself or in a worker process:
 
 * ``"thread"`` suits face sources that release the GIL while they work (ONNX Runtime, sleeps);
 * ``"process"`` suits pure-Python renderers such as the procedural one, whose GIL hold would otherwise
@@ -22,6 +25,8 @@ or in a worker process:
 from __future__ import annotations
 
 import atexit
+import heapq
+import itertools
 import os
 import pickle
 import subprocess
@@ -31,7 +36,7 @@ import time
 import warnings
 import weakref
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -42,6 +47,9 @@ from .faces import FaceSource, panda_layout
 WORKER_KINDS = ("thread", "process")
 #: Seconds :meth:`FaceWorker.close` waits for each thread to finish the faces it is drawing.
 JOIN_SECONDS = 10.0
+#: Most spare faces (:meth:`FaceWorker.prefetch`) drawn in one call: a request arriving meanwhile waits
+#: for this batch only.
+SPARE_BATCH = 2
 #: Workers not yet closed, closed at interpreter exit: a native library (onnxruntime) still running in a
 #: worker thread while Python shuts down aborts the process.
 _OPEN_WORKERS: weakref.WeakSet = weakref.WeakSet()
@@ -52,7 +60,7 @@ class FaceRequest:
     """A face wanted for ``character_id``: its quantised emotion ``levels`` and, while it speaks, the
     ``viseme`` its mouth shows (together the cache key), and the ``expression`` to draw; ``seq`` orders
     requests, so an older face never replaces a newer one; ``urgent`` ones (a change of the dominant
-    emotion on screen) go before the rest."""
+    emotion on screen) go before the rest; a ``spare`` one (:meth:`FaceWorker.prefetch`) goes after all."""
 
     character_id: str
     appearance: Mapping[str, Any]
@@ -62,6 +70,7 @@ class FaceRequest:
     urgent: bool = False
     requested_at: float = field(default_factory=time.perf_counter)
     viseme: str | None = None
+    spare: bool = False
 
     @property
     def key(self) -> bytes:
@@ -163,6 +172,10 @@ class FaceWorker:
         self._waiting: dict[str, FaceRequest] = {}
         self._in_flight: dict[str, FaceRequest] = {}
         self._finished: deque[tuple[FaceRequest, bytes | None, Exception | None]] = deque()
+        self._spare: list[tuple[int, int, FaceRequest]] = []  # heap of (rank, arrival, request)
+        self._arrivals = itertools.count()
+        self.prefetched = 0
+        self._spares_drawing = 0
         self._closed = False
         self._processes = [_FaceProcess(source) for _ in range(workers)] if kind == "process" else []
         self._threads = [threading.Thread(target=self._loop, args=(i,), name=f"anisync-face-{i}", daemon=True)
@@ -177,6 +190,15 @@ class FaceWorker:
             if self._waiting.pop(request.character_id, None) is not None:
                 self.coalesced += 1
             self._waiting[request.character_id] = request
+            self._lock.notify()
+
+    def prefetch(self, requests: list[tuple[int, FaceRequest]]) -> None:
+        """Draw these ``(rank, request)`` faces when no request waits, lowest rank first (then in the order
+        given, whichever character they are for), at most :data:`SPARE_BATCH` at a time; they come back
+        from :meth:`poll` like the others, marked ``spare``. Never waits for a face."""
+        with self._lock:
+            for rank, request in requests:
+                heapq.heappush(self._spare, (rank, next(self._arrivals), replace(request, spare=True)))
             self._lock.notify()
 
     def poll(self) -> list[FinishedFace]:
@@ -200,7 +222,10 @@ class FaceWorker:
         # Dicts keep insertion order: sorting on urgency alone keeps the longest waiting first.
         ready = (r for r in sorted(self._waiting.values(), key=lambda r: not r.urgent)
                  if r.character_id not in self._in_flight)
-        return [request for request, _ in zip(ready, range(self.batch))]
+        requests = [request for request, _ in zip(ready, range(self.batch))]
+        if not requests and not self._waiting:  # spare faces only while nobody waits, a few at a time
+            requests = [heapq.heappop(self._spare)[2] for _ in range(min(SPARE_BATCH, len(self._spare)))]
+        return requests
 
     def _loop(self, index: int) -> None:
         draw = self._processes[index].draw if self._processes else lambda requests: _draw(self.source, requests)
@@ -210,11 +235,14 @@ class FaceWorker:
                     self._lock.wait()
                 if self._closed:
                     return
-                for request in requests:
-                    del self._waiting[request.character_id]
-                    self._in_flight[request.character_id] = request
-                self.submitted += len(requests)
-                self.batches += 1
+                if requests[0].spare:  # a batch is all spare or all asked for
+                    self._spares_drawing += len(requests)
+                else:
+                    for request in requests:
+                        del self._waiting[request.character_id]
+                        self._in_flight[request.character_id] = request
+                    self.submitted += len(requests)
+                    self.batches += 1
             faces, error = [None] * len(requests), None
             try:
                 faces = draw(requests)
@@ -222,7 +250,12 @@ class FaceWorker:
                 error = failure
             with self._lock:
                 for request, data in zip(requests, faces):
-                    if self._in_flight.get(request.character_id) is request:  # not forgotten meanwhile
+                    if request.spare:
+                        self._spares_drawing -= 1
+                        if error is None:  # a failing source is reported by the requests it fails
+                            self._finished.append((request, data, None))
+                            self.prefetched += 1
+                    elif self._in_flight.get(request.character_id) is request:  # not forgotten meanwhile
                         del self._in_flight[request.character_id]
                         self._finished.append((request, data, error))
                         if error is None:
@@ -231,18 +264,28 @@ class FaceWorker:
                             self.failed += 1
                 self._lock.notify_all()
 
-    def forget(self, character_id: str) -> None:
+    def forget(self, character_id: str, spares: bool = False) -> None:
         """Drop a character's waiting request and ignore its face in flight (when it is detached or its
-        face came from the cache)."""
+        face came from the cache); with ``spares``, drop its spare faces not yet drawn too."""
         with self._lock:
             self._waiting.pop(character_id, None)
             self._in_flight.pop(character_id, None)
+            if spares:
+                self._spare = [entry for entry in self._spare if entry[2].character_id != character_id]
+                heapq.heapify(self._spare)
 
     @property
     def busy(self) -> bool:
-        """Whether any request is waiting, in flight, or finished but not yet polled."""
+        """Whether any request is waiting, in flight, or finished but not yet polled (spare faces not drawn
+        yet do not count)."""
         with self._lock:
-            return bool(self._waiting or self._in_flight or self._finished)
+            return bool(self._waiting or self._in_flight or any(not request.spare for request, _, _ in self._finished))
+
+    @property
+    def prefetching(self) -> bool:
+        """Whether spare faces are waiting or being drawn."""
+        with self._lock:
+            return bool(self._spare or self._spares_drawing)
 
     def stats(self) -> dict:
         """Counters as plain data."""
@@ -250,7 +293,8 @@ class FaceWorker:
             return {"kind": self.kind, "workers": self.workers, "batch": self.batch, "batches": self.batches,
                     "submitted": self.submitted,
                     "coalesced": self.coalesced, "completed": self.completed, "failed": self.failed,
-                    "waiting": len(self._waiting), "in_flight": len(self._in_flight)}
+                    "waiting": len(self._waiting), "in_flight": len(self._in_flight),
+                    "prefetched": self.prefetched, "spare_waiting": len(self._spare)}
 
     def close(self) -> None:
         """Stop the workers: waiting requests are dropped, faces being drawn are finished and dropped (each
@@ -259,6 +303,7 @@ class FaceWorker:
             self._closed = True
             self._waiting.clear()
             self._in_flight.clear()
+            self._spare.clear()
             self._lock.notify_all()
         for process in self._processes:
             process.close()

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 from anisync import EMOTIONS, Event, InvalidArgumentError, Runtime, asset_path
-from anisync.panda.faces import BodyPalette
+from anisync.panda.faces import BodyPalette, likely_levels
 
 panda3d = pytest.importorskip("panda3d")
 
@@ -73,6 +73,7 @@ def make_plugin(panda_base):
         runtime = Runtime(seed=3, behavior_factory=Puppet) if runtime is None else runtime
         kwargs.setdefault("face_source", FlatFaces())
         kwargs.setdefault("worker", "thread")
+        kwargs.setdefault("prefetch", False)  # tests of requests see only their own; one test prefetches
         plugin = AnisyncPlugin(panda_base, runtime, **kwargs)
         made.append(plugin)
         return plugin
@@ -195,6 +196,34 @@ def test_uploads_happen_only_when_the_quantised_expression_changes(panda_base, m
     _frames(panda_base, 1)
     assert view.face_emotion == "neutral" and plugin.worker.stats()["submitted"] == submitted
     assert plugin.cache.hits >= 1
+
+
+def test_likely_faces_are_drawn_ahead_so_a_burst_of_changes_finds_them_cached(panda_base, make_plugin):
+    plugin = make_plugin(update_runtime=False, prefetch=True)
+    characters = [plugin.runtime.spawn(asset_path("characters", "yuki.yaml")) for _ in range(3)]
+    views = [plugin.attach(character) for character in characters]
+    likely = len(likely_levels(plugin.quantum, plugin.min_intensity))
+    _frames_until(panda_base, plugin, lambda: len(plugin.cache) == 3 * likely)
+    assert plugin.worker.stats()["prefetched"] == 3 * likely and plugin.cache.evictions == 0
+    _frames(panda_base, 3)  # first faces on screen (cached or drawn on request)
+    submitted = plugin.worker.stats()["submitted"]
+    plugin.face_latencies.clear()
+    for character, emotion in zip(characters, ("joy", "anger", "fear")):  # an event heard by all three
+        character.expression = _vector(**{emotion: 0.9})
+    _frames(panda_base, 1)
+    assert [view.face_emotion for view in views] == ["joy", "anger", "fear"]  # in the very next frame
+    assert plugin.worker.stats()["submitted"] == submitted  # nothing drawn on request
+    assert [drawn for _, _, drawn, _ in plugin.face_latencies] == [False] * 3  # cache hits
+    # A mixture is not drawn ahead: its dominant emotion alone stands in until the whole face is drawn.
+    plugin.face_latencies.clear()
+    characters[1].expression = _vector(sadness=0.9, fear=0.45)
+    _frames(panda_base, 1)
+    assert (views[1].face_emotion, views[1].face_second) == ("sadness", None)
+    _frames_until(panda_base, plugin, lambda: views[1].face_second == "fear")
+    assert views[1].face_emotion == "sadness" and plugin.worker.stats()["submitted"] == submitted + 1
+    assert [(drawn, refines) for _, _, drawn, refines in plugin.face_latencies] == [(False, False), (True, True)]
+    plugin.detach(characters[0])
+    assert len(plugin.cache) == 2 * likely + 1  # the mixture stays cached
 
 
 def test_pause_holds_runtime_faces_and_poses_until_resume(panda_base, make_plugin):
@@ -498,6 +527,9 @@ def test_legibility_reads_the_faces_on_screen_once_the_emotion_has_settled(panda
     sampler.stop()
     report = sampler.report(ColourJudge(), FlatFaces.size)
     assert report["legibility"] == legible and set(report["per_emotion"]) == {"joy", "anger"}
+    assert 0.6 < report["per_emotion"]["joy"]["mean_strength"] <= 0.95  # set to 0.95, then decaying
+    misread = {"joy": {"sadness": report["per_emotion"]["joy"]["samples"]}, "anger": {"sadness": report["per_emotion"]["anger"]["samples"]}}
+    assert {name: row["misread_as"] for name, row in report["per_emotion"].items()} == ({"joy": {}, "anger": {}} if legible else misread)
     # Nothing in the first half second after the emotions changed; two characters every 0.1 s after it.
     assert 2 * 12 <= report["samples"] <= 2 * 16 and 2 <= report["faces_read"] < report["samples"]
 

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from anisync.panda.actions import ACTIONS, FALLBACK_ACTION, JOINT_INDEX, ActionTable, intensity_gain, resolve_action
-from anisync.panda.faces import BodyPalette, FaceCache, from_panda_layout, panda_layout, quantise
+from anisync.panda.faces import (BodyPalette, FaceCache, check_min_intensity, from_panda_layout, likely_levels, panda_layout,
+                                 quantise)
 from anisync.panda.sync import SyncFrame, SyncTracker, sync_rate
 from anisync.panda.worker import FaceRequest, FaceWorker
 from anisync import EMOTIONS, InvalidArgumentError, ModelInputError, asset_path
@@ -103,10 +104,27 @@ def test_quantise_keeps_the_dominant_emotion_strictly_on_top():
     assert [EMOTIONS[i] for i in levels.argmax(axis=1)] == ["joy", "anger", "fear"]
     assert all(np.sort(row)[-1] > np.sort(row)[-2] for row in levels)  # strict
     assert (np.count_nonzero(levels, axis=1) <= 2).all()  # two strongest emotions only
+    assert (2 * np.sort(levels)[:, -2] <= np.sort(levels)[:, -1]).all()  # the second at most half the first
+    close = quantise(_vector(fear=0.8, surprise=0.7), 0.25)[1][0]
+    assert (close[EMOTIONS.index("fear")], close[EMOTIONS.index("surprise")]) == (0.75, 0.25)
     assert np.allclose(vectors, levels * 0.125)
     # Small moves inside a step keep the key (no new face), a larger one changes it.
     assert np.array_equal(quantise(_vector(joy=0.70, neutral=0.3), 0.125)[0], quantise(_vector(joy=0.73, neutral=0.31), 0.125)[0])
     assert not np.array_equal(quantise(_vector(joy=0.70), 0.125)[0], quantise(_vector(joy=0.90), 0.125)[0])
+
+
+def test_a_faint_dominant_emotion_is_drawn_at_least_at_min_intensity_unless_neutral():
+    rows = np.array([_vector(fear=0.3, neutral=0.25), _vector(neutral=0.3, joy=0.2), _vector(joy=0.9, fear=0.5)])
+    levels, vectors = quantise(rows, 0.25, min_intensity=0.5)
+    assert vectors[0, EMOTIONS.index("fear")] == 0.5  # felt at 0.3, a quarter would read as neutral
+    assert vectors[1, EMOTIONS.index("neutral")] == 0.25 and vectors[1].sum() == 0.25  # neutral as it is
+    assert np.array_equal(levels[2], quantise(rows[2], 0.25)[0][0])  # strong emotions unchanged
+    assert quantise(rows[0], 0.25, min_intensity=0.3)[1][0, EMOTIONS.index("fear")] == 0.5  # rounded up to a step
+    assert quantise(rows[0], 0.25)[1][0, EMOTIONS.index("fear")] == 0.25  # 0: as felt, at least one step
+    likely = likely_levels(0.25, min_intensity=0.5)  # no spare face below the floor
+    assert all(levels.max() >= 2 or levels.argmax() == EMOTIONS.index("neutral") for _, levels in likely)
+    with pytest.raises(InvalidArgumentError, match="min_intensity: expected a number in \\[0, 1\\], got 2"):
+        check_min_intensity(2)
 
 
 def test_panda_layout_is_bgra_bottom_row_first():
@@ -135,6 +153,24 @@ def test_face_cache_is_lru_under_its_byte_cap_and_counts_hits():
     assert len(cache) == 1 and cache.bytes == 10
     with pytest.raises(InvalidArgumentError, match="capacity_bytes"):
         FaceCache(-1)
+
+
+def test_spare_faces_never_evict_and_fill_at_most_their_share_of_the_cache():
+    cache = FaceCache(capacity_bytes=40)  # spares may fill 30 bytes
+    assert cache.put("a", b"k1", b"x" * 10, spare=True) and cache.put("a", b"k2", b"x" * 10, spare=True)
+    assert not cache.put("a", b"k2", b"y" * 10, spare=True)  # a guess never replaces a face
+    assert cache.put("a", b"k3", b"x" * 10, spare=True) and not cache.put("a", b"k4", b"x" * 10, spare=True)
+    assert cache.bytes == 30 and cache.evictions == 0
+    cache.put("b", b"k1", b"z" * 20)  # a face asked for evicts as before
+    assert cache.evictions == 1 and cache.bytes == 40
+
+
+def test_likely_levels_are_the_keys_a_pure_emotion_asks_for_strongest_first():
+    likely = likely_levels(0.25)
+    assert len(likely) == 4 * len(EMOTIONS) and [rank for rank, _ in likely] == sorted(rank for rank, _ in likely)
+    assert all(levels.max() == 4 for rank, levels in likely if rank == 0)
+    for _, levels in likely:  # what the plugin would request for that emotion alone
+        assert np.array_equal(quantise(levels * 0.25, 0.25)[0][0], levels)
 
 
 # --- worker --------------------------------------------------------------------------------------
@@ -184,6 +220,30 @@ def test_worker_draws_waiting_requests_in_batches_for_a_source_that_can():
         for face in finished:  # each answer is its own request's face
             assert face.data[2] == int(np.argmax(face.request.expression)) * 30  # R of the first pixel (BGRA)
         assert worker.stats()["batches"] == 3
+    finally:
+        worker.close()
+
+
+def test_worker_draws_spare_faces_only_while_nothing_is_asked_lowest_rank_first():
+    source = GatedFaces()
+    worker = FaceWorker(source, "thread", workers=1)
+    try:
+        worker.request(_request("a", 1, joy=0.9))
+        _wait_for(lambda: worker.stats()["in_flight"] == 1)  # held at the gate
+        worker.prefetch([(1, _request("a", 0, sadness=0.5)), (0, _request("b", 0, anger=0.9)),
+                         (1, _request("c", 0, fear=0.5)), (0, _request("c", 0, surprise=0.9))])
+        worker.prefetch([(0, _request("gone", 0, joy=0.9))])
+        worker.forget("gone", spares=True)  # detached before its spare was drawn
+        worker.request(_request("b", 2, sadness=0.9))  # asked while spares wait: goes first
+        assert worker.stats()["spare_waiting"] == 4 and worker.prefetching
+        source.gate.set()
+        finished = []
+        _wait_for(lambda: finished.extend(worker.poll()) or len(finished) == 6)
+        drawn = [(f.request.character_id, EMOTIONS[int(f.request.expression.argmax())], f.request.spare) for f in finished]
+        assert drawn == [("a", "joy", False), ("b", "sadness", False), ("b", "anger", True), ("c", "surprise", True),
+                         ("a", "sadness", True), ("c", "fear", True)]
+        assert worker.stats()["prefetched"] == 4 and worker.stats()["completed"] == 2
+        assert not worker.busy and not worker.prefetching
     finally:
         worker.close()
 
@@ -315,8 +375,9 @@ def test_bench_plugin_measures_both_face_sources_in_one_run_and_writes_its_docum
     assert (procedural["face_source"], procedural["face_size"], procedural["worker"]["kind"]) == ("ProceduralFaceSource", 64, "process")
     for figures in (neural, procedural):
         assert figures["npcs"] == 2 and figures["frames"] > 0 and 0.0 <= figures["cache"]["hit_rate"] <= 1.0
-        for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms"):
+        for key in ("plugin_ms", "frame_ms", "face_latency_ms", "urgent_face_latency_ms", "face_change_latency_ms"):
             assert set(figures[key]) == {"p50", "p95", "count"}
+        assert figures["face_change_latency_ms"]["count"] >= figures["face_latency_ms"]["count"]  # cache hits too
         assert set(figures["plugin_phase_ms_p50"]) == {"total", "runtime_update", "faces", "bodies", "sync"}
         assert set(figures["sync"]) == {"rate", "per_character_mean", "per_character_min", "frames_counted", "frames_excluded"}
         legibility = figures["legibility"]
