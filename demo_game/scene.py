@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from anisync.expression.judge import Judge
-from anisync.panda.bench import FIXED_STEP_RATE, CrowdScript, percentiles
+from anisync.panda.bench import FIXED_STEP_RATE, CrowdScript, face_latency_figures
 from anisync.panda.legibility import LegibilitySampler
 from anisync.panda.neural import FACE_SOURCES
 from anisync.panda.sync import sync_summary
@@ -150,7 +150,11 @@ def _wait_for_prefetch(game: VillageGame, tour: Tour, most: float = 120.0) -> No
     faces (:meth:`anisync.panda.AnisyncPlugin` ``prefetch``), so that each benchmark measures a village
     settled in, not its first seconds."""
     deadline = time.perf_counter() + most
-    while game.plugin.worker.prefetching and time.perf_counter() < deadline:
+    while game.plugin.worker.prefetching:
+        if time.perf_counter() > deadline:
+            print(f"anisync.demo: warning: likely faces still being drawn after {most:g} s; measuring anyway",
+                  file=sys.stderr)
+            return
         tour.place_player(0.0)
         game.taskMgr.step()
 
@@ -242,12 +246,9 @@ def measure_crowd(game: VillageGame, npcs: int, seconds: float, seed: int, warmu
     village_ms = float(np.mean(game.task_seconds) * 1e3) if game.task_seconds else 0.0
     uploads = plugin.uploads
     face_bytes = source.size ** 2 * 4
-    latencies = [seconds for seconds, _, drawn, _ in plugin.face_latencies if drawn]
-    changes = [seconds for seconds, _, _, refines in plugin.face_latencies if not refines]
     with_sdk = {
         **frame_statistics(on),
-        "face_latency_ms": percentiles(latencies),
-        "face_change_latency_ms": percentiles(changes),
+        **face_latency_figures(plugin.face_latencies),
         "faces_phase_ms_p99": float(np.percentile(phases[:, 2], 99) * 1e3),
         "cache": plugin.cache.stats(),
         "worker": plugin.worker.stats(),

@@ -84,8 +84,8 @@ def quantise(expressions: np.ndarray, quantum: float, min_intensity: float = 0.0
 
     A face shows its two strongest emotions: the dominant one rounded to a multiple of ``quantum`` (at
     least one step, and, unless it is neutral, at least ``min_intensity`` rounded up to a step: a faint
-    emotion drawn faintly reads as neutral), the second to a multiple of ``2 * quantum`` and kept at most at
-    half the dominant (fear with surprise close behind reads as surprise); the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and
+    emotion drawn faintly reads as neutral), the second to a multiple of ``2 * quantum`` and then cut to at
+    most half the dominant (fear with surprise close behind reads as surprise); the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and
     ``vectors = levels * quantum`` what gets drawn, so the face always shows the dominant emotion of the
     vector it was asked for, and a decaying emotion asks for a new face a handful of times rather than at
     every frame.
@@ -95,7 +95,7 @@ def quantise(expressions: np.ndarray, quantum: float, min_intensity: float = 0.0
     order = np.argsort(-expressions, axis=1, kind="stable")
     first, second = order[:, 0], order[:, 1]
     top = int(round(1.0 / quantum))
-    least = np.where(first == NEUTRAL, 1, max(1, _steps_up(min_intensity, quantum)))
+    least = np.where(first == NEUTRAL, 1, _least_step(min_intensity, quantum))
     first_level = np.clip(np.rint(expressions[rows, first] / quantum), least, top)
     second_level = 2 * np.rint(expressions[rows, second] / (2 * quantum))
     second_level = np.minimum(second_level, first_level // 2)
@@ -105,9 +105,10 @@ def quantise(expressions: np.ndarray, quantum: float, min_intensity: float = 0.0
     return levels, levels * quantum
 
 
-def _steps_up(intensity: float, quantum: float) -> int:
-    """The fewest quantum steps that reach ``intensity`` (float rounding forgiven)."""
-    return int(np.ceil(intensity / quantum - 1e-9))
+def _least_step(min_intensity: float, quantum: float) -> int:
+    """The step a dominant emotion other than neutral is drawn at, at least: the fewest quantum steps that
+    reach ``min_intensity`` (float rounding forgiven), and one."""
+    return max(1, int(np.ceil(min_intensity / quantum - 1e-9)))
 
 
 def expression_params(expression: np.ndarray) -> np.ndarray:
@@ -209,6 +210,10 @@ class FaceCache:
         for entry in [entry for entry in self._faces if entry[0] == character_id]:
             self.bytes -= len(self._faces.pop(entry))
 
+    def has_spare_room(self, size: int) -> bool:
+        """Whether a spare face of ``size`` bytes would still be stored (:meth:`put`)."""
+        return self.bytes + size <= self.capacity_bytes * SPARE_SHARE
+
     @property
     def hit_rate(self) -> float:
         """Hits over lookups (0 before the first lookup)."""
@@ -230,7 +235,7 @@ def likely_levels(quantum: float, min_intensity: float = 0.0) -> list[tuple[int,
     intensity). A character's emotions mostly pass through these as they rise and decay; mixtures are
     drawn on request."""
     top = int(round(1.0 / quantum))
-    least = max(1, _steps_up(min_intensity, quantum))
+    least = _least_step(min_intensity, quantum)
     likely = []
     for rank, step in enumerate(range(top, 0, -1)):
         for index in range(len(EMOTIONS)):

@@ -447,12 +447,16 @@ class AnisyncPlugin:
         for finished in self.worker.poll():
             request = finished.request
             view = self.views.get(request.character_id)
+            if view is None:  # detached meanwhile
+                continue
             if request.spare:  # drawn ahead: kept for later if its character still looks the same
-                if view is not None and view.character.appearance == request.appearance:
+                if view.character.appearance == request.appearance:
+                    if not self.cache.has_spare_room(len(finished.data)):
+                        self.worker.drop_spares()  # the rest would be drawn for nothing
                     self.cache.put(request.character_id, request.key, finished.data, spare=True)
                 continue
             self.cache.put(request.character_id, request.key, finished.data)
-            if view is not None and request.seq > max(view.shown_seq, view.ready.seq if view.ready else 0):
+            if request.seq > max(view.shown_seq, view.ready.seq if view.ready else 0):
                 view.ready = _ReadyFace(request.seq, finished.data, request.levels, request.requested_at, True,
                                         shown_emotions(request.levels)[0] != view.face_emotion,
                                         request.seq == view.refined_seq)

@@ -6,7 +6,7 @@ threads hold for a dictionary operation). Each character has at most one request
 replaces it (counted in ``coalesced``), so a burst of expression changes costs one or two renders, and
 what gets drawn is always the newest expression. ``workers`` threads take waiting requests as soon as
 they are free, urgent ones first (the face must change its dominant emotion), then the longest waiting,
-never two at once for one character, up to ``batch`` at a time for a face source that draws several faces
+never two requests at once for one character, up to ``batch`` at a time for a face source that draws several faces
 in one call (``render_many``, as the neural source's one onnxruntime run). When no request waits, the
 threads draw **spare** faces (:meth:`FaceWorker.prefetch`): faces nobody asked for yet that a character is
 likely to need, so that a burst of expression changes (an event heard by the whole village) finds them in
@@ -265,19 +265,26 @@ class FaceWorker:
                 self._lock.notify_all()
 
     def forget(self, character_id: str, spares: bool = False) -> None:
-        """Drop a character's waiting request and ignore its face in flight (when it is detached or its
-        face came from the cache); with ``spares``, drop its spare faces not yet drawn too."""
+        """Drop a character's waiting request and ignore its face in flight (when its face came from the
+        cache); with ``spares`` (when it is detached), also its spare faces not yet drawn and every face of
+        it finished but not yet polled, so that a character attached again under its id never gets them."""
         with self._lock:
             self._waiting.pop(character_id, None)
             self._in_flight.pop(character_id, None)
             if spares:
                 self._spare = [entry for entry in self._spare if entry[2].character_id != character_id]
                 heapq.heapify(self._spare)
+                self._finished = deque(entry for entry in self._finished if entry[0].character_id != character_id)
+
+    def drop_spares(self) -> None:
+        """Drop every spare face not yet drawn (when the cache has no more room for them)."""
+        with self._lock:
+            self._spare.clear()
 
     @property
     def busy(self) -> bool:
-        """Whether any request is waiting, in flight, or finished but not yet polled (spare faces not drawn
-        yet do not count)."""
+        """Whether any request is waiting, in flight, or finished but not yet polled; spare faces do not
+        count (:attr:`prefetching` tells about them)."""
         with self._lock:
             return bool(self._waiting or self._in_flight or any(not request.spare for request, _, _ in self._finished))
 

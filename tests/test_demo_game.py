@@ -116,7 +116,7 @@ def test_benchmark_measures_both_face_sources_and_writes_its_documented_report(t
                                                           else ("ProceduralFaceSource", 256))
         assert set(row["anisync"]) == frame_keys | {"sdk_update_ms", "texture_upload_ms", "plugin_ms", "village_task_ms",
                                                     "uploads_per_second", "uploaded_mb_per_second", "texture_memory",
-                                                    "sync", "face_latency_ms", "face_change_latency_ms", "faces_phase_ms_p99",
+                                                    "sync", "face_latency_ms", "urgent_face_latency_ms", "face_change_latency_ms", "faces_phase_ms_p99",
                                                     "cache", "worker", "legibility", "frame_breakdown_ms"}
         assert set(row["anisync_off"]) == frame_keys
         assert row["anisync"]["frames"] > 0 and row["anisync_off"]["frames"] > 0

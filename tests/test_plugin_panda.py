@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from anisync import EMOTIONS, Event, InvalidArgumentError, Runtime, asset_path
 from anisync.panda.faces import BodyPalette, likely_levels
+from anisync.panda.worker import face_key
 
 panda3d = pytest.importorskip("panda3d")
 
@@ -94,7 +95,7 @@ def _frames_until(base, plugin, predicate, limit: int = 3000) -> int:
         if predicate():
             return frame
         base.taskMgr.step()
-        if plugin.worker.busy:
+        if plugin.worker.busy or plugin.worker.prefetching:
             threading.Event().wait(0.002)  # give the worker thread the CPU; frames never wait for it
     raise AssertionError("condition never became true")
 
@@ -203,8 +204,10 @@ def test_likely_faces_are_drawn_ahead_so_a_burst_of_changes_finds_them_cached(pa
     characters = [plugin.runtime.spawn(asset_path("characters", "yuki.yaml")) for _ in range(3)]
     views = [plugin.attach(character) for character in characters]
     likely = len(likely_levels(plugin.quantum, plugin.min_intensity))
-    _frames_until(panda_base, plugin, lambda: len(plugin.cache) == 3 * likely)
+    _frames_until(panda_base, plugin, lambda: not plugin.worker.prefetching)
+    _frames(panda_base, 1)  # the last spare faces collected
     assert plugin.worker.stats()["prefetched"] == 3 * likely and plugin.cache.evictions == 0
+    assert len(plugin.cache) >= 3 * likely
     _frames(panda_base, 3)  # first faces on screen (cached or drawn on request)
     submitted = plugin.worker.stats()["submitted"]
     plugin.face_latencies.clear()
@@ -223,7 +226,9 @@ def test_likely_faces_are_drawn_ahead_so_a_burst_of_changes_finds_them_cached(pa
     assert views[1].face_emotion == "sadness" and plugin.worker.stats()["submitted"] == submitted + 1
     assert [(drawn, refines) for _, _, drawn, refines in plugin.face_latencies] == [(False, False), (True, True)]
     plugin.detach(characters[0])
-    assert len(plugin.cache) == 2 * likely + 1  # the mixture stays cached
+    gone = characters[0].id  # its faces went with it
+    assert all(plugin.cache.get(gone, face_key(levels, None), count=False) is None
+               for _, levels in likely_levels(plugin.quantum, plugin.min_intensity))
 
 
 def test_pause_holds_runtime_faces_and_poses_until_resume(panda_base, make_plugin):

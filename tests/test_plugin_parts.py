@@ -159,7 +159,8 @@ def test_spare_faces_never_evict_and_fill_at_most_their_share_of_the_cache():
     cache = FaceCache(capacity_bytes=40)  # spares may fill 30 bytes
     assert cache.put("a", b"k1", b"x" * 10, spare=True) and cache.put("a", b"k2", b"x" * 10, spare=True)
     assert not cache.put("a", b"k2", b"y" * 10, spare=True)  # a guess never replaces a face
-    assert cache.put("a", b"k3", b"x" * 10, spare=True) and not cache.put("a", b"k4", b"x" * 10, spare=True)
+    assert cache.has_spare_room(10) and cache.put("a", b"k3", b"x" * 10, spare=True)
+    assert not cache.has_spare_room(10) and not cache.put("a", b"k4", b"x" * 10, spare=True)
     assert cache.bytes == 30 and cache.evictions == 0
     cache.put("b", b"k1", b"z" * 20)  # a face asked for evicts as before
     assert cache.evictions == 1 and cache.bytes == 40
@@ -169,8 +170,9 @@ def test_likely_levels_are_the_keys_a_pure_emotion_asks_for_strongest_first():
     likely = likely_levels(0.25)
     assert len(likely) == 4 * len(EMOTIONS) and [rank for rank, _ in likely] == sorted(rank for rank, _ in likely)
     assert all(levels.max() == 4 for rank, levels in likely if rank == 0)
-    for _, levels in likely:  # what the plugin would request for that emotion alone
-        assert np.array_equal(quantise(levels * 0.25, 0.25)[0][0], levels)
+    for floor in (0.0, 0.75):
+        for _, levels in likely_levels(0.25, floor):  # what the plugin would request for that emotion alone
+            assert np.array_equal(quantise(levels * 0.25, 0.25, floor)[0][0], levels)
 
 
 # --- worker --------------------------------------------------------------------------------------
@@ -244,6 +246,27 @@ def test_worker_draws_spare_faces_only_while_nothing_is_asked_lowest_rank_first(
                          ("a", "sadness", True), ("c", "fear", True)]
         assert worker.stats()["prefetched"] == 4 and worker.stats()["completed"] == 2
         assert not worker.busy and not worker.prefetching
+        source.gate.clear()
+        worker.prefetch([(0, _request("a", 0, joy=0.5)), (0, _request("b", 0, joy=0.5)), (0, _request("c", 0, joy=0.5))])
+        _wait_for(lambda: worker.stats()["spare_waiting"] == 1)  # one batch of 2 at the gate
+        worker.drop_spares()  # no room left for them
+        source.gate.set()
+        _wait_for(lambda: not worker.prefetching)
+        assert worker.stats()["prefetched"] == 6 and worker.stats()["spare_waiting"] == 0
+    finally:
+        worker.close()
+
+
+def test_forgetting_a_detached_character_drops_its_faces_not_yet_polled():
+    source = GatedFaces()
+    source.gate.set()
+    worker = FaceWorker(source, "thread")
+    try:
+        worker.request(_request("a", 1, joy=0.9))
+        worker.request(_request("b", 2, joy=0.9))
+        _wait_for(lambda: worker.stats()["completed"] == 2)
+        worker.forget("a", spares=True)  # detached: attached again under its id, it must not get this face
+        assert [face.request.character_id for face in worker.poll()] == ["b"]
     finally:
         worker.close()
 
