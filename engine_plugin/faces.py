@@ -85,10 +85,10 @@ def quantise(expressions: np.ndarray, quantum: float, min_intensity: float = 0.0
     A face shows its two strongest emotions: the dominant one rounded to a multiple of ``quantum`` (at
     least one step, and, unless it is neutral, at least ``min_intensity`` rounded up to a step: a faint
     emotion drawn faintly reads as neutral), the second to a multiple of ``2 * quantum`` and then cut to at
-    most half the dominant (fear with surprise close behind reads as surprise); the rest are dropped. ``levels`` (uint8, in quantum steps) is the cache key and
-    ``vectors = levels * quantum`` what gets drawn, so the face always shows the dominant emotion of the
-    vector it was asked for, and a decaying emotion asks for a new face a handful of times rather than at
-    every frame.
+    most half the dominant (fear with surprise close behind reads as surprise); the rest are dropped.
+    ``levels`` (uint8, in quantum steps) is the cache key and ``vectors = levels * quantum`` what gets
+    drawn, so the face always shows the dominant emotion of the vector it was asked for, and a decaying
+    emotion asks for a new face a handful of times rather than at every frame.
     """
     expressions = np.atleast_2d(np.asarray(expressions, dtype=np.float64))
     rows = np.arange(len(expressions))
@@ -191,8 +191,8 @@ class FaceCache:
         """Store a face, evicting least recently used ones to stay within the capacity; returns whether it
         was stored. A ``spare`` face (drawn ahead, not asked for) evicts nothing: it is stored only while
         the cache is under :data:`SPARE_SHARE` of its capacity, so guesses never push out faces in use."""
-        limit = self.capacity_bytes * (SPARE_SHARE if spare else 1.0)
-        if len(face) > limit or (spare and ((character_id, key) in self._faces or self.bytes + len(face) > limit)):
+        if len(face) > self.capacity_bytes or (spare and ((character_id, key) in self._faces
+                                                          or not self.has_spare_room(len(face)))):
             return False
         old = self._faces.pop((character_id, key), None)
         if old is not None:

@@ -6,12 +6,12 @@ threads hold for a dictionary operation). Each character has at most one request
 replaces it (counted in ``coalesced``), so a burst of expression changes costs one or two renders, and
 what gets drawn is always the newest expression. ``workers`` threads take waiting requests as soon as
 they are free, urgent ones first (the face must change its dominant emotion), then the longest waiting,
-never two requests at once for one character, up to ``batch`` at a time for a face source that draws several faces
-in one call (``render_many``, as the neural source's one onnxruntime run). When no request waits, the
-threads draw **spare** faces (:meth:`FaceWorker.prefetch`): faces nobody asked for yet that a character is
-likely to need, so that a burst of expression changes (an event heard by the whole village) finds them in
-the cache instead of queueing behind one another; a spare batch is small, and a request waits for at most
-one. Each thread draws either itself or in a worker process:
+never two requests at once for one character, up to ``batch`` at a time for a face source that draws
+several faces in one call (``render_many``, as the neural source's one onnxruntime run). When no request
+waits, the threads draw **spare** faces (:meth:`FaceWorker.prefetch`): faces nobody asked for yet that a
+character is likely to need, so that a burst of expression changes (an event heard by the whole village)
+finds them in the cache instead of queueing behind one another; a spare batch is small, and a request
+waits for at most one. Each thread draws either itself or in a worker process:
 
 * ``"thread"`` suits face sources that release the GIL while they work (ONNX Runtime, sleeps);
 * ``"process"`` suits pure-Python renderers such as the procedural one, whose GIL hold would otherwise
