@@ -133,30 +133,30 @@ def _hold_clock() -> None:
     clock.setDt(0.0)  # a slave clock repeats its last dt otherwise
 
 
-def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
-    """Run frames, the tour standing at its start, until every villager shows its first face."""
+def _stand_until(game: VillageGame, tour: Tour, done, most: float, late) -> None:
+    """Run frames, the tour standing at its start, until ``done()``; after ``most`` seconds print the
+    warning ``late()`` and go on."""
     deadline = time.perf_counter() + most
-    while not all(v.view.face_emotion for v in game.villagers):
+    while not done():
         if time.perf_counter() > deadline:
-            faceless = sum(1 for v in game.villagers if not v.view.face_emotion)
-            print(f"anisync.demo: warning: {faceless} villagers still have no face after {most:g} s", file=sys.stderr)
+            print(f"anisync.demo: warning: {late()}", file=sys.stderr)
             return
         tour.place_player(0.0)
         game.taskMgr.step()
+
+
+def _wait_for_faces(game: VillageGame, tour: Tour, most: float = 60.0) -> None:
+    """Run frames until every villager shows its first face."""
+    _stand_until(game, tour, lambda: all(v.view.face_emotion for v in game.villagers), most,
+                 lambda: f"{sum(1 for v in game.villagers if not v.view.face_emotion)} villagers still have no "
+                         f"face after {most:g} s")
 
 
 def _wait_for_prefetch(game: VillageGame, tour: Tour, most: float = 120.0) -> None:
-    """Run frames, the tour standing at its start, until the face worker has drawn every villager's likely
-    faces (:meth:`anisync.panda.AnisyncPlugin` ``prefetch``), so that each benchmark measures a village
-    settled in, not its first seconds."""
-    deadline = time.perf_counter() + most
-    while game.plugin.worker.prefetching:
-        if time.perf_counter() > deadline:
-            print(f"anisync.demo: warning: likely faces still being drawn after {most:g} s; measuring anyway",
-                  file=sys.stderr)
-            return
-        tour.place_player(0.0)
-        game.taskMgr.step()
+    """Run frames until the face worker has drawn every villager's likely faces (:meth:`anisync.panda.AnisyncPlugin`
+    ``prefetch``), so that each benchmark measures a village settled in, not its first seconds."""
+    _stand_until(game, tour, lambda: not game.plugin.worker.prefetching, most,
+                 lambda: f"likely faces still being drawn after {most:g} s; measuring anyway")
 
 
 def open_game(npcs: int, seed: int, size: tuple[int, int], face_size: int, faces: str = "neural",
