@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 from anisync import EMOTIONS, DefinitionError, InvalidArgumentError
 from anisync.behavior.library import BehaviorLibrary
 from anisync.behavior.expr import MAX_DEPTH, MAX_MAGNITUDE, parse
+from anisync.emotion import shows_orientation
 
 BLACKBOARD = {"near": True, "level": 0.5}
 EMOTION = np.array([0.1, 0.2, 0.3, 0.6, 0.5, 0.45, 0.05])  # anger ... surprise
@@ -50,6 +51,18 @@ def test_vectorised_matches_one_by_one(text):
     many = expression.evaluate_many(emotions, moods, blackboard)
     one_by_one = [expression.holds(emotions[i], moods[i], {k: v[i] for k, v in blackboard.items()}) for i in range(50)]
     assert many.shape == (50,) and many.dtype == bool and many.tolist() == one_by_one
+
+
+def test_shows_values_worked_out_once_are_read_as_given():
+    """A scheduler passes ``shows.*`` in with the blackboard so that 25 triggers do not each work it out."""
+    rng = np.random.default_rng(1)
+    emotions, moods = rng.random((50, 7)), rng.random((50, 7))
+    expression = parse("shows.negative or joy > 2", blackboard=BLACKBOARD)
+    worked_out = shows_orientation(emotions.T, "negative")
+    assert 0 < worked_out.sum() < 50
+    assert expression.evaluate_many(emotions, moods, {}).tolist() == worked_out.tolist()
+    given_in = {"shows.negative": ~worked_out}  # what the caller passes is what the expression reads
+    assert expression.evaluate_many(emotions, moods, given_in).tolist() == (~worked_out).tolist()
 
 
 @pytest.mark.parametrize("text, column, expected", [

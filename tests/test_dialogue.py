@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from anisync import EMOTIONS, DefinitionError, EventError, InvalidArgumentError, ModelInputError, Runtime, asset_path
 from anisync.character import CharacterDefinition
-from anisync.dialogue import MAX_CHARACTERS, DialogueAppraisal, shipped_classifier
+from anisync.dialogue import MAX_CHARACTERS, DialogueAppraisal, EmotionClassifier, shipped_classifier
 from anisync.dialogue.appraisal import EVEN
 
 TAUNT = "You're a useless coward. Get out of my sight!"
@@ -67,6 +67,20 @@ def test_many_lines_at_once_read_as_one_by_one(classifier):
     assert np.allclose(together, one_by_one, atol=1e-4)
     with pytest.raises(ModelInputError, match=r"requests\[1\]\.text"):
         classifier.classify_many([("Fine.", (), None), ("", (), None)])
+
+
+def test_lines_encoded_on_several_cores_read_exactly_as_on_one(classifier, monkeypatch):
+    lines = ["Hello there!", "What do you want?", "Get lost, I'm busy.", "Please, stop it.", "I brought tea."]
+    requests = [(text, lines[:turn], None) for turn, text in enumerate(lines)]
+    readings = []
+    for workers in (1, 3):
+        monkeypatch.setattr(classifier, "workers", workers)
+        classifier._vectors.clear()
+        readings.append(classifier.classify_many(requests))
+    assert np.array_equal(readings[0], readings[1])
+    for bad in (0, 1.5, True):
+        with pytest.raises(InvalidArgumentError, match="workers: expected"):
+            EmotionClassifier(workers=bad)
 
 
 def test_utf8_bytes_read_as_text(classifier):

@@ -355,3 +355,66 @@ def test_clear_targets_are_one_emotion_at_0_6_or_more():
     rows[2, EMOTIONS.index("neutral")] = 1.0
     rows[3, [0, 5]] = 0.5
     assert clear_targets(rows).tolist() == [True, False, False, False]
+
+
+def test_the_classifier_loss_trains_the_editor_against_a_frozen_reader(tiny, tmp_path):
+    """The reader is fitted once (it reads the training faces' expressions better than before), stays
+    frozen while the editor trains, and travels in the checkpoint: a resumed run continues exactly."""
+    from anisync.expression.model import NetworkConfig
+    from anisync.expression.paired import EXPRESSION_KEY, PairedTrainer, PairedWeights
+
+    torch.set_num_threads(1)
+    faces, config = Faces.load(tiny), NetworkConfig(64, 4, 3, arch="unet")
+
+    def trainer(seed=0):
+        return PairedTrainer(faces, config, batch=4, seed=seed, weights=PairedWeights(expression=10.0), reader_steps=40)
+
+    def reader_error(run):
+        with torch.no_grad():
+            return float(((run.reader(faces.images) - faces.conditions) ** 2).mean())
+
+    straight = trainer()
+    unfitted = reader_error(straight)
+    straight.train_step()
+    fitted = {k: v.clone() for k, v in straight.reader.state_dict().items()}
+    assert reader_error(straight) < 0.5 * unfitted
+    for _ in range(3):
+        straight.train_step()
+    assert all(torch.equal(fitted[k], v) for k, v in straight.reader.state_dict().items())  # frozen
+    assert len(straight.history[EXPRESSION_KEY]) == 4
+    straight.save(tmp_path / "run.ckpt")
+    straight.train_step()
+    resumed = trainer(seed=5)
+    resumed.load(tmp_path / "run.ckpt")  # the fitted reader comes back; it is not fitted again
+    resumed.train_step()
+    assert resumed.history == straight.history
+    assert EXPRESSION_KEY not in PairedTrainer(faces, config, batch=4, seed=0).history  # weight 0: no such loss
+
+
+def test_a_shift_moves_source_and_target_together(tiny):
+    from anisync.expression.model import NetworkConfig
+    from anisync.expression.paired import PairedTrainer
+
+    faces, config = Faces.load(tiny), NetworkConfig(64, 4, 3, arch="unet")
+    x, y, c = PairedTrainer(faces, config, batch=4, seed=0)._batch()
+    x_moved, y_moved, c_moved = PairedTrainer(faces, config, batch=4, seed=0, shift=3)._batch()
+    offsets = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)
+               if torch.equal(torch.roll(x, (dy, dx), dims=(2, 3)), x_moved)
+               and torch.equal(torch.roll(y, (dy, dx), dims=(2, 3)), y_moved)]
+    assert offsets and torch.equal(c, c_moved)
+
+
+def test_the_command_records_the_classifier_loss_and_the_shift(tiny, tmp_path, monkeypatch):
+    from anisync.expression import train
+
+    monkeypatch.setattr(train, "READER_STEPS", 5)
+    out = tmp_path / "unet.onnx"
+    assert main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--width", "4",
+                 "--downsampling", "3", "--batch", "4", "--steps", "2", "--classifier-loss", "10", "--shift", "2"]) == 0
+    training = json.loads(card_path(out).read_text())["training"]
+    assert training["loss_weights"]["expression"] == 10 and training["shift_pixels"] == 2
+    assert "frozen reader" in training["losses"]
+    assert "expression" in json.loads(card_path(out).read_text())["metrics"]["final_losses"]
+    with pytest.raises(SystemExit):  # the parser names --classifier-loss
+        main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--steps", "2",
+              "--classifier-loss", "-1"])

@@ -113,7 +113,10 @@ class Expression:
 
     def evaluate_many(self, emotions: np.ndarray, moods: np.ndarray, blackboard: Mapping[str, Any]) -> np.ndarray:
         """Whether it holds for each of N characters: ``emotions`` and ``moods`` are N×7, blackboard
-        values scalars or arrays of N. Returns a bool array of N."""
+        values scalars or arrays of N. Returns a bool array of N.
+
+        ``blackboard`` may also hold ``"shows.ORIENTATION"``: that name's array for these characters
+        (:func:`~anisync.emotion.shows_orientation`), worked out once for all the triggers of an update."""
         result = self._root.evaluate(emotions.T, moods.T, blackboard)
         return np.broadcast_to(np.asarray(result, dtype=bool), (emotions.shape[0],))
 
@@ -334,7 +337,8 @@ class _Parser:
             return Node(column, NUMBER, lambda e, m, b: m[index], word, 1.0)
         if head == "shows" and rest in ORIENTATIONS:
             self.names.add(word)
-            return Node(column, CONDITION, lambda e, m, b: shows_orientation(e, rest), word)
+            # A scheduler that reads many triggers passes the value in (see Expression.evaluate_many).
+            return Node(column, CONDITION, lambda e, m, b: b[word] if word in b else shows_orientation(e, rest), word)
         if head == "bb" and rest:
             if rest not in self.blackboard:
                 declared = ", ".join(sorted(self.blackboard)) or "none"

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
+from ..emotion import shows_orientation
 from ..errors import InvalidArgumentError, SnapshotError
 from .library import Blackboard
 from .tree import TreeBehavior
@@ -98,6 +99,7 @@ class _Plan:
         self.rows = np.fromiter((c.emotion.row for c in self.trees), dtype=np.intp, count=len(self.trees))
         names = {name for e in self.expressions for name in e.names}
         self.blackboard_keys = sorted(name[3:] for name in names if name.startswith("bb."))
+        self.orientations = sorted(name[6:] for name in names if name.startswith("shows."))
         self.phase = np.array([zlib.crc32(c.id.encode()) / 2**32 for c in self.trees])
         self.rates = np.array([rates.get(c.id, default_rate) or np.inf for c in self.trees])  # inf: every update
         self.last_values: np.ndarray | None = None  # trigger values at each character's last check
@@ -252,7 +254,9 @@ class BehaviorScheduler:
         in ``evented`` check now whatever their rate."""
         values = np.empty(plan.relevant.shape, dtype=bool)
         emotions, moods = bank.vector[plan.rows], bank.mood[plan.rows]
-        blackboard = plan.blackboard_arrays()
+        # shows.* once for every trigger that reads it: it is the dearest name to work out.
+        blackboard = {**plan.blackboard_arrays(),
+                      **{f"shows.{o}": shows_orientation(emotions.T, o) for o in plan.orientations}}
         for j, expression in enumerate(plan.expressions):
             values[:, j] = expression.evaluate_many(emotions, moods, blackboard)
         if plan.last_values is None:

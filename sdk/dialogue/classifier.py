@@ -9,15 +9,17 @@ keyed by its text), so a game that classifies every line as it is said encodes e
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence, Union
 
 import numpy as np
 
 from ..emotion import EMOTIONS
-from ..errors import ModelInputError
+from ..errors import InvalidArgumentError, ModelInputError
 from ..expression.card import checked_card
 from ..resources import asset_path
 from ..sessions import checked_signature, model_file, open_session
@@ -32,6 +34,8 @@ CONTEXT_INPUTS = ("context", "same_speaker", "context_mask")
 CACHED_LINES = 4096
 #: Lines the head reads in one run in :meth:`EmotionClassifier.classify_many`.
 BATCH = 32
+#: Runs at once in :meth:`EmotionClassifier.classify_many`, by default: the cores, at most 4.
+WORKERS = min(4, os.cpu_count() or 1)
 
 #: An earlier line of the dialogue: its text, or ``(speaker, text)``.
 ContextLine = Union[str, tuple[str, str]]
@@ -43,9 +47,15 @@ class EmotionClassifier:
     Args:
         path: the head's ONNX file (default: the shipped ``dialogue.onnx``), checked against its card.
         threads: onnxruntime intra-op threads for both graphs (1: what a game's loop can spare).
+        workers: encoder and head runs :meth:`classify_many` makes at once, each line still alone in
+            its encoder run (default :data:`WORKERS`): loading a scene's lines takes all the cores it is
+            given; 1 keeps to one.
     """
 
-    def __init__(self, path: str | Path | None = None, threads: int = 1):
+    def __init__(self, path: str | Path | None = None, threads: int = 1, workers: int = WORKERS):
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InvalidArgumentError(f"workers: expected the runs classify_many makes at once, an integer >= 1, got {workers!r}")
+        self.workers = workers
         self.path = model_file(asset_path("models", "dialogue.onnx") if path is None else path, threads)
         #: The head's model card (None when the file has none).
         self.card = checked_card(self.path)
@@ -80,17 +90,29 @@ class EmotionClassifier:
         """:meth:`classify` for many utterances at once, ``[n, 7]``: each request is ``(text, context,
         speaker)``. Each line's words are encoded alone (see :class:`~anisync.dialogue.encoder.SentenceEncoder`)
         and the head reads them in batches, so the probabilities are those of one call each; the lines of
-        the context that are not known yet are read first, each once."""
+        the context that are not known yet are read first, each once. Encoder and head runs go
+        :attr:`workers` at once."""
         checked = []
         for index, (text, context, speaker) in enumerate(requests):
             argument = "text" if len(requests) == 1 else f"requests[{index}].text"
             checked.append((check_text(text, argument), self._context(context), speaker))
-        known = self._line_vectors({line for _, lines, _ in checked for _, line in lines})
+        lines = {line for _, context, _ in checked for _, line in context}
+        with self._lock:
+            known = {line: self._vectors[line] for line in lines & self._vectors.keys()}
+            for line in known:
+                self._vectors.move_to_end(line)
+        missing = sorted(lines - known.keys())
+        # Every text is encoded once, though it may be both an utterance and another one's context.
+        texts = list(dict.fromkeys([*missing, *(text for text, _, _ in checked)]))
+        features = dict(zip(texts, self._map(self.encoder.encode, texts)))
+        # A context line's vector is the head's reading of the line alone.
+        for rows, (_, vectors) in self._head_runs([features[line] for line in missing], [([], None)] * len(missing), {}):
+            for i, vector in zip(rows, vectors):
+                known[missing[i]] = vector
+                self._remember(missing[i], vector)
         out = np.zeros((len(checked), len(EMOTIONS)), np.float32)
-        features = [self.encoder.encode(text) for text, _, _ in checked]
-        for rows in _batches(features):
-            tokens, mask = _padded([features[i] for i in rows])
-            logits, vectors = self._run(tokens, mask, [checked[i][1:] for i in rows], known)
+        utterances = [features[text] for text, _, _ in checked]
+        for rows, (logits, vectors) in self._head_runs(utterances, [c[1:] for c in checked], known):
             for i, row_logits, vector in zip(rows, logits, vectors):
                 self._remember(checked[i][0], vector)
                 shifted = np.exp(row_logits - row_logits.max())
@@ -134,21 +156,23 @@ class EmotionClassifier:
         return self.session.run(None, {"tokens": tokens, "mask": mask, "context": context,
                                        "same_speaker": same, "context_mask": filled})
 
-    def _line_vectors(self, lines: set[str]) -> dict[str, np.ndarray]:
-        """The vectors (the head's reading of each line alone) of ``lines``: from the cache, and the others
-        computed now in batches and remembered."""
-        with self._lock:
-            known = {line: self._vectors[line] for line in lines & self._vectors.keys()}
-            for line in known:
-                self._vectors.move_to_end(line)
-        missing = sorted(lines - known.keys())
-        features = [self.encoder.encode(line) for line in missing]
-        for rows in _batches(features):
-            _, vectors = self._run(*_padded([features[i] for i in rows]), [([], None)] * len(rows), {})
-            for i, vector in zip(rows, vectors):
-                known[missing[i]] = vector
-                self._remember(missing[i], vector)
-        return known
+    def _head_runs(self, features: list[np.ndarray], contexts: list[tuple[list, str | None]], known: dict[str, np.ndarray]):
+        """``(rows, (logits, vectors))`` for the encoded texts ``features``, each with its (context, speaker),
+        read by the head in batches of similar token counts (:func:`_batches`)."""
+        batches = list(_batches(features))
+
+        def run(rows: list[int]):
+            tokens, mask = _padded([features[i] for i in rows])
+            return self._run(tokens, mask, [contexts[i] for i in rows], known)
+
+        return zip(batches, self._map(run, batches))
+
+    def _map(self, function, items: list) -> list:
+        """``[function(item) ...]``, :attr:`workers` at once (onnxruntime runs without holding the GIL)."""
+        if self.workers <= 1 or len(items) < 2:
+            return [function(item) for item in items]
+        with ThreadPoolExecutor(min(self.workers, len(items)), thread_name_prefix="anisync-dialogue") as pool:
+            return list(pool.map(function, items))
 
     def _remember(self, line: str, vector: np.ndarray) -> None:
         with self._lock:

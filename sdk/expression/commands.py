@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..arguments import need_torch, non_negative, positive, positive_float, seed
+from ..arguments import need_torch, non_negative, non_negative_float, positive, positive_float, seed
 from . import ARCHITECTURES
 from .judge import JUDGE_ARCHITECTURES, READINGS
 
@@ -113,6 +113,11 @@ def register(commands) -> None:
     parser.add_argument("--warmup", type=non_negative, default=None, help="first steps without the adversarial term (default: a quarter of --steps)")
     parser.add_argument("--no-mask", action="store_true", help="ablation: output the decoder's image, no mask composition")
     parser.add_argument("--no-expression-head", action="store_true", help="ablation: no expression-magnitude discriminator")
+    parser.add_argument("--classifier-loss", type=non_negative_float, default=0.0, metavar="WEIGHT",
+                        help="--arch unet: weight of the expression loss through a frozen reader fitted on the "
+                             "training faces (default 0: none)")
+    parser.add_argument("--shift", type=non_negative, default=0, metavar="PIXELS",
+                        help="--arch unet: move each training pair by a random offset of up to PIXELS (default 0)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to train")
 
     evaluate = commands.subcommand("eval", "expression", _eval_command,

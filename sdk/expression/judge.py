@@ -142,19 +142,10 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
     generator = torch.Generator().manual_seed(seed)
     shift = max(1, images.shape[-1] // 32)
 
-    def augmented(faces: torch.Tensor) -> torch.Tensor:
-        dx, dy = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=generator))
-        faces = torch.roll(faces, (dy, dx), dims=(2, 3))
-        blurred = F.avg_pool2d(faces, 3, stride=1, padding=1, count_include_pad=False)
-        blur = (torch.rand(len(faces), 1, 1, 1, generator=generator) < 0.5).float()
-        faces = blur * blurred + (1 - blur) * faces
-        sigma = 0.1 * torch.rand(len(faces), 1, 1, 1, generator=generator)  # up to 0.05 of the [0, 1] range
-        return (faces + sigma * torch.randn(faces.shape, generator=generator)).clamp(-1, 1)
-
     network.train()
     for _ in progress(range(steps), desc=f"train {reading} judge"):
         rows = torch.randint(0, len(images), (batch,), generator=generator)
-        loss = F.mse_loss(network(augmented(images[rows])), labels[rows])
+        loss = F.mse_loss(network(augmented(images[rows], generator)), labels[rows])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -172,6 +163,23 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
             "sha256": sha256_of(out)}
     card_path(out).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
+
+
+def augmented(faces, generator):
+    """A judge's training augmentation of a batch ``[n, C, S, S]`` in [-1, 1] (module docstring): one random
+    shift of up to 1/32 of the image for the batch, a 3x3 blur on half the faces, Gaussian noise of a
+    random sigma per face; drawn from the torch ``generator``."""
+    import torch
+    import torch.nn.functional as F
+
+    shift = max(1, faces.shape[-1] // 32)
+    dx, dy = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=generator))
+    faces = torch.roll(faces, (dy, dx), dims=(2, 3))
+    blurred = F.avg_pool2d(faces, 3, stride=1, padding=1, count_include_pad=False)
+    blur = (torch.rand(len(faces), 1, 1, 1, generator=generator) < 0.5).float()
+    faces = blur * blurred + (1 - blur) * faces
+    sigma = 0.1 * torch.rand(len(faces), 1, 1, 1, generator=generator)  # up to 0.05 of the [0, 1] range
+    return (faces + sigma * torch.randn(faces.shape, generator=generator)).clamp(-1, 1)
 
 
 def _emotion_figures(read: np.ndarray, truth: np.ndarray) -> dict:

@@ -12,10 +12,18 @@ probe's mask went to zero and its output equalled its input):
 * ``mask``: binary cross-entropy of the mask against that change map, so the mask opens where the face
   must change and stays shut elsewhere (outside it the input passes untouched);
 * ``intermediate``: the ``change`` term on the image under the mask, so the decoder learns to draw the
-  target even where the mask is still shut.
+  target even where the mask is still shut;
+* ``expression`` (``--classifier-loss WEIGHT``; 0, the default, leaves it out): the mean squared error
+  between the 13 expression parameters that a frozen reader sees on the edit and the asked ones. The
+  reader (:func:`reader_network`) is fitted on the training faces before the first step, with the
+  judges' augmentation; it is a third design, apart from both judges (:mod:`anisync.expression.judge`),
+  so that the editor cannot pass the evaluation by pleasing the network it was trained against.
 
-Weights in :class:`PairedWeights`. No critic: the adversarial term for sharpness is a later step (see
-docs/results/expression.md). Checkpoints and ``--resume`` as in :mod:`anisync.expression.train`.
+``--shift PIXELS`` moves each pair by one random offset of up to that many pixels (the same for source
+and target), so the editor also sees faces that are not centred as the renderer centres them. Weights in
+:class:`PairedWeights`. No critic: the adversarial term for sharpness is a later step (see
+docs/results/expression.md). Checkpoints and ``--resume`` as in :mod:`anisync.expression.train`; a
+checkpoint holds the fitted reader.
 """
 
 from __future__ import annotations
@@ -25,8 +33,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from ..progress import progress
 from ..training import TrainingRun
+from .judge import augmented
 from .model import NetworkConfig, build_generator
 
 #: How far apart (in [-1, 1] units, per channel) a source and target pixel must be to count as changed:
@@ -34,6 +45,10 @@ from .model import NetworkConfig, build_generator
 CHANGE_THRESHOLD = 0.04
 #: Loss-history keys.
 PAIRED_LOSS_KEYS = ("whole", "change", "mask", "intermediate")
+#: The history key of the ``expression`` loss, kept only when its weight is not 0.
+EXPRESSION_KEY = "expression"
+#: Steps and batch of the reader's fit (a few minutes on a 2-core CPU at 128 px).
+READER_STEPS, READER_BATCH = 600, 32
 
 
 @dataclass(frozen=True)
@@ -44,18 +59,23 @@ class PairedWeights:
     change: float = 10.0
     mask: float = 1.0
     intermediate: float = 5.0
+    expression: float = 0.0
 
 
 class PairedTrainer(TrainingRun):
     """One paired training run of a generator (``config.arch``), for faces from :class:`~anisync.expression.train.Faces`."""
 
     def __init__(self, faces, config: NetworkConfig, batch: int, seed: int, lr: float = 1e-3, steps: int = 0,
-                 weights: PairedWeights = PairedWeights(), device: str = "cpu"):
-        super().__init__(seed, lr, steps, PAIRED_LOSS_KEYS, device)
-        self.faces, self.batch, self.weights = faces, batch, weights
+                 weights: PairedWeights = PairedWeights(), device: str = "cpu", shift: int = 0,
+                 reader_steps: int = READER_STEPS):
+        super().__init__(seed, lr, steps, PAIRED_LOSS_KEYS + ((EXPRESSION_KEY,) if weights.expression else ()), device)
+        self.faces, self.batch, self.weights, self.shift = faces, batch, weights, shift
+        self.reader_steps = reader_steps
         self.generator = build_generator(config).to(device)
         self.model = self.ranks.wrap(self.generator)  # the forward pass; DDP under torchrun
         self.optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.9, 0.999))
+        # Fitted at step 0 (or loaded from a checkpoint), then frozen.
+        self.reader = reader_network(faces.conditions.shape[1]).to(device) if weights.expression else None
         groups: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
             groups.setdefault(identity, []).append(index)
@@ -65,11 +85,19 @@ class PairedTrainer(TrainingRun):
             raise ValueError("faces: no identity has two faces; paired training needs the same identity twice")
 
     def parts(self) -> dict:
-        return {"generator": self.generator, "optimizer": self.optimizer}
+        reader = {"reader": self.reader} if self.reader is not None else {}
+        return {"generator": self.generator, "optimizer": self.optimizer, **reader}
+
+    def load(self, path):
+        state = super().load(path)
+        if self.reader is not None:
+            _freeze(self.reader)
+        return state
 
     def settings(self) -> dict:
         return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr,
-                "weights": asdict(self.weights)}
+                "weights": asdict(self.weights), "shift": self.shift,
+                **({"reader_steps": self.reader_steps} if self.reader is not None else {})}
 
     def _batch(self):
         """This process's share of the step's batch of pairs (every process draws the whole batch)."""
@@ -81,10 +109,16 @@ class PairedTrainer(TrainingRun):
         share = self.ranks.share(self.batch)
         source, target = source[share], target[share]
         pick = lambda t, idx: t[torch.from_numpy(np.array(idx))].to(self.device)  # noqa: E731
-        return pick(self.faces.images, source), pick(self.faces.images, target), pick(self.faces.conditions, target)
+        x, y = pick(self.faces.images, source), pick(self.faces.images, target)
+        if self.shift:
+            dy, dx = (int(v) for v in self.rng.integers(-self.shift, self.shift + 1, 2))
+            x, y = torch.roll(x, (dy, dx), dims=(2, 3)), torch.roll(y, (dy, dx), dims=(2, 3))
+        return x, y, pick(self.faces.conditions, target)
 
     def train_step(self) -> dict[str, float]:
         """One generator update on a batch of pairs; returns this step's losses."""
+        if self.reader is not None and self.reader.training:  # neither fitted yet nor loaded
+            fit_reader(self.reader, self.faces, self.seed, self.reader_steps)
         x, y, c_t = self._batch()
         self.set_learning_rate(self.optimizer)
         self.generator.train()
@@ -96,6 +130,8 @@ class PairedTrainer(TrainingRun):
             "mask": F.binary_cross_entropy(mask.clamp(1e-6, 1 - 1e-6), changed),
             "intermediate": region_l1(intermediate, y, changed).mean(),
         }
+        if self.reader is not None:
+            losses[EXPRESSION_KEY] = F.mse_loss(self.reader(edited), c_t)
         total = sum(getattr(self.weights, key) * value for key, value in losses.items())
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -108,3 +144,34 @@ def region_l1(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) ->
     """Per face, the L1 over the pixels of its ``region`` (``[n, 1, S, S]``), averaged over them (0 for a
     face whose region is empty)."""
     return ((image - truth).abs() * region).sum(dim=(1, 2, 3)) / (region.sum(dim=(1, 2, 3)) * image.shape[1]).clamp(min=1)
+
+
+def reader_network(parameters: int) -> nn.Module:
+    """The frozen reader of the ``expression`` loss: four 3x3 convolutions of stride 2 with GroupNorm and
+    SiLU, global average pooling and a linear layer to the expression parameters (a design apart from
+    both judges')."""
+    layers: list[nn.Module] = []
+    for cin, cout in ((4, 16), (16, 32), (32, 64), (64, 128)):
+        layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.GroupNorm(8, cout), nn.SiLU()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, parameters))
+
+
+def fit_reader(reader: nn.Module, faces, seed: int, steps: int = READER_STEPS, batch: int = READER_BATCH) -> None:
+    """Fit ``reader`` to the training faces' expression parameters (MSE, the judges' augmentation, a
+    generator of its own so that the editor's batches do not depend on it), then freeze it."""
+    generator = torch.Generator().manual_seed(seed + 1)
+    optimizer = torch.optim.Adam(reader.parameters(), lr=1e-3)
+    device = next(reader.parameters()).device
+    reader.train()
+    for _ in progress(range(steps), desc="fit the expression reader"):
+        rows = torch.randint(0, len(faces.images), (batch,), generator=generator)
+        loss = F.mse_loss(reader(augmented(faces.images[rows], generator).to(device)), faces.conditions[rows].to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    _freeze(reader)
+
+
+def _freeze(reader: nn.Module) -> None:
+    reader.eval()
+    reader.requires_grad_(False)

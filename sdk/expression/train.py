@@ -60,7 +60,7 @@ from ..timing import cpu_name
 from ..training import TrainingRun
 from .export import export_generator
 from .model import Discriminator, Generator, NetworkConfig, parameter_count
-from .paired import PairedTrainer, region_l1
+from .paired import READER_STEPS, PairedTrainer, PairedWeights, region_l1
 
 #: Loss-history keys, in the order the loss plot lists them.
 LOSS_KEYS = ("critic", "adversarial", "expression", "reconstruction", "cycle", "mask", "supervised")
@@ -294,7 +294,9 @@ def train(args: argparse.Namespace) -> dict | None:
     warmup = args.steps // 4 if args.warmup is None else args.warmup
     if args.arch == "unet":
         config = NetworkConfig(faces.size, args.width, args.downsampling, not args.no_mask, "unet")
-        trainer = PairedTrainer(faces, config, args.batch, args.seed, lr=args.lr, steps=args.steps, device=args.device)
+        weights = PairedWeights(expression=args.classifier_loss)
+        trainer = PairedTrainer(faces, config, args.batch, args.seed, lr=args.lr, steps=args.steps, weights=weights,
+                                device=args.device, shift=args.shift, reader_steps=READER_STEPS)
     else:
         trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised,
                           device=args.device, downsampling=args.downsampling, lr=args.lr, steps=args.steps,
@@ -308,8 +310,11 @@ def train(args: argparse.Namespace) -> dict | None:
     plot_losses(trainer.history, out.with_name(out.stem + "-losses.png"))
     last = trainer.final_losses()
     if args.arch == "unet":
-        recipe = {"losses": "paired L1 (whole face, changed pixels), mask BCE against the change map "
-                            "(sdk/expression/paired.py)", "loss_weights": asdict(trainer.weights),
+        reader = (f", MSE of the expression parameters a frozen reader sees (fitted {trainer.reader_steps} steps on the "
+                  "training faces)" if args.classifier_loss else "")
+        recipe = {"losses": "paired L1 (whole face, changed pixels), mask BCE against the change map" + reader
+                            + " (sdk/expression/paired.py)", "loss_weights": asdict(trainer.weights),
+                  "shift_pixels": args.shift,
                   "optimizer": f"Adam lr {args.lr:g} betas (0.9, 0.999), linear decay to 0 over the second half"}
     else:
         recipe = {"loss_weights": asdict(trainer.weights), "adversarial": "WGAN-GP", "adversarial_warmup_steps": warmup,
