@@ -83,6 +83,21 @@ def test_lines_encoded_on_several_cores_read_exactly_as_on_one(classifier, monke
             EmotionClassifier(workers=bad)
 
 
+def test_one_line_is_read_on_the_calling_thread_alone(classifier, monkeypatch):
+    """classify() is what a game calls as lines are said: it starts no threads, whatever ``workers`` says."""
+    from anisync.dialogue import classifier as module
+
+    def no_pool(*arguments, **options):
+        raise AssertionError("classify started a thread pool")
+
+    monkeypatch.setattr(module, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr(classifier, "workers", 4)
+    classifier._vectors.clear()  # several context lines to encode, as in a game after the cache dropped them
+    assert classifier.classify("Why?", ["One.", "Two lines.", "Three, now."]).shape == (len(EMOTIONS),)
+    with pytest.raises(AssertionError, match="thread pool"):
+        classifier.classify_many([("Why?", ["Four.", "Five lines."], None)])
+
+
 def test_utf8_bytes_read_as_text(classifier):
     assert np.allclose(classifier.classify("Café time!".encode()), classifier.classify("Café time!"))
 

@@ -402,6 +402,9 @@ def test_a_shift_moves_source_and_target_together(tiny):
                if torch.equal(torch.roll(x, (dy, dx), dims=(2, 3)), x_moved)
                and torch.equal(torch.roll(y, (dy, dx), dims=(2, 3)), y_moved)]
     assert offsets and torch.equal(c, c_moved)
+    # Options left at their defaults stay out of the settings, so checkpoints made before them resume.
+    settings = PairedTrainer(faces, config, batch=4, seed=0).settings()
+    assert "shift" not in settings and "expression" not in settings["weights"]
 
 
 def test_the_command_records_the_classifier_loss_and_the_shift(tiny, tmp_path, monkeypatch):
@@ -418,3 +421,14 @@ def test_the_command_records_the_classifier_loss_and_the_shift(tiny, tmp_path, m
     with pytest.raises(SystemExit):  # the parser names --classifier-loss
         main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--steps", "2",
               "--classifier-loss", "-1"])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--arch", "amee", "--classifier-loss", "1"], "--classifier-loss and --shift train the U-Net"),
+    (["--arch", "amee", "--shift", "2"], "--classifier-loss and --shift train the U-Net"),
+    (["--arch", "unet", "--shift", "32"], "--shift: 32 pixels; expected less than half the faces' 64 pixels"),
+])
+def test_options_of_the_unet_are_refused_where_they_mean_nothing(tiny, tmp_path, capsys, arguments, message):
+    out = tmp_path / "e.onnx"
+    assert main(["train", "expression", "--data", str(tiny), "--out", str(out), "--steps", "2", *arguments]) == 2
+    assert message in capsys.readouterr().err and not out.exists()

@@ -34,8 +34,8 @@ CONTEXT_INPUTS = ("context", "same_speaker", "context_mask")
 CACHED_LINES = 4096
 #: Lines the head reads in one run in :meth:`EmotionClassifier.classify_many`.
 BATCH = 32
-#: Runs at once in :meth:`EmotionClassifier.classify_many`, by default: the cores, at most 4.
-WORKERS = min(4, os.cpu_count() or 1)
+#: Runs at once in :meth:`EmotionClassifier.classify_many`, by default: the cores this process may use, at most 4.
+WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 #: An earlier line of the dialogue: its text, or ``(speaker, text)``.
 ContextLine = Union[str, tuple[str, str]]
@@ -49,7 +49,7 @@ class EmotionClassifier:
         threads: onnxruntime intra-op threads for both graphs (1: what a game's loop can spare).
         workers: encoder and head runs :meth:`classify_many` makes at once, each line still alone in
             its encoder run (default :data:`WORKERS`): loading a scene's lines takes all the cores it is
-            given; 1 keeps to one.
+            given; 1 keeps to one. :meth:`classify`, what a game calls as lines are said, always keeps to one.
     """
 
     def __init__(self, path: str | Path | None = None, threads: int = 1, workers: int = WORKERS):
@@ -84,7 +84,7 @@ class EmotionClassifier:
 
         Raises ModelInputError naming the argument for empty, over-long, non-text or non-UTF-8 input.
         """
-        return self.classify_many([(text, context, speaker)])[0]
+        return self._classify_many([(text, context, speaker)], workers=1)[0]
 
     def classify_many(self, requests: Sequence[tuple[str | bytes, Sequence[ContextLine], str | None]]) -> np.ndarray:
         """:meth:`classify` for many utterances at once, ``[n, 7]``: each request is ``(text, context,
@@ -92,6 +92,9 @@ class EmotionClassifier:
         and the head reads them in batches, so the probabilities are those of one call each; the lines of
         the context that are not known yet are read first, each once. Encoder and head runs go
         :attr:`workers` at once."""
+        return self._classify_many(requests, self.workers)
+
+    def _classify_many(self, requests, workers: int) -> np.ndarray:
         checked = []
         for index, (text, context, speaker) in enumerate(requests):
             argument = "text" if len(requests) == 1 else f"requests[{index}].text"
@@ -104,15 +107,16 @@ class EmotionClassifier:
         missing = sorted(lines - known.keys())
         # Every text is encoded once, though it may be both an utterance and another one's context.
         texts = list(dict.fromkeys([*missing, *(text for text, _, _ in checked)]))
-        features = dict(zip(texts, self._map(self.encoder.encode, texts)))
+        features = dict(zip(texts, _mapped(self.encoder.encode, texts, workers)))
         # A context line's vector is the head's reading of the line alone.
-        for rows, (_, vectors) in self._head_runs([features[line] for line in missing], [([], None)] * len(missing), {}):
+        for rows, (_, vectors) in self._head_runs([features[line] for line in missing], [([], None)] * len(missing), {},
+                                                  workers):
             for i, vector in zip(rows, vectors):
                 known[missing[i]] = vector
                 self._remember(missing[i], vector)
         out = np.zeros((len(checked), len(EMOTIONS)), np.float32)
         utterances = [features[text] for text, _, _ in checked]
-        for rows, (logits, vectors) in self._head_runs(utterances, [c[1:] for c in checked], known):
+        for rows, (logits, vectors) in self._head_runs(utterances, [c[1:] for c in checked], known, workers):
             for i, row_logits, vector in zip(rows, logits, vectors):
                 self._remember(checked[i][0], vector)
                 shifted = np.exp(row_logits - row_logits.max())
@@ -156,23 +160,17 @@ class EmotionClassifier:
         return self.session.run(None, {"tokens": tokens, "mask": mask, "context": context,
                                        "same_speaker": same, "context_mask": filled})
 
-    def _head_runs(self, features: list[np.ndarray], contexts: list[tuple[list, str | None]], known: dict[str, np.ndarray]):
+    def _head_runs(self, features: list[np.ndarray], contexts: list[tuple[list, str | None]],
+                   known: dict[str, np.ndarray], workers: int):
         """``(rows, (logits, vectors))`` for the encoded texts ``features``, each with its (context, speaker),
-        read by the head in batches of similar token counts (:func:`_batches`)."""
+        read by the head in batches of similar token counts (:func:`_batches`), ``workers`` at once."""
         batches = list(_batches(features))
 
         def run(rows: list[int]):
             tokens, mask = _padded([features[i] for i in rows])
             return self._run(tokens, mask, [contexts[i] for i in rows], known)
 
-        return zip(batches, self._map(run, batches))
-
-    def _map(self, function, items: list) -> list:
-        """``[function(item) ...]``, :attr:`workers` at once (onnxruntime runs without holding the GIL)."""
-        if self.workers <= 1 or len(items) < 2:
-            return [function(item) for item in items]
-        with ThreadPoolExecutor(min(self.workers, len(items)), thread_name_prefix="anisync-dialogue") as pool:
-            return list(pool.map(function, items))
+        return zip(batches, _mapped(run, batches, workers))
 
     def _remember(self, line: str, vector: np.ndarray) -> None:
         with self._lock:
@@ -180,6 +178,14 @@ class EmotionClassifier:
             self._vectors.move_to_end(line)
             while len(self._vectors) > CACHED_LINES:
                 self._vectors.popitem(last=False)
+
+
+def _mapped(function, items: list, workers: int) -> list:
+    """``[function(item) ...]``, ``workers`` at once (onnxruntime runs without holding the GIL)."""
+    if workers <= 1 or len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix="anisync-dialogue") as pool:
+        return list(pool.map(function, items))
 
 
 def _batches(features: list[np.ndarray]):

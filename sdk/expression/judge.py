@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -42,6 +43,9 @@ from ..errors import ModelLoadError
 from ..procedural.expression import EXPRESSION_PARAMS
 from ..progress import progress
 from ..sessions import checked_signature, open_session
+
+if TYPE_CHECKING:
+    import torch
 
 #: A face is a clear target when one emotion but neutral has at least this intensity.
 CLEAR = 0.6
@@ -140,7 +144,6 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
     network = judge_network(arch, reading, width)
     optimizer = torch.optim.Adam(network.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
-    shift = max(1, images.shape[-1] // 32)
 
     network.train()
     for _ in progress(range(steps), desc=f"train {reading} judge"):
@@ -158,21 +161,27 @@ def train_judge(data: str | Path, out: str | Path, steps: int = 1500, batch: int
     card = {"model": f"{reading} judge, {arch} network (sdk/expression/judge.py)", "reads": reading, "arch": arch,
             "data": str(data), "train_faces": len(images), "test_faces": len(test_images), "steps": steps,
             "batch": batch, "width": width, "seed": seed,
-            "augmentation": f"shift up to {shift} px, 3x3 blur on half, Gaussian noise sigma up to 0.05",
+            "augmentation": f"shift up to {augmentation_shift(images.shape[-1])} px, 3x3 blur on half, "
+                            "Gaussian noise sigma up to 0.05",
             **(_emotion_figures if reading == "emotions" else _mouth_figures)(read, test_labels.numpy()),
             "sha256": sha256_of(out)}
     card_path(out).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     return card
 
 
-def augmented(faces, generator):
+def augmentation_shift(size: int) -> int:
+    """The largest shift, in pixels, of :func:`augmented` on faces of ``size`` pixels: 1/32 of the image."""
+    return max(1, size // 32)
+
+
+def augmented(faces: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """A judge's training augmentation of a batch ``[n, C, S, S]`` in [-1, 1] (module docstring): one random
-    shift of up to 1/32 of the image for the batch, a 3x3 blur on half the faces, Gaussian noise of a
-    random sigma per face; drawn from the torch ``generator``."""
+    shift of up to :func:`augmentation_shift` pixels for the batch, a 3x3 blur on half the faces, Gaussian
+    noise of a random sigma per face; drawn from the torch ``generator``."""
     import torch
     import torch.nn.functional as F
 
-    shift = max(1, faces.shape[-1] // 32)
+    shift = augmentation_shift(faces.shape[-1])
     dx, dy = (int(v) for v in torch.randint(-shift, shift + 1, (2,), generator=generator))
     faces = torch.roll(faces, (dy, dx), dims=(2, 3))
     blurred = F.avg_pool2d(faces, 3, stride=1, padding=1, count_include_pad=False)

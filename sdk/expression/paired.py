@@ -74,8 +74,9 @@ class PairedTrainer(TrainingRun):
         self.generator = build_generator(config).to(device)
         self.model = self.ranks.wrap(self.generator)  # the forward pass; DDP under torchrun
         self.optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.9, 0.999))
-        # Fitted at step 0 (or loaded from a checkpoint), then frozen.
+        # Fitted before the first step (or loaded from a checkpoint), then frozen.
         self.reader = reader_network(faces.conditions.shape[1]).to(device) if weights.expression else None
+        self._reader_ready = False
         groups: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
             groups.setdefault(identity, []).append(index)
@@ -92,11 +93,14 @@ class PairedTrainer(TrainingRun):
         state = super().load(path)
         if self.reader is not None:
             _freeze(self.reader)
+            self._reader_ready = True
         return state
 
     def settings(self) -> dict:
-        return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr,
-                "weights": asdict(self.weights), "shift": self.shift,
+        # The options this step added appear only when used, so older checkpoints still resume.
+        weights = {key: value for key, value in asdict(self.weights).items() if key != EXPRESSION_KEY or value}
+        return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr, "weights": weights,
+                **({"shift": self.shift} if self.shift else {}),
                 **({"reader_steps": self.reader_steps} if self.reader is not None else {})}
 
     def _batch(self):
@@ -117,8 +121,9 @@ class PairedTrainer(TrainingRun):
 
     def train_step(self) -> dict[str, float]:
         """One generator update on a batch of pairs; returns this step's losses."""
-        if self.reader is not None and self.reader.training:  # neither fitted yet nor loaded
-            fit_reader(self.reader, self.faces, self.seed, self.reader_steps)
+        if self.reader is not None and not self._reader_ready:
+            fit_reader(self.reader, self.faces, self.seed, self.reader_steps, show=self.ranks.is_main)
+            self._reader_ready = True
         x, y, c_t = self._batch()
         self.set_learning_rate(self.optimizer)
         self.generator.train()
@@ -156,14 +161,17 @@ def reader_network(parameters: int) -> nn.Module:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, parameters))
 
 
-def fit_reader(reader: nn.Module, faces, seed: int, steps: int = READER_STEPS, batch: int = READER_BATCH) -> None:
+def fit_reader(reader: nn.Module, faces, seed: int, steps: int = READER_STEPS, batch: int = READER_BATCH,
+               show: bool = True) -> None:
     """Fit ``reader`` to the training faces' expression parameters (MSE, the judges' augmentation, a
-    generator of its own so that the editor's batches do not depend on it), then freeze it."""
+    generator of its own so that the editor's batches do not depend on it), then freeze it; ``show``
+    draws a progress bar. Under torchrun every process fits its own from the same seed (on a GPU,
+    non-deterministic kernels may make them differ slightly; process 0's is the one checkpointed)."""
     generator = torch.Generator().manual_seed(seed + 1)
     optimizer = torch.optim.Adam(reader.parameters(), lr=1e-3)
     device = next(reader.parameters()).device
     reader.train()
-    for _ in progress(range(steps), desc="fit the expression reader"):
+    for _ in progress(range(steps), desc="fit the expression reader") if show else range(steps):
         rows = torch.randint(0, len(faces.images), (batch,), generator=generator)
         loss = F.mse_loss(reader(augmented(faces.images[rows], generator).to(device)), faces.conditions[rows].to(device))
         optimizer.zero_grad(set_to_none=True)

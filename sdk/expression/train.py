@@ -290,13 +290,19 @@ def train(args: argparse.Namespace) -> dict | None:
     started = time.perf_counter()
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
+    if args.arch != "unet" and (args.classifier_loss or args.shift):
+        raise AnisyncError("--classifier-loss and --shift train the U-Net (--arch unet); AMEE-GAN has its own "
+                           "expression head (--arch amee)")
     faces = Faces.load(args.data)
+    if 2 * args.shift >= faces.size:
+        raise AnisyncError(f"--shift: {args.shift} pixels; expected less than half the faces' {faces.size} pixels")
     warmup = args.steps // 4 if args.warmup is None else args.warmup
     if args.arch == "unet":
         config = NetworkConfig(faces.size, args.width, args.downsampling, not args.no_mask, "unet")
         weights = PairedWeights(expression=args.classifier_loss)
         trainer = PairedTrainer(faces, config, args.batch, args.seed, lr=args.lr, steps=args.steps, weights=weights,
-                                device=args.device, shift=args.shift, reader_steps=READER_STEPS)
+                                device=args.device, shift=args.shift,
+                                reader_steps=READER_STEPS)  # read at call time, so a test can shorten the fit
     else:
         trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised,
                           device=args.device, downsampling=args.downsampling, lr=args.lr, steps=args.steps,
