@@ -181,5 +181,8 @@ def test_the_dialogue_head_trains_under_torchrun_as_in_one_process(tmp_path):
     subprocess.run([sys.executable, str(script), "one.json"], cwd=tmp_path, check=True)
     _finish(_torchrun("two.json", cwd=tmp_path, module=(str(script),)))
     one, two = (json.loads((tmp_path / name).read_text())["cross_entropy"] for name in ("one.json", "two.json"))
-    assert len(one) == 15 and np.allclose(one, two, rtol=1e-5)
+    # The first loss comes before any update; after it, sums taken in another order (two halves of the batch
+    # against one whole) drift through Adam at lr 1e-2: up to 6e-6 relative by step 15 here, more on other
+    # CPUs. Unsynchronised gradients differ by 8e-3 after one step and 0.5 by step 15, so 1e-4 tells them apart.
+    assert len(one) == 15 and np.isclose(one[0], two[0], rtol=1e-6) and np.allclose(one, two, rtol=1e-4)
     assert one[-1] < one[0]  # it learned something, so the match is not two flat curves
