@@ -86,6 +86,13 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
         return f"{text} (default: {shown})"
 
 
+def add_run_options(parser: argparse.ArgumentParser, checkpoint_every: int) -> None:
+    """Add what every ``anisync train`` run takes: ``--seed``, ``--checkpoint-every`` and ``--resume``."""
+    parser.add_argument("--seed", type=seed, default=0, help="seed of the initial weights and the batches")
+    parser.add_argument("--checkpoint-every", type=positive, default=checkpoint_every, help="steps between checkpoints")
+    parser.add_argument("--resume", action="store_true", help="continue from the checkpoint (OUT with .ckpt)")
+
+
 def write_json_report(path: str | Path, report: object) -> None:
     """Write a command's ``--json PATH`` report (indented JSON), making its folder if needed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -413,19 +413,54 @@ def test_the_command_records_the_classifier_loss_and_the_shift(tiny, tmp_path, m
     monkeypatch.setattr(train, "READER_STEPS", 5)
     out = tmp_path / "unet.onnx"
     assert main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--width", "4",
-                 "--downsampling", "3", "--batch", "4", "--steps", "2", "--classifier-loss", "10", "--shift", "2"]) == 0
+                 "--downsampling", "3", "--batch", "4", "--steps", "2", "--classifier-loss", "10", "--shift", "2",
+                 "--adversarial", "0.05", "--warmup", "1"]) == 0
     training = json.loads(card_path(out).read_text())["training"]
     assert training["loss_weights"]["expression"] == 10 and training["shift_pixels"] == 2
-    assert "frozen reader" in training["losses"]
+    assert "frozen reader" in training["losses"] and "PatchGAN term from step 1" in training["losses"]
+    assert training["loss_weights"]["adversarial"] == 0.05
     assert "expression" in json.loads(card_path(out).read_text())["metrics"]["final_losses"]
     with pytest.raises(SystemExit):  # the parser names --classifier-loss
         main(["train", "expression", "--arch", "unet", "--data", str(tiny), "--out", str(out), "--steps", "2",
               "--classifier-loss", "-1"])
 
 
+def test_the_paired_adversarial_term_starts_at_the_warmup_and_resumes_exactly(tiny, tmp_path):
+    """Before the warm-up ends the critic is untouched and the term is 0; after it, the critic learns and
+    the term is in the editor's loss; the critic travels in the checkpoint."""
+    from anisync.expression.model import NetworkConfig
+    from anisync.expression.paired import PairedTrainer, PairedWeights
+
+    torch.set_num_threads(1)
+    faces, config = Faces.load(tiny), NetworkConfig(64, 4, 3, arch="unet")
+
+    def trainer(seed=0):
+        return PairedTrainer(faces, config, batch=4, seed=seed, weights=PairedWeights(adversarial=0.1), adversarial_start=2)
+
+    straight = trainer()
+    initial = {k: v.clone() for k, v in straight.critic.state_dict().items()}
+    for _ in range(2):
+        straight.train_step()
+    assert all(torch.equal(initial[k], v) for k, v in straight.critic.state_dict().items())
+    assert straight.history["adversarial"] == [0.0, 0.0] and straight.history["critic"] == [0.0, 0.0]
+    straight.train_step()
+    assert straight.history["adversarial"][-1] > 0 and straight.history["critic"][-1] > 0
+    assert not all(torch.equal(initial[k], v) for k, v in straight.critic.state_dict().items())
+    straight.save(tmp_path / "run.ckpt")
+    straight.train_step()
+    resumed = trainer(seed=5)
+    resumed.load(tmp_path / "run.ckpt")
+    resumed.train_step()
+    assert resumed.history == straight.history
+    assert all(torch.equal(v, resumed.critic.state_dict()[k]) for k, v in straight.critic.state_dict().items())
+    plain = PairedTrainer(faces, config, batch=4, seed=0)
+    assert plain.critic is None and "adversarial" not in plain.history and "adversarial_start" not in plain.settings()
+
+
 @pytest.mark.parametrize("arguments, message", [
-    (["--arch", "amee", "--classifier-loss", "1"], "--classifier-loss and --shift train the U-Net"),
-    (["--arch", "amee", "--shift", "2"], "--classifier-loss and --shift train the U-Net"),
+    (["--arch", "amee", "--classifier-loss", "1"], "--classifier-loss, --shift and --adversarial train the U-Net"),
+    (["--arch", "amee", "--shift", "2"], "--classifier-loss, --shift and --adversarial train the U-Net"),
+    (["--arch", "amee", "--adversarial", "0.1"], "--classifier-loss, --shift and --adversarial train the U-Net"),
     (["--arch", "unet", "--shift", "32"], "--shift: 32 pixels; expected less than half the faces' 64 pixels"),
 ])
 def test_options_of_the_unet_are_refused_where_they_mean_nothing(tiny, tmp_path, capsys, arguments, message):

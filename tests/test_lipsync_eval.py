@@ -120,10 +120,12 @@ def test_the_commands_make_fit_and_evaluate(tmp_path):
     standard = result["recordings"]["standard"]
     assert set(result["recordings"]) == {"standard", "fast_high", "slow_low"} and standard["recordings"] == 6
     accuracy = standard["frame_accuracy_ovr"]
-    assert set(accuracy) == {"text", "text_clip_length", "audio", "audio_no_transcript", "loudness", "truth_50ms_late", "rest"}
+    assert set(accuracy) == {"text", "text_clip_length", "audio", "audio_no_transcript", "audio_pocketsphinx",
+                             "audio_pocketsphinx_no_transcript", "loudness", "truth_50ms_late", "rest"}
     assert all(0 <= v <= 1 for v in accuracy.values()) and accuracy["text"] > accuracy["rest"]
     assert standard["lip_distance"]["text"]["ld"] >= 0 and standard["real_time_factor"]["text"] > 1
-    assert accuracy["audio"] > accuracy["rest"]  # the recording's own timing
+    assert accuracy["audio"] > accuracy["audio_pocketsphinx"] > accuracy["rest"]  # the recording's own timing
+    assert result["reader"].endswith("phonemes.onnx") and len(result["reader_sha256"]) == 64
 
 
 def test_the_voiced_span_is_where_the_audio_is_loud():
@@ -146,13 +148,16 @@ def test_a_recording_with_its_transcript_gives_visemes_in_its_own_timing():
     spans = word_spans(samples, speech.sample_rate, line)
     assert [word for word, _, _ in spans] == ["bring", "me", "five", "ropes", "and", "i", "will", "help", "you", "gladly"]
     assert all(a < b <= c for (_, a, b), (_, c, _) in zip(spans, spans[1:])) and spans[-1][2] <= speech.seconds + 0.05
-    visemes = audio_visemes(samples, speech.sample_rate, line)
     truth = truth_visemes([list(p) for p in speech.phonemes], speech.seconds)
     first_p = next(v.start for v in truth if v.viseme == "PP")  # the B of "bring"
-    assert next(v.start for v in visemes if v.viseme == "PP") == pytest.approx(first_p, abs=0.06)
-    assert audio_visemes(samples, speech.sample_rate)  # recognised without a transcript
+    for method, error in (("pocketsphinx", 0.06), ("reader", 0.02)):
+        visemes = audio_visemes(samples, speech.sample_rate, line, method=method)
+        assert next(v.start for v in visemes if v.viseme == "PP") == pytest.approx(first_p, abs=error), method
+        assert audio_visemes(samples, speech.sample_rate, method=method)  # without a transcript
     with pytest.raises(Exception, match="sample_rate"):
         audio_visemes(samples, 100, line)
+    with pytest.raises(Exception, match="method: expected one of reader, pocketsphinx, got 'rhubarb'"):
+        audio_visemes(samples, speech.sample_rate, line, method="rhubarb")
 
 
 @needs_espeak

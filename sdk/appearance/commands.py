@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..arguments import at_least_two, need_torch, non_negative_float, positive, positive_float, seed
+from ..arguments import add_run_options, at_least_two, need_torch, non_negative_float, positive, positive_float, seed
 from .config import ARCHS, AppearanceConfig
 
 
@@ -153,9 +153,7 @@ def register(commands) -> None:
     refiner.add_argument("--width", type=positive, default=48, help="channels of the residual blocks")
     refiner.add_argument("--blocks", type=positive, default=4, help="residual blocks")
     refiner.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate, falling to 0 over the second half")
-    refiner.add_argument("--seed", type=seed, default=0, help="seed of initialisation and batches")
-    refiner.add_argument("--checkpoint-every", type=positive, default=500, help="steps between checkpoints")
-    refiner.add_argument("--resume", action="store_true", help="continue from the checkpoint (OUT with .ckpt)")
+    add_run_options(refiner, checkpoint_every=500)
 
     evaluate_refiner = commands.subcommand("eval", "appearance-refiner", _eval_refiner_command,
                                            help="measure the refiner against plain upscales on held-out faces")

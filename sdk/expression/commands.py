@@ -111,6 +111,9 @@ def register(commands) -> None:
     parser.add_argument("--no-supervised", action="store_true", help="no L1 to ground-truth renders (for unpaired real images)")
     parser.add_argument("--lr", type=positive_float, default=2e-4, help="Adam learning rate, falling to 0 over the second half")
     parser.add_argument("--warmup", type=non_negative, default=None, help="first steps without the adversarial term (default: a quarter of --steps)")
+    parser.add_argument("--adversarial", type=non_negative_float, default=0.0, metavar="WEIGHT",
+                        help="--arch unet: weight of a least-squares PatchGAN term for sharpness, from step --warmup on "
+                             "(default 0: none)")
     parser.add_argument("--no-mask", action="store_true", help="ablation: output the decoder's image, no mask composition")
     parser.add_argument("--no-expression-head", action="store_true", help="ablation: no expression-magnitude discriminator")
     parser.add_argument("--classifier-loss", type=non_negative_float, default=0.0, metavar="WEIGHT",

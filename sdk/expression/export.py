@@ -38,10 +38,10 @@ class _Exported(nn.Module):
 
 
 def export_onnx(module: nn.Module, examples: tuple, path: Path, inputs: tuple[str, ...], outputs: tuple[str, ...],
-                spatial: bool = False) -> None:
+                spatial: bool = False, frames: bool = False) -> None:
     """Export ``module`` (traced on ``examples``) to ``path`` at :data:`OPSET`, every axis 0 dynamic (and
-    axes 2 and 3, an image's height and width, with ``spatial``)."""
-    axes = {0: "batch", 2: "height", 3: "width"} if spatial else {0: "batch"}
+    axes 2 and 3, an image's height and width, with ``spatial``; axis 2, a sequence's frames, with ``frames``)."""
+    axes = {0: "batch", 2: "height", 3: "width"} if spatial else {0: "batch", 2: "frames"} if frames else {0: "batch"}
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # The TorchScript exporter: the torch.export one needs onnxscript, one more dependency, for nothing

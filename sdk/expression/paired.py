@@ -19,11 +19,16 @@ probe's mask went to zero and its output equalled its input):
   judges' augmentation; it is a third design, apart from both judges (:mod:`anisync.expression.judge`),
   so that the editor cannot pass the evaluation by pleasing the network it was trained against.
 
+* ``adversarial`` (``--adversarial WEIGHT``; 0, the default, leaves it out): from step ``--warmup`` on,
+  once the paired terms have done most of their work, a least-squares adversarial term for sharpness. A
+  PatchGAN (:class:`anisync.stylize.model.PatchDiscriminator`) sees the source beside either the true
+  target or the edit and learns to tell them apart; the editor is pushed to make its edits pass. One
+  process only (the critic is not wrapped for DistributedDataParallel).
+
 ``--shift PIXELS`` moves each pair by one random offset of up to that many pixels (the same for source
 and target), so the editor also sees faces that are not centred as the renderer centres them. Weights in
-:class:`PairedWeights`. No critic: the adversarial term for sharpness is a later step (see
-docs/results/expression.md). Checkpoints and ``--resume`` as in :mod:`anisync.expression.train`; a
-checkpoint holds the fitted reader.
+:class:`PairedWeights`. Checkpoints and ``--resume`` as in :mod:`anisync.expression.train`; a checkpoint
+holds the fitted reader and the critic.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..progress import progress
+from ..stylize.model import PatchDiscriminator
 from ..training import TrainingRun
 from .judge import augmented
 from .model import NetworkConfig, build_generator
@@ -47,6 +53,9 @@ CHANGE_THRESHOLD = 0.04
 PAIRED_LOSS_KEYS = ("whole", "change", "mask", "intermediate")
 #: The history key of the ``expression`` loss, kept only when its weight is not 0.
 EXPRESSION_KEY = "expression"
+#: The history keys of the adversarial term and its critic, kept only when its weight is not 0 (0 before
+#: the term starts).
+ADVERSARIAL_KEYS = ("adversarial", "critic")
 #: Steps and batch of the reader's fit (a few minutes on a 2-core CPU at 128 px).
 READER_STEPS, READER_BATCH = 600, 32
 
@@ -60,6 +69,7 @@ class PairedWeights:
     mask: float = 1.0
     intermediate: float = 5.0
     expression: float = 0.0
+    adversarial: float = 0.0
 
 
 class PairedTrainer(TrainingRun):
@@ -67,16 +77,20 @@ class PairedTrainer(TrainingRun):
 
     def __init__(self, faces, config: NetworkConfig, batch: int, seed: int, lr: float = 1e-3, steps: int = 0,
                  weights: PairedWeights = PairedWeights(), device: str = "cpu", shift: int = 0,
-                 reader_steps: int = READER_STEPS):
-        super().__init__(seed, lr, steps, PAIRED_LOSS_KEYS + ((EXPRESSION_KEY,) if weights.expression else ()), device)
+                 reader_steps: int = READER_STEPS, adversarial_start: int = 0):
+        keys = PAIRED_LOSS_KEYS + ((EXPRESSION_KEY,) if weights.expression else ()) + (ADVERSARIAL_KEYS if weights.adversarial else ())
+        super().__init__(seed, lr, steps, keys, device)
         self.faces, self.batch, self.weights, self.shift = faces, batch, weights, shift
-        self.reader_steps = reader_steps
+        self.reader_steps, self.adversarial_start = reader_steps, adversarial_start
         self.generator = build_generator(config).to(device)
         self.model = self.ranks.wrap(self.generator)  # the forward pass; DDP under torchrun
         self.optimizer = torch.optim.Adam(self.generator.parameters(), lr=lr, betas=(0.9, 0.999))
         # Fitted before the first step (or loaded from a checkpoint), then frozen.
         self.reader = reader_network(faces.conditions.shape[1]).to(device) if weights.expression else None
         self._reader_ready = False
+        self.critic = PatchDiscriminator(8).to(device) if weights.adversarial else None
+        self.critic_optimizer = (torch.optim.Adam(self.critic.parameters(), lr=lr, betas=(0.5, 0.999))
+                                 if self.critic is not None else None)
         groups: dict[int, list[int]] = {}
         for index, identity in enumerate(faces.identities.tolist()):
             groups.setdefault(identity, []).append(index)
@@ -87,7 +101,8 @@ class PairedTrainer(TrainingRun):
 
     def parts(self) -> dict:
         reader = {"reader": self.reader} if self.reader is not None else {}
-        return {"generator": self.generator, "optimizer": self.optimizer, **reader}
+        critic = {"critic": self.critic, "critic_optimizer": self.critic_optimizer} if self.critic is not None else {}
+        return {"generator": self.generator, "optimizer": self.optimizer, **reader, **critic}
 
     def load(self, path):
         state = super().load(path)
@@ -98,10 +113,12 @@ class PairedTrainer(TrainingRun):
 
     def settings(self) -> dict:
         # The options this step added appear only when used, so older checkpoints still resume.
-        weights = {key: value for key, value in asdict(self.weights).items() if key != EXPRESSION_KEY or value}
+        weights = {key: value for key, value in asdict(self.weights).items()
+                   if key not in (EXPRESSION_KEY, "adversarial") or value}
         return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr, "weights": weights,
                 **({"shift": self.shift} if self.shift else {}),
-                **({"reader_steps": self.reader_steps} if self.reader is not None else {})}
+                **({"reader_steps": self.reader_steps} if self.reader is not None else {}),
+                **({"adversarial_start": self.adversarial_start} if self.critic is not None else {})}
 
     def _batch(self):
         """This process's share of the step's batch of pairs (every process draws the whole batch)."""
@@ -137,12 +154,26 @@ class PairedTrainer(TrainingRun):
         }
         if self.reader is not None:
             losses[EXPRESSION_KEY] = F.mse_loss(self.reader(edited), c_t)
+        critic_on = self.critic is not None and self.step >= self.adversarial_start
+        if critic_on:
+            losses["adversarial"] = ((self.critic(torch.cat([x, edited], dim=1)) - 1) ** 2).mean()
         total = sum(getattr(self.weights, key) * value for key, value in losses.items())
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         self.optimizer.step()
+        values = {key: value.item() for key, value in losses.items()}
+        if critic_on:
+            self.set_learning_rate(self.critic_optimizer)
+            real, fake = self.critic(torch.cat([x, y], dim=1)), self.critic(torch.cat([x, edited.detach()], dim=1))
+            critic_loss = ((real - 1) ** 2).mean() + (fake ** 2).mean()
+            self.critic_optimizer.zero_grad(set_to_none=True)
+            critic_loss.backward()
+            self.critic_optimizer.step()
+            values["critic"] = critic_loss.item()
+        elif self.critic is not None:
+            values.update(dict.fromkeys(ADVERSARIAL_KEYS, 0.0))
         self.step += 1
-        return self.record({key: value.item() for key, value in losses.items()})
+        return self.record(values)
 
 
 def region_l1(image: torch.Tensor, truth: torch.Tensor, region: torch.Tensor) -> torch.Tensor:

@@ -290,18 +290,18 @@ def train(args: argparse.Namespace) -> dict | None:
     started = time.perf_counter()
     out = Path(args.out)
     checkpoint = Path(args.checkpoint) if args.checkpoint else out.with_suffix(".ckpt")
-    if args.arch != "unet" and (args.classifier_loss or args.shift):
-        raise AnisyncError("--classifier-loss and --shift train the U-Net (--arch unet); AMEE-GAN has its own "
-                           "expression head (--arch amee)")
+    if args.arch != "unet" and (args.classifier_loss or args.shift or args.adversarial):
+        raise AnisyncError("--classifier-loss, --shift and --adversarial train the U-Net (--arch unet); AMEE-GAN has "
+                           "its own expression head and critic (--arch amee)")
     faces = Faces.load(args.data)
     if 2 * args.shift >= faces.size:
         raise AnisyncError(f"--shift: {args.shift} pixels; expected less than half the faces' {faces.size} pixels")
     warmup = args.steps // 4 if args.warmup is None else args.warmup
     if args.arch == "unet":
         config = NetworkConfig(faces.size, args.width, args.downsampling, not args.no_mask, "unet")
-        weights = PairedWeights(expression=args.classifier_loss)
+        weights = PairedWeights(expression=args.classifier_loss, adversarial=args.adversarial)
         trainer = PairedTrainer(faces, config, args.batch, args.seed, lr=args.lr, steps=args.steps, weights=weights,
-                                device=args.device, shift=args.shift,
+                                device=args.device, shift=args.shift, adversarial_start=warmup,
                                 reader_steps=READER_STEPS)  # read at call time, so a test can shorten the fit
     else:
         trainer = Trainer(faces, args.width, args.batch, args.seed, supervised=not args.no_supervised,
@@ -310,6 +310,8 @@ def train(args: argparse.Namespace) -> dict | None:
     if trainer.ranks.distributed and args.arch != "unet":
         raise AnisyncError("--arch amee: the AMEE-GAN trainer runs in one process only (its gradient penalty "
                            "differentiates the critic twice, which DistributedDataParallel does not support)")
+    if trainer.ranks.distributed and args.adversarial:
+        raise AnisyncError("--adversarial: the critic trains in one process only; run it without torchrun")
     trainer.train_to(args.steps, checkpoint, args.checkpoint_every, args.resume, "train expression")
     if not trainer.ranks.is_main:
         return None  # process 0 writes the model, its card and the plot
@@ -318,6 +320,8 @@ def train(args: argparse.Namespace) -> dict | None:
     if args.arch == "unet":
         reader = (f", MSE of the expression parameters a frozen reader sees (fitted {trainer.reader_steps} steps on the "
                   "training faces)" if args.classifier_loss else "")
+        reader += (f", least-squares PatchGAN term from step {warmup} (critic sees source and target or edit)"
+                   if args.adversarial else "")
         recipe = {"losses": "paired L1 (whole face, changed pixels), mask BCE against the change map" + reader
                             + " (sdk/expression/paired.py)", "loss_weights": asdict(trainer.weights),
                   "shift_pixels": args.shift,
@@ -338,7 +342,7 @@ def train(args: argparse.Namespace) -> dict | None:
                      "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
                      **trainer.ranks.describe()},
         "parameters": {"generator": parameter_count(trainer.generator),
-                       "discriminator": parameter_count(trainer.critic) if args.arch == "amee" else 0},
+                       "discriminator": parameter_count(trainer.critic) if trainer.critic is not None else 0},
         # The supervised (paired: change) term measures the edit itself; without it the cycle term stands in.
         "metrics": {"final_losses": last, "convergence_step": convergence_step(trainer.history[_edit_loss(trainer)]),
                     "convergence_rule": f"first step after which the {_edit_loss(trainer)} loss, smoothed over 2 % "

@@ -1,7 +1,11 @@
-"""A voice recording to timed visemes: where each word is heard, from pocketsphinx, and the phonemes inside it.
+"""A voice recording to timed visemes, by one of two :data:`METHODS`.
 
-Rhubarb Lip Sync's approach with the recogniser that ships in a wheel (``pocketsphinx``, BSD; its
-English acoustic model, language model and dictionary come with it, nothing downloads):
+``reader`` (the default): the phoneme reader of :mod:`anisync.speech.reader`, a network trained here,
+hears which phoneme sounds in each 10 ms; the transcript's phonemes are aligned to what it hears, or
+without a transcript its likeliest phonemes are read off directly.
+
+``pocketsphinx``: Rhubarb Lip Sync's approach with the recogniser that ships in a wheel (``pocketsphinx``,
+BSD; its English acoustic model, language model and dictionary come with it, nothing downloads):
 
 1. The audio (mono, any sample rate) is resampled to pocketsphinx's 16 kHz.
 2. **With a transcript**, pocketsphinx aligns its words to the audio (words the dictionary lacks are
@@ -14,7 +18,7 @@ English acoustic model, language model and dictionary come with it, nothing down
 
 pocketsphinx reports time in 10 ms frames. Its phone-level second pass fails on a third of the synthetic
 lines and is hardly more accurate where it works (docs/results/lipsync.md), hence word spans with
-phonemes timed inside them.
+phonemes timed inside them. The two methods' figures stand side by side in docs/results/lipsync.md.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from ..errors import AnisyncError, InvalidArgumentError
 from .durations import PAUSE_MARKS, DurationTable
+from .reader import reader_visemes, resample
 from .text import pronouncing_dictionary, phoneme_contexts, pronounce, shipped_durations, spell, spoken_words
 from .visemes import TimedViseme, phoneme_visemes
 
@@ -43,11 +48,13 @@ _FILLERS = {"<s>", "</s>", "<sil>", "[NOISE]", "<unk>"}
 ALIGN_BEAMS = {"beam": 1e-60, "wbeam": 1e-40}
 
 
+#: The ways :func:`audio_visemes` times a recording (module docstring).
+METHODS = ("reader", "pocketsphinx")
+
+
 def _pcm16k(samples: np.ndarray, sample_rate: int) -> bytes:
     """Mono samples in [-1, 1] at ``sample_rate`` as 16-bit PCM at 16 kHz (linear interpolation)."""
-    times = np.arange(0, len(samples) / sample_rate, 1 / SAMPLE_RATE)
-    resampled = np.interp(times, np.arange(len(samples)) / sample_rate, samples)
-    return (np.clip(resampled, -1, 1) * 32767).astype("<i2").tobytes()
+    return (np.clip(resample(samples, sample_rate, SAMPLE_RATE), -1, 1) * 32767).astype("<i2").tobytes()
 
 
 def _decoder(**options):
@@ -110,13 +117,18 @@ def word_spans(samples: np.ndarray, sample_rate: int, transcript: str | None = N
 
 
 def audio_visemes(samples: np.ndarray, sample_rate: int, transcript: str | None = None,
-                  durations: DurationTable | None = None) -> list[TimedViseme]:
-    """The timed visemes of a mono recording (``samples`` in [-1, 1]), with or without its ``transcript``
-    (module docstring); times from the recording's start."""
+                  durations: DurationTable | None = None, method: str = "reader") -> list[TimedViseme]:
+    """The timed visemes of a mono recording (``samples`` in [-1, 1]), with or without its ``transcript``,
+    by ``method`` (one of :data:`METHODS`; module docstring); times from the recording's start. ``durations``
+    times the phonemes inside pocketsphinx's words (the shipped table by default)."""
     if not isinstance(sample_rate, int) or sample_rate < 8000:
         raise InvalidArgumentError(f"sample_rate: expected an integer of at least 8000 Hz, got {sample_rate!r}")
     if transcript is not None and not isinstance(transcript, str):
         raise InvalidArgumentError(f"transcript: expected a string or None, got {type(transcript).__name__}")
+    if method not in METHODS:
+        raise InvalidArgumentError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+    if method == "reader":
+        return reader_visemes(np.asarray(samples, np.float32), sample_rate, transcript)
     table = shipped_durations() if durations is None else durations
     spans = word_spans(samples, sample_rate, transcript, table)
     # Phoneme contexts (stress, function words, phrase ends) from the heard words, with the transcript's marks.
@@ -141,9 +153,10 @@ def audio_visemes(samples: np.ndarray, sample_rate: int, transcript: str | None 
     return visemes
 
 
-def wav_visemes(path: str | Path, transcript: str | None = None, durations: DurationTable | None = None) -> list[TimedViseme]:
+def wav_visemes(path: str | Path, transcript: str | None = None, durations: DurationTable | None = None,
+                method: str = "reader") -> list[TimedViseme]:
     """:func:`audio_visemes` of a mono 16-bit WAV file."""
     from .data import read_wav
 
     samples, sample_rate = read_wav(path)
-    return audio_visemes(samples, sample_rate, transcript, durations)
+    return audio_visemes(samples, sample_rate, transcript, durations, method)

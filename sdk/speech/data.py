@@ -12,6 +12,10 @@ Folder layout (format ``anisync-speech``, version 1)::
     OUT/0000-standard.wav    mono 16-bit audio, one file per recording
 
 ``phonemes`` is the list of espeak-ng's phoneme events, ``[seconds, ipa]`` in order (``""``: a pause).
+
+``anisync data phonemes`` (:func:`make_phoneme_speech`) makes the phoneme reader's training set in the same
+layout, all of it ``train``: lines of random words from the pronouncing dictionary (nothing of
+:data:`TEMPLATES`), each spoken by one of :data:`TRAINING_VOICES` at a random speed and pitch.
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ RECORDINGS: dict[str, dict] = {
     "fast_high": {"voice": "en-us+f3", "words_per_minute": 230, "pitch": 75},
     "slow_low": {"voice": "en-us+m3", "words_per_minute": 130, "pitch": 25},
 }
+
+#: The espeak-ng voices the phoneme reader trains on. f3 and m3, the voices of the test recordings
+#: ``fast_high`` and ``slow_low``, are kept out, so those recordings measure a voice it never heard.
+TRAINING_VOICES = ("en-us", "en-us+m1", "en-us+m2", "en-us+m4", "en-us+m5", "en-us+m6", "en-us+m7", "en-us+f1",
+                   "en-us+f2", "en-us+f4", "en-us+f5", "en-us+klatt")
+#: The training recordings' speeds (words a minute) and pitches, drawn uniformly.
+TRAINING_SPEEDS, TRAINING_PITCHES = (120, 250), (15, 85)
 
 _WORDS = {
     "name": ("Mira", "Tobin", "Zorgul", "Elsbeth", "Kaito", "Rowan", "Brannoc", "Yuki", "Fennick", "Ardith"),
@@ -70,6 +81,22 @@ def sentences(count: int, seed: int) -> list[str]:
     for _ in range(count):
         template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
         lines.append(template.format_map({kind: words[int(rng.integers(len(words)))] for kind, words in _WORDS.items()}))
+    return lines
+
+
+def word_lines(count: int, seed: int) -> list[str]:
+    """``count`` lines of 3 to 12 random words of 2 to 10 letters from the pronouncing dictionary, some with
+    a comma, each ending in ``.``, ``!`` or ``?``; under ``numpy.random.default_rng(seed)``."""
+    from .text import pronouncing_dictionary
+
+    vocabulary = sorted(w for w in pronouncing_dictionary() if w.isalpha() and 2 <= len(w) <= 10)
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(count):
+        words = [vocabulary[int(k)] for k in rng.integers(len(vocabulary), size=int(rng.integers(3, 13)))]
+        if len(words) > 5 and rng.random() < 0.5:
+            words[int(rng.integers(2, len(words) - 2))] += ","
+        lines.append(" ".join(words).capitalize() + ".!?"[int(rng.integers(3))])
     return lines
 
 
@@ -113,5 +140,31 @@ def make_speech_dataset(out: str | Path, count: int = 200, seed: int = 0, varian
                         "phonemes": [[round(t, 4), ipa] for t, ipa in speech.phonemes]})
     manifest = {"format": FORMAT, "version": VERSION, "sentences": count, "seed": seed, "variants": variants,
                 "recordings": RECORDINGS, "entries": entries}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def make_phoneme_speech(out: str | Path, count: int = 3000, seed: int = 1, show_progress: bool = True) -> Path:
+    """Speak ``count`` :func:`word_lines` into ``out`` for the phoneme reader (module docstring); returns the folder."""
+    for key, value, low in (("lines", count, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise DefinitionError("data phonemes", key, f"an integer of at least {low}", value)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, 1])  # the voices' draw, apart from the words'
+    entries = []
+    lines = word_lines(count, seed)
+    for k, line in enumerate(progress(lines, desc="speaking") if show_progress else lines):
+        settings = {"voice": TRAINING_VOICES[int(rng.integers(len(TRAINING_VOICES)))],
+                    "words_per_minute": int(rng.integers(TRAINING_SPEEDS[0], TRAINING_SPEEDS[1] + 1)),
+                    "pitch": int(rng.integers(TRAINING_PITCHES[0], TRAINING_PITCHES[1] + 1))}
+        speech = speak(line, **settings)
+        wav = f"{k:05d}.wav"
+        write_wav(out / wav, speech.samples, speech.sample_rate)
+        entries.append({"id": k, "text": line, "split": "train", "recording": settings["voice"], **settings, "wav": wav,
+                        "seconds": speech.seconds, "phonemes": [[round(t, 4), ipa] for t, ipa in speech.phonemes]})
+    manifest = {"format": FORMAT, "version": VERSION, "sentences": count, "seed": seed, "variants": 0,
+                "recordings": {"voices": list(TRAINING_VOICES), "words_per_minute": list(TRAINING_SPEEDS),
+                               "pitch": list(TRAINING_PITCHES)}, "entries": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return out

@@ -6,7 +6,8 @@ splits its time evenly), and the prediction is the text path (:func:`anisync.spe
 the recording's speed: ``rate = words_per_minute / pace_wpm`` (the duration table's own pace, that of the
 recordings it was fitted on); and the text path told the clip's length (``text_visemes(...,
 seconds=...)``: what a game knows of a voice clip it has not aligned); and the audio path
-(:func:`anisync.speech.audio.audio_visemes`) on the recording, with its transcript and without. All play as
+(:func:`anisync.speech.audio.audio_visemes`) on the recording, with its transcript and without, by each of
+its methods (the phoneme reader, ``audio``; pocketsphinx, ``audio_pocketsphinx``). All play as
 :class:`~anisync.speech.track.VisemeTrack` from 0, sampled at ``fps`` frames a second:
 
 * **frame accuracy**: the share of frames whose viseme is the truth's, in each viseme set (OVR's 15,
@@ -35,6 +36,7 @@ import numpy as np
 
 from ..errors import AnisyncError
 from .audio import audio_visemes
+from .reader import PhonemeReader, reader_visemes, shipped_reader
 from .data import MANIFEST, read_wav
 from .espeak import ipa_phonemes
 from .durations import DurationTable
@@ -100,18 +102,22 @@ def _open_curve(track: VisemeTrack, frames: int, fps: float) -> np.ndarray:
 
 
 #: The tracks measured against the truth: the text path alone, told the clip's length, and the audio
-#: path with and without the transcript.
-PREDICTIONS = ("text", "text_clip_length", "audio", "audio_no_transcript")
+#: path with and without the transcript, by the phoneme reader and by pocketsphinx.
+PREDICTIONS = ("text", "text_clip_length", "audio", "audio_no_transcript", "audio_pocketsphinx",
+               "audio_pocketsphinx_no_transcript")
 
 
-def _predictions(entry: dict, samples: np.ndarray, sample_rate: int, durations: DurationTable) -> tuple[dict, dict]:
+def _predictions(entry: dict, samples: np.ndarray, sample_rate: int, durations: DurationTable,
+                 reader: PhonemeReader) -> tuple[dict, dict]:
     """Each prediction's visemes of a recording, and the seconds each took."""
     rate = entry["words_per_minute"] / durations.pace_wpm
     makers = {
         "text": lambda: text_visemes(entry["text"], rate, durations),
         "text_clip_length": lambda: text_visemes(entry["text"], rate, durations, seconds=entry["seconds"]),
-        "audio": lambda: audio_visemes(samples, sample_rate, entry["text"], durations),
-        "audio_no_transcript": lambda: audio_visemes(samples, sample_rate, None, durations),
+        "audio": lambda: reader_visemes(samples, sample_rate, entry["text"], reader),
+        "audio_no_transcript": lambda: reader_visemes(samples, sample_rate, None, reader),
+        "audio_pocketsphinx": lambda: audio_visemes(samples, sample_rate, entry["text"], durations, "pocketsphinx"),
+        "audio_pocketsphinx_no_transcript": lambda: audio_visemes(samples, sample_rate, None, durations, "pocketsphinx"),
     }
     tracks, work = {}, {}
     for kind, make in makers.items():
@@ -121,11 +127,22 @@ def _predictions(entry: dict, samples: np.ndarray, sample_rate: int, durations: 
     return tracks, work
 
 
-def evaluate_recording(entry: dict, root: Path, fps: float, durations: DurationTable) -> dict:
-    """The figures of one recording (module docstring), before averaging."""
+def with_noise(samples: np.ndarray, noise_db: float, seed: int) -> np.ndarray:
+    """``samples`` plus white noise ``noise_db`` decibels below their power, drawn under ``seed``."""
+    power = np.mean(samples ** 2) / 10 ** (noise_db / 10)
+    return samples + np.sqrt(power) * np.random.default_rng(seed).standard_normal(len(samples)).astype(np.float32)
+
+
+def evaluate_recording(entry: dict, root: Path, fps: float, durations: DurationTable, reader: PhonemeReader,
+                       noise_db: float | None = None) -> dict:
+    """The figures of one recording (module docstring), before averaging; with ``noise_db``, every path
+    hears the recording with white noise that many decibels below the voice (:func:`with_noise`, seeded
+    by the recording's id)."""
     truth = VisemeTrack(truth_visemes(entry["phonemes"], entry["seconds"]))
     samples, sample_rate = read_wav(root / entry["wav"])
-    tracks, work = _predictions(entry, samples, sample_rate, durations)
+    if noise_db is not None:
+        samples = with_noise(samples, noise_db, entry["id"])
+    tracks, work = _predictions(entry, samples, sample_rate, durations, reader)
     frames = int(np.ceil(max(truth.end, *(track.end for track in tracks.values())) * fps))
     loud = loudness(samples, sample_rate, fps, frames)
     result = {"seconds": entry["seconds"], "work_seconds": work, "frames": frames}
@@ -168,10 +185,13 @@ def _summary(results: list[dict]) -> dict:
     return summary
 
 
-def evaluate(data: str | Path, fps: float = 60.0, split: str = "test", durations: str | Path | None = None) -> dict:
+def evaluate(data: str | Path, fps: float = 60.0, split: str = "test", durations: str | Path | None = None,
+             reader: str | Path | None = None, noise_db: float | None = None) -> dict:
     """All the figures of the module docstring for ``data``'s ``split``, per recording kind, with the
-    duration table at ``durations`` (the shipped one by default)."""
+    duration table at ``durations`` and the phoneme reader at ``reader`` (the shipped ones by default);
+    with ``noise_db``, on the recordings with white noise that many decibels below the voice."""
     table = shipped_durations() if durations is None else DurationTable.load(durations)
+    phonemes = shipped_reader() if reader is None else PhonemeReader(reader)
     root = Path(data)
     if not (root / MANIFEST).is_file():
         raise AnisyncError(f"{root}: no {MANIFEST}; make a speech set with anisync data speech")
@@ -180,17 +200,19 @@ def evaluate(data: str | Path, fps: float = 60.0, split: str = "test", durations
     by_recording: dict[str, list[dict]] = {}
     for entry in manifest["entries"]:
         if entry["split"] == split:
-            by_recording.setdefault(entry["recording"], []).append(evaluate_recording(entry, root, fps, table))
+            by_recording.setdefault(entry["recording"], []).append(evaluate_recording(entry, root, fps, table, phonemes, noise_db))
     if not by_recording:
         raise AnisyncError(f"{root}: no {split} recordings")
     return {"data": str(root), "split": split, "fps": fps, "durations": table.card.get("command", str(durations)),
+            "reader": str(phonemes.path), "reader_sha256": (phonemes.card or {}).get("sha256"), "noise_db": noise_db,
             "pace_wpm": table.pace_wpm,
             "recordings": {name: _summary(results) for name, results in by_recording.items()}}
 
 
 def format_report(result: dict) -> str:
     """The figures as a few lines of text, one block per recording kind."""
-    lines = [f"lip sync on {result['data']} ({result['split']} split, {result['fps']:g} frames a second)"]
+    noise = f", white noise {result['noise_db']:g} dB below the voice" if result.get("noise_db") is not None else ""
+    lines = [f"lip sync on {result['data']} ({result['split']} split, {result['fps']:g} frames a second{noise})"]
     for name, summary in result["recordings"].items():
         accuracy = summary["frame_accuracy_ovr"]
         onset, distance = summary["onset"], summary["lip_distance"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..arguments import need_torch, non_negative, positive, positive_float, seed, write_json_report
+from ..arguments import add_run_options, need_torch, non_negative, positive, positive_float, seed, write_json_report
 from ..extras import import_extra
 
 
@@ -101,9 +101,7 @@ def register(commands) -> None:
     train.add_argument("--blocks", type=positive, default=4, help="residual blocks")
     train.add_argument("--batch", type=positive, default=8, help="crops per step")
     train.add_argument("--lr", type=positive_float, default=5e-4, help="Adam learning rate")
-    train.add_argument("--seed", type=seed, default=0, help="random seed")
-    train.add_argument("--checkpoint-every", type=positive, default=250, help="steps between checkpoints")
-    train.add_argument("--resume", action="store_true", help="continue from OUT's checkpoint (OUT with .ckpt)")
+    add_run_options(train, checkpoint_every=250)
 
     evaluate = commands.subcommand("eval", "stylize", _eval_command,
                                    help="PSNR and SSIM against the true anime rendering on held-out pairs, beside "
