@@ -229,7 +229,8 @@ class Runtime:
             at: float | None = None, emotions: Sequence[float] | None = None) -> SpokenLine:
         """Have a character speak ``text`` from now at ``rate`` (1: the duration table's pace), or
         stretched over a voice clip of ``seconds``, or in the timing of its voice recording ``audio`` (a
-        mono 16-bit WAV; pocketsphinx hears where each word is, a few tenths of a second's work per line);
+        mono 16-bit WAV; the phoneme reader hears each phoneme, the text aligned to it, a few milliseconds'
+        work per line: :func:`anisync.speech.wav_visemes`);
         it replaces any line still playing. While the line plays, :meth:`Character.face` shows its visemes
         (:mod:`anisync.speech`). Returns the line, whose ``track`` says which viseme shows when.
 

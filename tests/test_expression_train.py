@@ -454,7 +454,14 @@ def test_the_paired_adversarial_term_starts_at_the_warmup_and_resumes_exactly(ti
     assert resumed.history == straight.history
     assert all(torch.equal(v, resumed.critic.state_dict()[k]) for k, v in straight.critic.state_dict().items())
     plain = PairedTrainer(faces, config, batch=4, seed=0)
-    assert plain.critic is None and "adversarial" not in plain.history and "adversarial_start" not in plain.settings()
+    assert plain.critic is None and "adversarial" not in plain.history and "warmup" not in plain.settings()
+    # The term reaches the editor: the same run without it has the same editor until the term starts, then another.
+    with_term = trainer()
+    for step in range(3):
+        plain.train_step()
+        with_term.train_step()
+        same = all(torch.equal(v, with_term.generator.state_dict()[k]) for k, v in plain.generator.state_dict().items())
+        assert same == (step < 2), step
 
 
 @pytest.mark.parametrize("arguments, message", [

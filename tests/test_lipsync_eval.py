@@ -114,7 +114,9 @@ def test_the_commands_make_fit_and_evaluate(tmp_path):
     assert run_cli("train", "durations", "--data", str(data), "--out", str(table), cwd=tmp_path).returncode == 0
     fitted = DurationTable.load(table)
     assert fitted.card["data"]["sentences"] == 6 and fitted.card["command"].startswith("anisync train durations")
-    out = run_cli("eval", "lipsync", "--data", str(data), "--durations", str(table), "--json", str(report), cwd=tmp_path)
+    reader = asset_path("models", "phonemes.onnx")
+    out = run_cli("eval", "lipsync", "--data", str(data), "--durations", str(table), "--reader", str(reader),
+                  "--noise-db", "30", "--json", str(report), cwd=tmp_path)
     assert out.returncode == 0 and "frame accuracy" in out.stdout
     result = json.loads(report.read_text())
     standard = result["recordings"]["standard"]
@@ -125,7 +127,8 @@ def test_the_commands_make_fit_and_evaluate(tmp_path):
     assert all(0 <= v <= 1 for v in accuracy.values()) and accuracy["text"] > accuracy["rest"]
     assert standard["lip_distance"]["text"]["ld"] >= 0 and standard["real_time_factor"]["text"] > 1
     assert accuracy["audio"] > accuracy["audio_pocketsphinx"] > accuracy["rest"]  # the recording's own timing
-    assert result["reader"].endswith("phonemes.onnx") and len(result["reader_sha256"]) == 64
+    assert result["reader"] == str(reader) and len(result["reader_sha256"]) == 64 and result["noise_db"] == 30
+    assert "white noise 30 dB below the mean power" in out.stdout
 
 
 def test_the_voiced_span_is_where_the_audio_is_loud():

@@ -89,9 +89,11 @@ def test_the_reader_times_a_line_it_never_heard_as_espeak_ng_spoke_it():
 def test_frame_labels_follow_espeak_events_and_split_two_phoneme_events():
     from anisync.speech.reader_train import frame_labels
 
-    labels = frame_labels([[0.02, "h"], [0.05, "əl"], [0.09, ""]], frames=12)
+    labels = frame_labels([[0.02, "h"], [0.05, "əl"], [0.09, ""]], frames=12, seconds=0.12)
     names = [CLASSES[k] for k in labels]
     assert names == ["", "", "HH", "HH", "HH", "AH", "AH", "L", "L", "", "", ""]
+    ending = frame_labels([[0.02, "əl"]], frames=6, seconds=0.06)  # the last event lasts to the end
+    assert [CLASSES[k] for k in ending] == ["", "", "AH", "AH", "L", "L"]
 
 
 @needs_espeak
@@ -129,3 +131,43 @@ def test_the_lipsync_command_times_a_recording_by_either_method(tmp_path):
         assert out.returncode == 0, out.stderr
         cues = json.loads((tmp_path / f"{method}.json").read_text())["cues"]
         assert "PP" in [c["viseme"] for c in cues] and abs(cues[-1]["end"] - speech.seconds) < 0.1, method
+
+
+@needs_torch
+def test_a_reader_run_resumes_exactly_and_refuses_another_split(tmp_path):
+    from anisync.errors import AnisyncError
+    import torch
+    from anisync.speech.reader_train import CROP, ReaderTrainer
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 2 * CROP)).astype(np.float32)
+    labels = rng.integers(0, len(CLASSES), 2 * CROP)
+
+    def run(seed=0, split_seed=0):
+        return ReaderTrainer(features, labels, width=8, batch=2, seed=seed, lr=1e-3, steps=4,
+                             split={"data": ["speech"], "split_seed": split_seed})
+
+    straight = run()
+    for _ in range(4):
+        straight.train_step()
+    cut = run()
+    for _ in range(2):
+        cut.train_step()
+    cut.save(tmp_path / "run.ckpt")
+    resumed = run(seed=9)
+    resumed.load(tmp_path / "run.ckpt")
+    for _ in range(2):
+        resumed.train_step()
+    assert resumed.history == straight.history
+    assert all(torch.equal(v, resumed.network.state_dict()[k]) for k, v in straight.network.state_dict().items())
+    with pytest.raises(AnisyncError, match="split_seed 0, now 3"):
+        run(split_seed=3).load(tmp_path / "run.ckpt")
+
+
+def test_noise_is_added_at_the_asked_level_and_the_same_under_a_seed():
+    from anisync.speech.evaluate import with_noise
+
+    voice = np.sin(np.arange(16000) * 0.1).astype(np.float32)
+    noisy = with_noise(voice, 10.0, seed=4)
+    ratio = 10 * np.log10(np.mean(voice ** 2) / np.mean((noisy - voice) ** 2))
+    assert ratio == pytest.approx(10.0, abs=0.2) and np.array_equal(noisy, with_noise(voice, 10.0, seed=4))

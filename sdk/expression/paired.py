@@ -118,7 +118,7 @@ class PairedTrainer(TrainingRun):
         return {"network": self.generator.config.as_dict(), "batch": self.batch, "lr": self.lr, "weights": weights,
                 **({"shift": self.shift} if self.shift else {}),
                 **({"reader_steps": self.reader_steps} if self.reader is not None else {}),
-                **({"adversarial_start": self.adversarial_start} if self.critic is not None else {})}
+                **({"warmup": self.adversarial_start} if self.critic is not None else {})}
 
     def _batch(self):
         """This process's share of the step's batch of pairs (every process draws the whole batch)."""

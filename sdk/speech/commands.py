@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..arguments import DefaultsHelpFormatter, add_run_options, at_least_two, need_torch, non_negative, positive, positive_float, seed, write_json_report
+from ..arguments import DefaultsHelpFormatter, add_run_options, at_least_two, need_torch, non_negative, non_negative_float, positive, positive_float, seed, write_json_report
 from .audio import METHODS
 from .visemes import VISEME_SETS
 
@@ -130,7 +130,7 @@ def register(commands) -> None:
     evaluate.add_argument("--data", required=True, help="a speech set (anisync data speech); its test split is used")
     evaluate.add_argument("--durations", help="a duration table (default: the shipped one)")
     evaluate.add_argument("--reader", help="a phoneme reader, ONNX (default: the shipped one)")
-    evaluate.add_argument("--noise-db", type=float, metavar="DB",
-                          help="add white noise this many decibels below each recording's voice (robustness)")
+    evaluate.add_argument("--noise-db", type=non_negative_float, metavar="DB",
+                          help="add white noise this many decibels below each recording's mean power (robustness)")
     evaluate.add_argument("--fps", type=positive_float, default=60.0, help="frames per second of the comparison")
     evaluate.add_argument("--json", metavar="PATH", help="write the figures as JSON")

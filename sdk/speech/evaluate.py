@@ -128,7 +128,8 @@ def _predictions(entry: dict, samples: np.ndarray, sample_rate: int, durations: 
 
 
 def with_noise(samples: np.ndarray, noise_db: float, seed: int) -> np.ndarray:
-    """``samples`` plus white noise ``noise_db`` decibels below their power, drawn under ``seed``."""
+    """``samples`` plus white noise ``noise_db`` decibels below their mean power (pauses included, so the
+    voice itself stands a little higher above it), drawn under ``seed``."""
     power = np.mean(samples ** 2) / 10 ** (noise_db / 10)
     return samples + np.sqrt(power) * np.random.default_rng(seed).standard_normal(len(samples)).astype(np.float32)
 
@@ -136,7 +137,7 @@ def with_noise(samples: np.ndarray, noise_db: float, seed: int) -> np.ndarray:
 def evaluate_recording(entry: dict, root: Path, fps: float, durations: DurationTable, reader: PhonemeReader,
                        noise_db: float | None = None) -> dict:
     """The figures of one recording (module docstring), before averaging; with ``noise_db``, every path
-    hears the recording with white noise that many decibels below the voice (:func:`with_noise`, seeded
+    hears the recording with white noise that many decibels below the recording's mean power (:func:`with_noise`, seeded
     by the recording's id)."""
     truth = VisemeTrack(truth_visemes(entry["phonemes"], entry["seconds"]))
     samples, sample_rate = read_wav(root / entry["wav"])
@@ -189,7 +190,7 @@ def evaluate(data: str | Path, fps: float = 60.0, split: str = "test", durations
              reader: str | Path | None = None, noise_db: float | None = None) -> dict:
     """All the figures of the module docstring for ``data``'s ``split``, per recording kind, with the
     duration table at ``durations`` and the phoneme reader at ``reader`` (the shipped ones by default);
-    with ``noise_db``, on the recordings with white noise that many decibels below the voice."""
+    with ``noise_db``, on the recordings with white noise that many decibels below the recording's mean power."""
     table = shipped_durations() if durations is None else DurationTable.load(durations)
     phonemes = shipped_reader() if reader is None else PhonemeReader(reader)
     root = Path(data)
@@ -211,7 +212,7 @@ def evaluate(data: str | Path, fps: float = 60.0, split: str = "test", durations
 
 def format_report(result: dict) -> str:
     """The figures as a few lines of text, one block per recording kind."""
-    noise = f", white noise {result['noise_db']:g} dB below the voice" if result.get("noise_db") is not None else ""
+    noise = f", white noise {result['noise_db']:g} dB below the mean power" if result.get("noise_db") is not None else ""
     lines = [f"lip sync on {result['data']} ({result['split']} split, {result['fps']:g} frames a second{noise})"]
     for name, summary in result["recordings"].items():
         accuracy = summary["frame_accuracy_ovr"]

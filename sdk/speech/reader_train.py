@@ -8,10 +8,10 @@ event, and in pauses, ``""``). :data:`HELD_OUT` of the recordings are kept apart
 accuracy of a run on lines it never saw (the model card's metric).
 
 The network (:class:`PhonemeNetwork`) is a stack of 1-D convolutions over time: a 5-frame stem, then
-residual dilated 3-frame convolutions (dilations :data:`DILATIONS`, so a frame sees 0.33 s either side),
+residual dilated 3-frame convolutions (dilations :data:`DILATIONS`, so a frame sees 0.34 s either side),
 then a per-frame linear read-out to the classes. It trains on random 2.56 s crops of the recordings run
 end to end, with cross-entropy, Adam, and the learning rate constant then falling linearly to 0 over the
-second half. Half the recordings carry white noise (10 to 40 dB below the voice), and each crop's bands
+second half. Half the recordings carry white noise (10 to 40 dB below the mean power), and each crop's bands
 get a random tilt (a microphone's colour), a masked run of up to 6 bands (a missing frequency range) and
 a little noise. Exported with dynamic batch and frame axes, with its card.
 """
@@ -66,14 +66,14 @@ class PhonemeNetwork(nn.Module):
         return self.head(F.relu(x))
 
 
-def frame_labels(phonemes: list, frames: int) -> np.ndarray:
-    """Per frame, the index in :data:`CLASSES` of what espeak-ng's events ``[[seconds, ipa], ...]`` say
-    sounds at the frame's middle."""
+def frame_labels(phonemes: list, frames: int, seconds: float) -> np.ndarray:
+    """Per frame, the index in :data:`CLASSES` of what espeak-ng's events ``[[seconds, ipa], ...]`` of a
+    recording ``seconds`` long say sounds at the frame's middle (the last event lasts to the end)."""
     starts, names = [0.0], [""]
     for k, (start, ipa) in enumerate(phonemes):
-        end = phonemes[k + 1][0] if k + 1 < len(phonemes) else None
+        end = phonemes[k + 1][0] if k + 1 < len(phonemes) else max(seconds, start)
         arpabet = ipa_phonemes(ipa) or ("",)
-        step = ((end - start) / len(arpabet)) if end is not None else 0.0
+        step = (end - start) / len(arpabet)
         for j, phoneme in enumerate(arpabet):
             starts.append(start + j * step)
             names.append(phoneme)
@@ -99,7 +99,7 @@ def load_frames(data: list[str | Path], noise_rng: np.random.Generator | None = 
                 samples = with_noise(samples, noise_rng.uniform(*NOISE_SNR_DB), int(noise_rng.integers(2 ** 31)))
             mel = log_mel(samples, rate)
             features.append(mel)
-            labels.append(frame_labels(entry["phonemes"], mel.shape[1]))
+            labels.append(frame_labels(entry["phonemes"], mel.shape[1], entry["seconds"]))
     if not features:
         raise AnisyncError(f"--data: no train recordings in {', '.join(map(str, data))}")
     return features, labels, manifests
@@ -108,8 +108,10 @@ def load_frames(data: list[str | Path], noise_rng: np.random.Generator | None = 
 class ReaderTrainer(TrainingRun):
     """The phoneme reader's run (module docstring) on ``features``/``labels`` streams (recordings end to end)."""
 
-    def __init__(self, features: np.ndarray, labels: np.ndarray, width: int, batch: int, seed: int, lr: float, steps: int):
+    def __init__(self, features: np.ndarray, labels: np.ndarray, width: int, batch: int, seed: int, lr: float, steps: int,
+                 split: dict | None = None):
         super().__init__(seed, lr, steps, ("cross_entropy", "accuracy"))
+        self.split = split or {}  # what chose the recordings and their noise: a resumed run must share it
         if features.shape[1] < CROP:
             raise AnisyncError(f"--data: {features.shape[1]} frames in all; a crop takes {CROP}")
         self.features, self.labels = torch.from_numpy(features), torch.from_numpy(labels)
@@ -121,7 +123,7 @@ class ReaderTrainer(TrainingRun):
         return {"network": self.network, "optimizer": self.optimizer}
 
     def settings(self) -> dict:
-        return {"width": self.width, "batch": self.batch, "lr": self.lr}
+        return {"width": self.width, "batch": self.batch, "lr": self.lr, **self.split}
 
     def _crops(self) -> tuple[torch.Tensor, torch.Tensor]:
         starts = self.rng.integers(0, self.features.shape[1] - CROP + 1, size=self.batch)
@@ -168,7 +170,8 @@ def train_reader(data: list[str | Path], out: str | Path, steps: int, width: int
     if not kept:
         raise AnisyncError("--data: too few recordings to keep some apart; make more with anisync data phonemes")
     trainer = ReaderTrainer(np.concatenate([features[k] for k in kept], axis=1),
-                            np.concatenate([labels[k] for k in kept]), width, batch, seed, lr, steps)
+                            np.concatenate([labels[k] for k in kept]), width, batch, seed, lr, steps,
+                            split={"data": [str(path) for path in data], "split_seed": seed})
     if trainer.ranks.distributed:
         raise AnisyncError("anisync train phonemes runs in one process only; run it without torchrun")
     trainer.train_to(steps, out.with_suffix(".ckpt"), checkpoint_every, resume, "train phonemes")
